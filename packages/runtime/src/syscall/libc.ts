@@ -1,0 +1,247 @@
+// The one door to system calls Node lacks. Every other module calls these typed functions;
+// nothing else loads koffi. Each wrapper turns a -1 return into a SyscallError that names the
+// call and its subject.
+import koffi from "koffi";
+import { SyscallError } from "./errors.js";
+import {
+  CAPABILITIES,
+  CAP_LAST_CAP,
+  F_SETFD,
+  PR_CAPBSET_DROP,
+  PR_CAP_AMBIENT,
+  PR_CAP_AMBIENT_CLEAR_ALL,
+  PR_SET_CHILD_SUBREAPER,
+  PR_SET_NO_NEW_PRIVS,
+  RLIMIT,
+  SYS_close_range,
+  SYS_pivot_root,
+  type CapabilityName,
+  type RlimitName,
+} from "./constants.js";
+
+type NativeFn = (...args: unknown[]) => number;
+
+interface Bindings {
+  mount: NativeFn;
+  umount2: NativeFn;
+  sethostname: NativeFn;
+  unshare: NativeFn;
+  setns: NativeFn;
+  prctl: NativeFn;
+  capset: NativeFn;
+  setgroups: NativeFn;
+  setresuid: NativeFn;
+  setresgid: NativeFn;
+  fcntl: NativeFn;
+  syscall: NativeFn;
+  signal: NativeFn;
+  sigprocmask: NativeFn;
+  prlimit: NativeFn;
+  execve: NativeFn;
+  mknod: NativeFn;
+  lsetxattr: NativeFn;
+  lgetxattr: NativeFn;
+  ioctl: NativeFn;
+}
+
+let bindings: Bindings | undefined;
+
+// koffi type objects are registered once per process; lazily so that importing the runtime
+// (e.g. for its types) costs nothing.
+function libc(): Bindings {
+  if (bindings) return bindings;
+  const lib = koffi.load("libc.so.6");
+  koffi.struct("corral_rlimit", { cur: "uint64_t", max: "uint64_t" });
+  koffi.struct("corral_cap_header", { version: "uint32_t", pid: "int" });
+  koffi.struct("corral_cap_data", {
+    effective: "uint32_t",
+    permitted: "uint32_t",
+    inheritable: "uint32_t",
+  });
+  const f = (decl: string): NativeFn => lib.func(decl) as NativeFn;
+  bindings = {
+    mount: f(
+      "int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)",
+    ),
+    umount2: f("int umount2(const char *target, int flags)"),
+    sethostname: f("int sethostname(const char *name, size_t len)"),
+    unshare: f("int unshare(int flags)"),
+    setns: f("int setns(int fd, int nstype)"),
+    prctl: f(
+      "int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)",
+    ),
+    capset: f("int capset(corral_cap_header *hdr, corral_cap_data *data)"),
+    setgroups: f("int setgroups(size_t size, const uint32_t *list)"),
+    setresuid: f("int setresuid(uint32_t r, uint32_t e, uint32_t s)"),
+    setresgid: f("int setresgid(uint32_t r, uint32_t e, uint32_t s)"),
+    fcntl: f("int fcntl(int fd, int cmd, ...)"),
+    syscall: f("long syscall(long number, ...)"),
+    signal: f("void *signal(int sig, void *handler)") as NativeFn,
+    sigprocmask: f("int sigprocmask(int how, const void *set, void *old)"),
+    prlimit: f("int prlimit(int pid, int resource, const corral_rlimit *lim, corral_rlimit *old)"),
+    execve: f("int execve(const char *path, const char **argv, const char **envp)"),
+    mknod: f("int mknod(const char *path, uint32_t mode, uint64_t dev)"),
+    lsetxattr: f(
+      "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
+    ),
+    lgetxattr: f(
+      "long lgetxattr(const char *path, const char *name, void *value, size_t size)",
+    ),
+    ioctl: f("int ioctl(int fd, unsigned long request, ...)"),
+  };
+  return bindings;
+}
+
+function check(result: number, call: string, subject?: string): number {
+  if (result < 0) throw new SyscallError(call, koffi.errno(), subject);
+  return result;
+}
+
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  check(libc().mount(source, target, fstype, flags, data), `mount ${fstype ?? source ?? ""}`, `at ${target}`);
+}
+
+export function umount2(target: string, flags: number): void {
+  check(libc().umount2(target, flags), "umount", target);
+}
+
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check(libc().syscall(SYS_pivot_root, "str", newRoot, "str", putOld), "pivot_root", newRoot);
+}
+
+export function sethostname(name: string): void {
+  check(libc().sethostname(name, Buffer.byteLength(name)), "sethostname", name);
+}
+
+export function unshare(flags: number): void {
+  check(libc().unshare(flags), "unshare");
+}
+
+export function setns(fd: number, nstype: number): void {
+  check(libc().setns(fd, nstype), "setns");
+}
+
+export function prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+  return check(libc().prctl(option, a2, a3, a4, a5), `prctl(${option})`);
+}
+
+export function setChildSubreaper(): void {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+export function setNoNewPrivs(): void {
+  prctl(PR_SET_NO_NEW_PRIVS, 1);
+}
+
+/** Drops every capability not in `keep` from the bounding set, clears the ambient set. */
+export function limitBoundingSet(keep: ReadonlySet<CapabilityName>): void {
+  const keepNumbers = new Set<number>([...keep].map((name) => CAPABILITIES[name]));
+  for (let cap = 0; cap <= CAP_LAST_CAP; cap++) {
+    if (!keepNumbers.has(cap)) prctl(PR_CAPBSET_DROP, cap);
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
+}
+
+/** Sets effective, permitted and inheritable sets to exactly `caps` (capset v3). */
+export function setCapabilities(caps: ReadonlySet<CapabilityName>): void {
+  let low = 0;
+  let high = 0;
+  for (const name of caps) {
+    const n = CAPABILITIES[name];
+    if (n < 32) low |= 1 << n;
+    else high |= 1 << (n - 32);
+  }
+  low >>>= 0;
+  const header = { version: 0x20080522, pid: 0 };
+  const data = [
+    { effective: low, permitted: low, inheritable: low },
+    { effective: high, permitted: high, inheritable: high },
+  ];
+  check(libc().capset(header, data), "capset");
+}
+
+export function setgroups(gids: readonly number[]): void {
+  check(libc().setgroups(gids.length, Uint32Array.from(gids)), "setgroups");
+}
+
+export function setresgid(gid: number): void {
+  check(libc().setresgid(gid, gid, gid), "setresgid", String(gid));
+}
+
+export function setresuid(uid: number): void {
+  check(libc().setresuid(uid, uid, uid), "setresuid", String(uid));
+}
+
+/** Clears FD_CLOEXEC: Node marks even fds 0-2 close-on-exec (DESIGN.md trap 1). */
+export function clearCloexec(fd: number): void {
+  check(libc().fcntl(fd, F_SETFD, "int", 0), "fcntl(F_SETFD)", `fd ${fd}`);
+}
+
+/** Closes every fd from `first` up: no host fd may leak into a container (CVE-2024-21626). */
+export function closeFrom(first: number): void {
+  check(libc().syscall(SYS_close_range, "uint", first, "uint", 0xffffffff, "uint", 0), "close_range");
+}
+
+/** Every signal back to SIG_DFL and an empty mask: Node ignores SIGPIPE/SIGXFSZ (trap 2). */
+export function resetSignals(): void {
+  const lib = libc();
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue; // KILL, STOP, glibc-reserved
+    lib.signal(sig, null);
+  }
+  check(lib.sigprocmask(2 /* SIG_SETMASK */, Buffer.alloc(128), null), "sigprocmask");
+}
+
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+
+export function setrlimit(name: RlimitName, soft: bigint, hard: bigint): void {
+  check(libc().prlimit(0, RLIMIT[name], { cur: soft, max: hard }, null), "setrlimit", name);
+}
+
+/** Replaces this process; returns only by throwing. */
+export function execve(path: string, argv: readonly string[], env: readonly string[]): never {
+  libc().execve(path, [...argv, null], [...env, null]);
+  throw new SyscallError("execve", koffi.errno(), path);
+}
+
+export function mknod(path: string, mode: number, major: number, minor: number): void {
+  // glibc's makedev() encoding for dev_t.
+  const dev =
+    (BigInt(major & 0xfff) << 8n) |
+    (BigInt(major & ~0xfff) << 32n) |
+    BigInt(minor & 0xff) |
+    (BigInt(minor & ~0xff) << 12n);
+  check(libc().mknod(path, mode, dev), "mknod", path);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check(libc().lsetxattr(path, name, value, value.length, 0), "setxattr", `${name} on ${path}`);
+}
+
+/** Returns the attribute's value, or undefined when the file does not have it. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const buf = Buffer.alloc(4096);
+  const n = libc().lgetxattr(path, name, buf, buf.length);
+  if (n < 0) {
+    const errno = koffi.errno();
+    if (errno === 61 /* ENODATA */) return undefined;
+    throw new SyscallError("getxattr", errno, `${name} on ${path}`);
+  }
+  return buf.subarray(0, n);
+}
+
+/** ioctl whose argument is an int passed by value. */
+export function ioctlInt(fd: number, request: number, arg: number): number {
+  return check(libc().ioctl(fd, request, "int", arg), `ioctl(0x${request.toString(16)})`);
+}
+
+/** ioctl whose argument points at `buf` (read or written by the kernel). */
+export function ioctlBuffer(fd: number, request: number, buf: Buffer): number {
+  return check(libc().ioctl(fd, request, "void *", buf), `ioctl(0x${request.toString(16)})`);
+}

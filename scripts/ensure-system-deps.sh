@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Corral's runtime and its tests use, only when missing.
+# Runs as root on Debian 12 (see README). Idempotent and quiet when nothing is missing.
+set -euo pipefail
+
+# Runtime parts: tini (--init), util-linux (unshare, nsenter), iproute2.
+# Test/bench parts: busybox-static (test rootfs), umoci + skopeo (build test images),
+# runc (the reference in the benchmark).
+packages=(util-linux tini iproute2 busybox-static umoci skopeo runc)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "corral: missing Debian packages (${missing[*]}); run as root or: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+echo "corral: installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -9,14 +9,19 @@ test("a failed call names the call, its subject and the errno", () => {
   assert.throws(
     () => umount2("/nonexistent/corral-test", 0),
     (err: unknown) =>
-      err instanceof SyscallError && err.code === "ENOENT" && /umount \/nonexistent/.test(err.message),
+      err instanceof SyscallError &&
+      err.code === "ENOENT" &&
+      /umount \/nonexistent/.test(err.message),
   );
 });
 
 test("mount with a bad filesystem type reports ENODEV", () => {
   const dir = mkdtempSync(join(tmpdir(), "corral-syscall-"));
   try {
-    assert.throws(() => mount("none", dir, "no-such-fs", 0), /mount no-such-fs at .*: ENODEV|EPERM/);
+    assert.throws(
+      () => mount("none", dir, "no-such-fs", 0),
+      /mount no-such-fs at .*: ENODEV|EPERM/,
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -84,9 +84,7 @@ function libc(): Bindings {
     lsetxattr: f(
       "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
     ),
-    lgetxattr: f(
-      "long lgetxattr(const char *path, const char *name, void *value, size_t size)",
-    ),
+    lgetxattr: f("long lgetxattr(const char *path, const char *name, void *value, size_t size)"),
     ioctl: f("int ioctl(int fd, unsigned long request, ...)"),
   };
   return bindings;
@@ -104,7 +102,11 @@ export function mount(
   flags: number,
   data: string | null = null,
 ): void {
-  check(libc().mount(source, target, fstype, flags, data), `mount ${fstype ?? source ?? ""}`, `at ${target}`);
+  check(
+    libc().mount(source, target, fstype, flags, data),
+    `mount ${fstype ?? source ?? ""}`,
+    `at ${target}`,
+  );
 }
 
 export function umount2(target: string, flags: number): void {
@@ -185,7 +187,10 @@ export function clearCloexec(fd: number): void {
 
 /** Closes every fd from `first` up: no host fd may leak into a container (CVE-2024-21626). */
 export function closeFrom(first: number): void {
-  check(libc().syscall(SYS_close_range, "uint", first, "uint", 0xffffffff, "uint", 0), "close_range");
+  check(
+    libc().syscall(SYS_close_range, "uint", first, "uint", 0xffffffff, "uint", 0),
+    "close_range",
+  );
 }
 
 /** Every signal back to SIG_DFL and an empty mask: Node ignores SIGPIPE/SIGXFSZ (trap 2). */

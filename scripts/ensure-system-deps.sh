@@ -3,10 +3,10 @@
 # Runs as root on Debian 12 (see README). Idempotent and quiet when nothing is missing.
 set -euo pipefail
 
-# Runtime parts: tini (--init), util-linux (unshare, nsenter), iproute2.
+# Runtime parts: tini (--init), util-linux (unshare), iproute2, gcc + libc6-dev (the exec helper).
 # Test/bench parts: busybox-static (test rootfs), umoci + skopeo (build test images),
 # runc (the reference in the benchmark).
-packages=(util-linux tini iproute2 busybox-static umoci skopeo runc)
+packages=(util-linux tini iproute2 gcc libc6-dev busybox-static umoci skopeo runc)
 
 missing=()
 for p in "${packages[@]}"; do

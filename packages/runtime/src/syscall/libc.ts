@@ -42,6 +42,8 @@ interface Bindings {
   lsetxattr: NativeFn;
   lgetxattr: NativeFn;
   ioctl: NativeFn;
+  dup3: NativeFn;
+  _exit: NativeFn;
 }
 
 let bindings: Bindings | undefined;
@@ -78,7 +80,9 @@ function libc(): Bindings {
     syscall: f("long syscall(long number, ...)"),
     signal: f("void *signal(int sig, void *handler)") as NativeFn,
     sigprocmask: f("int sigprocmask(int how, const void *set, void *old)"),
-    prlimit: f("int prlimit(int pid, int resource, const corral_rlimit *lim, corral_rlimit *old)"),
+    prlimit: f(
+      "int prlimit(int pid, int resource, const corral_rlimit *lim, _Out_ corral_rlimit *old)",
+    ),
     execve: f("int execve(const char *path, const char **argv, const char **envp)"),
     mknod: f("int mknod(const char *path, uint32_t mode, uint64_t dev)"),
     lsetxattr: f(
@@ -86,6 +90,8 @@ function libc(): Bindings {
     ),
     lgetxattr: f("long lgetxattr(const char *path, const char *name, void *value, size_t size)"),
     ioctl: f("int ioctl(int fd, unsigned long request, ...)"),
+    dup3: f("int dup3(int oldfd, int newfd, int flags)"),
+    _exit: f("void _exit(int status)"),
   };
   return bindings;
 }
@@ -150,7 +156,10 @@ export function limitBoundingSet(keep: ReadonlySet<CapabilityName>): void {
   prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL);
 }
 
-/** Sets effective, permitted and inheritable sets to exactly `caps` (capset v3). */
+/**
+ * Sets the effective and permitted sets to exactly `caps` and empties the inheritable set, as
+ * Docker does since CVE-2022-24769 (a non-empty inheritable set leaks caps into file-cap binaries).
+ */
 export function setCapabilities(caps: ReadonlySet<CapabilityName>): void {
   let low = 0;
   let high = 0;
@@ -162,8 +171,8 @@ export function setCapabilities(caps: ReadonlySet<CapabilityName>): void {
   low >>>= 0;
   const header = { version: 0x20080522, pid: 0 };
   const data = [
-    { effective: low, permitted: low, inheritable: low },
-    { effective: high, permitted: high, inheritable: high },
+    { effective: low, permitted: low, inheritable: 0 },
+    { effective: high, permitted: high, inheritable: 0 },
   ];
   check(libc().capset(header, data), "capset");
 }
@@ -209,6 +218,18 @@ export function setrlimit(name: RlimitName, soft: bigint, hard: bigint): void {
   check(libc().prlimit(0, RLIMIT[name], { cur: soft, max: hard }, null), "setrlimit", name);
 }
 
+export function getrlimit(name: RlimitName): { soft: bigint; hard: bigint } {
+  const old = { cur: 0n, max: 0n };
+  check(libc().prlimit(0, RLIMIT[name], null, old), "getrlimit", name);
+  return { soft: BigInt(old.cur), hard: BigInt(old.max) };
+}
+
+/** Ends the process now, without Node's teardown (for when its fds are already closed). */
+export function exitImmediately(code: number): never {
+  libc()._exit(code);
+  throw new Error("_exit returned");
+}
+
 /** Replaces this process; returns only by throwing. */
 export function execve(path: string, argv: readonly string[], env: readonly string[]): never {
   libc().execve(path, [...argv, null], [...env, null]);
@@ -249,4 +270,10 @@ export function ioctlInt(fd: number, request: number, arg: number): number {
 /** ioctl whose argument points at `buf` (read or written by the kernel). */
 export function ioctlBuffer(fd: number, request: number, buf: Buffer): number {
   return check(libc().ioctl(fd, request, "void *", buf), `ioctl(0x${request.toString(16)})`);
+}
+
+/** Makes `newFd` a copy of `oldFd` (not close-on-exec), e.g. a log file as fd 1. */
+export function dup2(oldFd: number, newFd: number): void {
+  if (oldFd === newFd) return clearCloexec(newFd);
+  check(libc().dup3(oldFd, newFd, 0), "dup2", `fd ${oldFd} to ${newFd}`);
 }

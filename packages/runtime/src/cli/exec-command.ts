@@ -1,0 +1,81 @@
+// `corral-rt exec`: runs in the CLI's own process (root on the container's host), so that a
+// terminal goes straight from the user's tty to the container's pty without a daemon hop.
+import { readFileSync } from "node:fs";
+import { execInContainer } from "../exec/index.js";
+import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
+import { resolveUser } from "../container/user.js";
+
+interface ContainerView {
+  Id: string;
+  State: { Pid: number };
+  Config: { Env: string[]; User: string; WorkingDir: string };
+}
+
+interface ExecFlags {
+  interactive?: boolean;
+  tty?: boolean;
+  env?: string[];
+  user?: string;
+  workdir?: string;
+  detach?: boolean;
+}
+
+function readInContainer(pid: number, path: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/root${path}`, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+export async function execCommand(c: ContainerView, args: string[], f: ExecFlags): Promise<number> {
+  const pid = c.State.Pid;
+  const user = resolveUser(
+    f.user ?? c.Config.User,
+    readInContainer(pid, "/etc/passwd"),
+    readInContainer(pid, "/etc/group"),
+  );
+  const byKey = new Map<string, string>();
+  for (const e of [...c.Config.Env, ...(f.tty ? ["TERM=xterm"] : []), ...(f.env ?? [])]) {
+    byKey.set(e.slice(0, e.indexOf("=")), e);
+  }
+  if (!byKey.has("HOME")) byKey.set("HOME", `HOME=${user.home}`);
+  const common = {
+    pid,
+    args,
+    env: [...byKey.values()],
+    cwd: f.workdir ?? c.Config.WorkingDir ?? "/",
+    uid: user.uid,
+    gid: user.gid,
+    additionalGids: user.additionalGids,
+    capabilities: [...DEFAULT_CAPABILITIES],
+    noNewPrivileges: true,
+    stdin: Boolean(f.interactive) && !f.detach,
+  };
+  if (!f.tty || f.detach) {
+    const exec = execInContainer({ ...common, tty: false, stdio: f.detach ? "pipe" : "inherit" });
+    if (f.detach) return 0;
+    return (await exec.exit).exitCode;
+  }
+  const stdin = process.stdin;
+  const exec = execInContainer({
+    ...common,
+    tty: true,
+    cols: process.stdout.columns || 80,
+    rows: process.stdout.rows || 24,
+  });
+  const raw = stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  if (f.interactive) stdin.pipe(exec.terminal);
+  exec.terminal.pipe(process.stdout);
+  const onResize = (): void => exec.resize(process.stdout.columns, process.stdout.rows);
+  process.stdout.on("resize", onResize);
+  try {
+    return (await exec.exit).exitCode;
+  } finally {
+    process.stdout.off("resize", onResize);
+    if (raw) stdin.setRawMode(false);
+    stdin.unpipe(exec.terminal);
+    stdin.pause();
+  }
+}

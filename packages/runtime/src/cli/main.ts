@@ -1,0 +1,522 @@
+#!/usr/bin/env node
+// corral-rt: Docker's commands and flags over Corral's runtime daemon.
+import { Command, CommanderError } from "commander";
+import { createReadStream } from "node:fs";
+import { ApiError, RuntimeClient } from "../client/client.js";
+import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
+import { printTable, formatBytes } from "./format.js";
+import { execCommand } from "./exec-command.js";
+
+const client = new RuntimeClient();
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const enc = encodeURIComponent;
+
+/** Exit code for failures of the runtime or of usage: 125, as Docker. */
+class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  await client.ensureDaemon();
+  return client.call<T>(method, path, body);
+}
+
+function addRunFlags(cmd: Command): Command {
+  return cmd
+    .option("-d, --detach", "run in the background and print the container ID")
+    .option("--rm", "remove the container when it exits")
+    .option("--name <name>", "assign a name")
+    .option("-e, --env <KEY=value>", "set an environment variable", collect)
+    .option("--env-file <file>", "read environment variables from a file", collect)
+    .option("-w, --workdir <dir>", "working directory inside the container")
+    .option("-u, --user <user[:group]>", "user name or uid (and group)")
+    .option("-h, --hostname <name>", "container host name")
+    .option("-m, --memory <bytes>", "memory limit (e.g. 512m)")
+    .option("--memory-swap <bytes>", "memory + swap limit, -1 for unlimited swap")
+    .option("--cpus <n>", "number of CPUs (e.g. 0.5)")
+    .option("-c, --cpu-shares <n>", "relative CPU weight")
+    .option("--pids-limit <n>", "maximum number of processes, -1 for unlimited")
+    .option("--read-only", "mount the root filesystem read-only")
+    .option("--init", "run tini as pid 1, forwarding signals and reaping zombies")
+    .option(
+      "-v, --volume <spec>",
+      "bind mount or volume: /host:/ctr[:ro], name:/ctr, /ctr",
+      collect,
+    )
+    .option("--tmpfs <path[:opts]>", "mount a tmpfs", collect)
+    .option("-i, --interactive", "keep stdin open (not yet supported for run)")
+    .option("-t, --tty", "allocate a terminal (not yet supported for run)")
+    .option("--entrypoint <cmd>", "override the image's entrypoint")
+    .option("--restart <policy>", "no, always, unless-stopped, on-failure[:N]")
+    .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
+    .option("-l, --label <key=value>", "set a label", collect)
+    .option("--stop-signal <signal>", "signal that stops the container")
+    .option("--stop-timeout <seconds>", "seconds to wait before killing on stop")
+    .argument("<image>")
+    .argument("[command...]")
+    .passThroughOptions();
+}
+
+async function createContainer(
+  image: string,
+  command: string[],
+  flags: RunFlags,
+): Promise<{ Id: string }> {
+  if (flags.tty || flags.interactive) {
+    throw new UsageError(
+      "run -i/-t is not supported yet: run detached (-d) and use `corral-rt exec -it`",
+    );
+  }
+  let req;
+  try {
+    req = createRequestFromFlags(image, command, flags);
+  } catch (err) {
+    throw new ExitError((err as Error).message, 125);
+  }
+  try {
+    return await api<{ Id: string }>("POST", "/v1/containers", req);
+  } catch (err) {
+    throw new ExitError((err as Error).message, 125);
+  }
+}
+
+async function attachAndStart(id: string): Promise<number> {
+  await client.ensureDaemon();
+  const res = await client.raw("POST", `/v1/containers/${enc(id)}/attach-start`);
+  if ((res.statusCode ?? 500) >= 400) {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+      message: string;
+      exitCode?: number;
+    };
+    throw new ExitError(body.message, body.exitCode ?? 125);
+  }
+  for await (const chunk of res) process.stdout.write(chunk as Buffer);
+  const code = Number(res.trailers["x-exit-code"]);
+  return Number.isInteger(code) ? code : 125;
+}
+
+const program = new Command("corral-rt")
+  .description("Corral's container runtime: Docker's commands, Corral's engine")
+  .enablePositionalOptions()
+  .showHelpAfterError()
+  .exitOverride();
+
+addRunFlags(program.command("run").description("create and start a container")).action(
+  async (image: string, command: string[], flags: RunFlags) => {
+    const { Id } = await createContainer(image, command, flags);
+    if (flags.detach) {
+      try {
+        await api("POST", `/v1/containers/${enc(Id)}/start`);
+      } catch (err) {
+        const code = (err instanceof ApiError ? err.exitCode : undefined) ?? 125;
+        throw new ExitError((err as Error).message, code);
+      }
+      console.log(Id);
+      return;
+    }
+    process.exitCode = await attachAndStart(Id);
+  },
+);
+
+addRunFlags(program.command("create").description("create a container without starting it")).action(
+  async (image: string, command: string[], flags: RunFlags) => {
+    console.log((await createContainer(image, command, flags)).Id);
+  },
+);
+
+program
+  .command("start")
+  .argument("<containers...>")
+  .option("-a, --attach", "attach output and exit with the container's code")
+  .action(async (ids: string[], o: { attach?: boolean }) => {
+    if (o.attach && ids.length === 1) {
+      process.exitCode = await attachAndStart(ids[0] as string);
+      return;
+    }
+    for (const id of ids) {
+      await api("POST", `/v1/containers/${enc(id)}/start`);
+      console.log(id);
+    }
+  });
+
+for (const [name, description] of [
+  ["stop", "stop containers (stop signal, then SIGKILL after -t seconds)"],
+  ["restart", "restart containers"],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .argument("<containers...>")
+    .option("-t, --time <seconds>", "seconds to wait before killing")
+    .action(async (ids: string[], o: { time?: string }) => {
+      if (o.time !== undefined && !/^[0-9]+$/.test(o.time))
+        throw new UsageError(`invalid -t "${o.time}": seconds`);
+      for (const id of ids) {
+        await api(
+          "POST",
+          `/v1/containers/${enc(id)}/${name}${o.time !== undefined ? `?t=${o.time}` : ""}`,
+        );
+        console.log(id);
+      }
+    });
+}
+
+program
+  .command("kill")
+  .argument("<containers...>")
+  .option("-s, --signal <signal>", "signal to send", "SIGKILL")
+  .action(async (ids: string[], o: { signal: string }) => {
+    for (const id of ids) {
+      await api("POST", `/v1/containers/${enc(id)}/kill?signal=${enc(o.signal)}`);
+      console.log(id);
+    }
+  });
+
+for (const name of ["pause", "unpause"] as const) {
+  program
+    .command(name)
+    .argument("<containers...>")
+    .action(async (ids: string[]) => {
+      for (const id of ids) {
+        await api("POST", `/v1/containers/${enc(id)}/${name}`);
+        console.log(id);
+      }
+    });
+}
+
+program
+  .command("rm")
+  .argument("<containers...>")
+  .option("-f, --force", "kill a running container first")
+  .option("-v, --volumes", "remove the container's anonymous volumes")
+  .action(async (ids: string[], o: { force?: boolean; volumes?: boolean }) => {
+    for (const id of ids) {
+      await api(
+        "DELETE",
+        `/v1/containers/${enc(id)}?force=${o.force ? 1 : 0}&v=${o.volumes ? 1 : 0}`,
+      );
+      console.log(id);
+    }
+  });
+
+program
+  .command("wait")
+  .argument("<containers...>")
+  .action(async (ids: string[]) => {
+    for (const id of ids) {
+      const { StatusCode } = await api<{ StatusCode: number }>(
+        "POST",
+        `/v1/containers/${enc(id)}/wait`,
+      );
+      console.log(StatusCode);
+    }
+  });
+
+program
+  .command("ps")
+  .option("-a, --all", "show all containers (default: running)")
+  .option("-q, --quiet", "only IDs")
+  .option("--format <format>", "json: one JSON object per line")
+  .option("--no-trunc", "do not truncate")
+  .action(async (o: { all?: boolean; quiet?: boolean; format?: string; trunc: boolean }) => {
+    const rows = await api<Record<string, string>[]>("GET", `/v1/containers?all=${o.all ? 1 : 0}`);
+    if (o.quiet) rows.forEach((r) => console.log(r.ID));
+    else if (o.format === "json") rows.forEach((r) => console.log(JSON.stringify(r)));
+    else if (o.format !== undefined)
+      throw new UsageError(`unsupported --format "${o.format}": use json`);
+    else
+      printTable(
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+        rows.map((r) => [
+          r.ID ?? "",
+          r.Image ?? "",
+          o.trunc && (r.Command ?? "").length > 22
+            ? `${(r.Command ?? "").slice(0, 20)}…"`
+            : (r.Command ?? ""),
+          r.RunningFor ?? "",
+          r.Status ?? "",
+          r.Ports ?? "",
+          r.Names ?? "",
+        ]),
+      );
+  });
+
+program
+  .command("inspect")
+  .argument("<names...>")
+  .option("--type <type>", "container or image")
+  .action(async (names: string[], o: { type?: string }) => {
+    const out: unknown[] = [];
+    let failed = false;
+    for (const n of names) {
+      try {
+        if (o.type !== "image") {
+          try {
+            out.push(await api("GET", `/v1/containers/${enc(n)}`));
+            continue;
+          } catch (err) {
+            if (o.type === "container" || !(err instanceof ApiError && err.status === 404))
+              throw err;
+          }
+        }
+        out.push(await api("GET", `/v1/images/${enc(n)}/json`));
+      } catch (err) {
+        failed = true;
+        process.stderr.write(
+          `Error: No such object: ${n}${err instanceof ApiError && err.status === 404 ? "" : ` (${(err as Error).message})`}\n`,
+        );
+      }
+    }
+    console.log(JSON.stringify(out, null, 4));
+    if (failed) process.exitCode = 1;
+  });
+
+program
+  .command("logs")
+  .argument("<container>")
+  .option("-f, --follow", "follow log output")
+  .option("-n, --tail <lines>", "lines from the end (default all)")
+  .option("-t, --timestamps", "prefix each line with the time it was read")
+  .action(async (id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => {
+    await client.ensureDaemon();
+    const tail = o.tail === undefined || o.tail === "all" ? -1 : Number(o.tail);
+    if (!Number.isInteger(tail))
+      throw new UsageError(`invalid --tail "${o.tail}": a number or all`);
+    const res = await client.raw(
+      "GET",
+      `/v1/containers/${enc(id)}/logs?follow=${o.follow ? 1 : 0}&tail=${tail}`,
+    );
+    if ((res.statusCode ?? 500) >= 400) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      throw new Error(
+        (JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message,
+      );
+    }
+    let pending = "";
+    for await (const chunk of res) {
+      if (!o.timestamps) {
+        process.stdout.write(chunk as Buffer);
+        continue;
+      }
+      const text = pending + (chunk as Buffer).toString("utf8");
+      const lines = text.split("\n");
+      pending = lines.pop() ?? "";
+      const now = new Date().toISOString();
+      for (const line of lines) process.stdout.write(`${now} ${line}\n`);
+    }
+    if (pending)
+      process.stdout.write(`${o.timestamps ? new Date().toISOString() + " " : ""}${pending}`);
+  });
+
+program
+  .command("stats")
+  .argument("<containers...>")
+  .option("--no-stream", "print one sample and exit")
+  .option("--format <format>", "json")
+  .action(async (ids: string[], o: { stream: boolean; format?: string }) => {
+    const previous = new Map<string, { cpu: number; at: number }>();
+    for (;;) {
+      const rows: string[][] = [];
+      for (const id of ids) {
+        const s = await api<{
+          cpu: { usageNanos: number; onlineCpus: number };
+          memory: { workingSetBytes: number; limitBytes: number };
+          pids: { current: number };
+          readAt: string;
+        }>("GET", `/v1/containers/${enc(id)}/stats`);
+        const at = Date.parse(s.readAt);
+        const prev = previous.get(id);
+        const cpuPct = prev ? ((s.cpu.usageNanos - prev.cpu) / ((at - prev.at) * 1e6)) * 100 : 0;
+        previous.set(id, { cpu: s.cpu.usageNanos, at });
+        if (o.format === "json") console.log(JSON.stringify({ Container: id, ...s }));
+        rows.push([
+          id,
+          `${cpuPct.toFixed(2)}%`,
+          `${formatBytes(s.memory.workingSetBytes)} / ${formatBytes(s.memory.limitBytes)}`,
+          `${((s.memory.workingSetBytes / s.memory.limitBytes) * 100).toFixed(2)}%`,
+          String(s.pids.current),
+        ]);
+      }
+      if (o.format !== "json")
+        printTable(["CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows);
+      if (!o.stream) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  });
+
+program
+  .command("exec")
+  .description("run a command in a running container")
+  .option("-i, --interactive", "keep stdin open")
+  .option("-t, --tty", "allocate a terminal")
+  .option("-e, --env <KEY=value>", "set an environment variable", collect)
+  .option("-u, --user <user[:group]>", "user name or uid")
+  .option("-w, --workdir <dir>", "working directory")
+  .option("-d, --detach", "run in the background")
+  .argument("<container>")
+  .argument("<command...>")
+  .passThroughOptions()
+  .action(
+    async (
+      id: string,
+      command: string[],
+      o: {
+        interactive?: boolean;
+        tty?: boolean;
+        env?: string[];
+        user?: string;
+        workdir?: string;
+        detach?: boolean;
+      },
+    ) => {
+      const inspect = await api<{
+        Id: string;
+        State: { Running: boolean; Pid: number };
+        Config: { Env: string[]; User: string; WorkingDir: string };
+      }>("GET", `/v1/containers/${enc(id)}`);
+      if (!inspect.State.Running) throw new ExitError(`container ${inspect.Id} is not running`, 1);
+      process.exitCode = await execCommand(inspect, command, o);
+    },
+  );
+
+program
+  .command("load")
+  .description("load an image from a docker-save or OCI-layout tar archive")
+  .option("-i, --input <file>", "read from a file instead of stdin")
+  .option("-t, --tag <name:tag>", "name the loaded image (when the archive carries none)")
+  .option("-q, --quiet", "print nothing but errors")
+  .action(async (o: { input?: string; tag?: string; quiet?: boolean }) => {
+    await client.ensureDaemon();
+    const input = o.input ? createReadStream(o.input) : process.stdin;
+    const res = await client.raw(
+      "POST",
+      `/v1/images/load${o.tag ? `?tag=${enc(o.tag)}` : ""}`,
+      input,
+    );
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+      message?: string;
+      images?: { id: string; repoTags: string[] }[];
+    };
+    if ((res.statusCode ?? 500) >= 400) throw new Error(body.message ?? "load failed");
+    if (!o.quiet) {
+      for (const img of body.images ?? []) {
+        if (img.repoTags.length === 0) console.log(`Loaded image ID: ${img.id}`);
+        for (const t of img.repoTags) console.log(`Loaded image: ${t}`);
+      }
+    }
+  });
+
+program
+  .command("images")
+  .option("-q, --quiet", "only IDs")
+  .option("--format <format>", "json")
+  .action(async (o: { quiet?: boolean; format?: string }) => {
+    const rows = await api<{ id: string; repoTags: string[]; created: string; size: number }[]>(
+      "GET",
+      "/v1/images",
+    );
+    const flat = rows.flatMap((r) =>
+      (r.repoTags.length ? r.repoTags : ["<none>:<none>"]).map((t) => {
+        const i = t.lastIndexOf(":");
+        return {
+          Repository: t.slice(0, i),
+          Tag: t.slice(i + 1),
+          ID: r.id.replace(/^sha256:/, "").slice(0, 12),
+          CreatedAt: r.created,
+          Size: formatBytes(r.size),
+        };
+      }),
+    );
+    if (o.quiet) [...new Set(flat.map((r) => r.ID))].forEach((id) => console.log(id));
+    else if (o.format === "json") flat.forEach((r) => console.log(JSON.stringify(r)));
+    else
+      printTable(
+        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+        flat.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedAt, r.Size]),
+      );
+  });
+
+program
+  .command("rmi")
+  .argument("<images...>")
+  .option("-f, --force", "remove even if containers use it")
+  .action(async (refs: string[], o: { force?: boolean }) => {
+    for (const ref of refs) {
+      const result = await api<{ untagged: string[]; deleted: string[] }>(
+        "DELETE",
+        `/v1/images/${enc(ref)}?force=${o.force ? 1 : 0}`,
+      );
+      result.untagged.forEach((t) => console.log(`Untagged: ${t}`));
+      result.deleted.forEach((d) => console.log(`Deleted: ${d}`));
+    }
+  });
+
+const volume = program.command("volume").description("manage volumes");
+volume
+  .command("create")
+  .argument("[name]")
+  .action(async (name?: string) => {
+    const v = await api<{ Name: string }>("POST", "/v1/volumes", name ? { name } : {});
+    console.log(v.Name);
+  });
+volume
+  .command("ls")
+  .option("-q, --quiet", "only names")
+  .action(async (o: { quiet?: boolean }) => {
+    const vs = await api<{ Name: string; Driver: string }[]>("GET", "/v1/volumes");
+    if (o.quiet) vs.forEach((v) => console.log(v.Name));
+    else
+      printTable(
+        ["DRIVER", "VOLUME NAME"],
+        vs.map((v) => [v.Driver, v.Name]),
+      );
+  });
+volume
+  .command("inspect")
+  .argument("<names...>")
+  .action(async (names: string[]) => {
+    const out = [];
+    for (const n of names) out.push(await api("GET", `/v1/volumes/${enc(n)}`));
+    console.log(JSON.stringify(out, null, 4));
+  });
+volume
+  .command("rm")
+  .argument("<names...>")
+  .action(async (names: string[]) => {
+    for (const n of names) {
+      await api("DELETE", `/v1/volumes/${enc(n)}`);
+      console.log(n);
+    }
+  });
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 125;
+      return;
+    }
+    const message = (err as Error).message;
+    process.stderr.write(`corral-rt: ${message}\n`);
+    const command = process.argv[2];
+    process.exitCode =
+      err instanceof ExitError
+        ? err.code
+        : err instanceof UsageError || command === "run" || command === "create"
+          ? 125
+          : 1;
+  }
+}
+
+void main();

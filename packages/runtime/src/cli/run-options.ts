@@ -1,0 +1,202 @@
+// Turns Docker's `run`/`create` flags into a create request. Pure, so every flag's meaning is
+// unit-tested without a daemon.
+import { readFileSync } from "node:fs";
+import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
+import { parseBytes } from "../container/units.js";
+
+export interface RunFlags {
+  detach?: boolean;
+  rm?: boolean;
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  memory?: string;
+  memorySwap?: string;
+  cpus?: string;
+  cpuShares?: string;
+  pidsLimit?: string;
+  readOnly?: boolean;
+  init?: boolean;
+  volume?: string[];
+  tmpfs?: string[];
+  interactive?: boolean;
+  tty?: boolean;
+  entrypoint?: string;
+  restart?: string;
+  logOpt?: string[];
+  label?: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+}
+
+export class UsageError extends Error {}
+
+function envEntry(entry: string): string | undefined {
+  if (entry.includes("=")) return entry;
+  // `-e NAME` passes the caller's value through, as Docker does; unset names are dropped.
+  const value = process.env[entry];
+  return value === undefined ? undefined : `${entry}=${value}`;
+}
+
+export function parseEnvFile(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .map(envEntry)
+    .filter((e): e is string => e !== undefined);
+}
+
+export function parseVolume(spec: string): MountRequest {
+  const parts = spec.split(":");
+  if (parts.length > 3 || parts.some((p) => p === "")) {
+    throw new UsageError(
+      `invalid volume specification "${spec}": use /host/path:/container/path[:ro], name:/path or /path`,
+    );
+  }
+  const mode = parts.length === 3 ? parts[2] : undefined;
+  if (mode !== undefined && mode !== "ro" && mode !== "rw") {
+    throw new UsageError(`invalid mode "${mode}" in volume "${spec}": use ro or rw`);
+  }
+  const readOnly = mode === "ro";
+  if (parts.length === 1) {
+    const target = parts[0] as string;
+    if (!target.startsWith("/"))
+      throw new UsageError(`invalid volume "${spec}": a container path must be absolute`);
+    return { type: "volume", source: "", target, readOnly: false };
+  }
+  const [source, target] = parts as [string, string];
+  if (!target.startsWith("/"))
+    throw new UsageError(`invalid volume "${spec}": the container path must be absolute`);
+  if (source.startsWith("/")) return { type: "bind", source, target, readOnly };
+  return { type: "volume", source, target, readOnly };
+}
+
+export function parseTmpfs(spec: string): MountRequest {
+  const [target = "", options = ""] = spec.split(/:(.*)/s, 2);
+  if (!target.startsWith("/")) throw new UsageError(`invalid tmpfs "${spec}": use /path[:options]`);
+  const opts = options
+    .split(",")
+    .filter(Boolean)
+    .map((o) => {
+      const m = /^size=(.+)$/.exec(o);
+      return m ? `size=${parseBytes(m[1] as string, "tmpfs size")}` : o;
+    });
+  if (
+    opts.some(
+      (o) => !/^(size=[0-9]+|mode=[0-7]{3,4}|uid=[0-9]+|gid=[0-9]+|nr_inodes=[0-9]+)$/.test(o),
+    )
+  ) {
+    throw new UsageError(`invalid tmpfs options "${options}": use size=, mode=, uid=, gid=`);
+  }
+  return { type: "tmpfs", target, options: opts.join(",") };
+}
+
+export function parseRestart(spec: string): RestartPolicy {
+  const [name, count] = spec.split(":");
+  if (name === "no" || name === "always" || name === "unless-stopped") {
+    if (count !== undefined)
+      throw new UsageError(`invalid restart policy "${spec}": only on-failure takes a count`);
+    return { name, maximumRetryCount: 0 };
+  }
+  if (name === "on-failure") {
+    if (count !== undefined && !/^[0-9]+$/.test(count))
+      throw new UsageError(`invalid restart count in "${spec}"`);
+    return { name, maximumRetryCount: count === undefined ? 0 : Number(count) };
+  }
+  throw new UsageError(
+    `invalid restart policy "${spec}": use no, always, unless-stopped or on-failure[:N]`,
+  );
+}
+
+function number(value: string | undefined, what: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(
+      `invalid ${what} "${value}": expected ${integer ? "a whole number" : "a number"}`,
+    );
+  }
+  return n;
+}
+
+function bytes(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "-1") return -1;
+  try {
+    return parseBytes(value, what);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function createRequestFromFlags(
+  image: string,
+  command: string[],
+  f: RunFlags,
+): CreateRequestInput {
+  const env: string[] = [];
+  for (const file of f.envFile ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      throw new UsageError(`open ${file}: no such file or directory`);
+    }
+    env.push(...parseEnvFile(text));
+  }
+  for (const e of f.env ?? []) {
+    const entry = envEntry(e);
+    if (entry) env.push(entry);
+  }
+  let logMaxSizeBytes: number | undefined;
+  for (const opt of f.logOpt ?? []) {
+    const [key, value] = opt.split(/=(.*)/s, 2);
+    if (key === "max-size" && value) logMaxSizeBytes = bytes(value, "log max-size");
+    else throw new UsageError(`unknown log opt "${opt}": supported: max-size=SIZE`);
+  }
+  const labels: Record<string, string> = {};
+  for (const l of f.label ?? []) {
+    const [k, v = ""] = l.split(/=(.*)/s, 2);
+    if (!k) throw new UsageError(`invalid label "${l}": use key=value`);
+    labels[k] = v;
+  }
+  if (f.memory !== undefined && (bytes(f.memory, "memory") ?? 0) < 6 * 1024 * 1024) {
+    throw new UsageError("Minimum memory limit allowed is 6MB");
+  }
+  const cpus = number(f.cpus, "--cpus", false);
+  if (cpus !== undefined && cpus <= 0)
+    throw new UsageError(`invalid --cpus "${f.cpus}": must be above 0`);
+  const req: CreateRequestInput = {
+    image,
+    env,
+    mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
+    readOnly: f.readOnly ?? false,
+    init: f.init ?? false,
+    autoRemove: f.rm ?? false,
+    labels,
+    restartPolicy: parseRestart(f.restart ?? "no"),
+  };
+  if (command.length > 0) req.cmd = command;
+  if (f.entrypoint !== undefined) req.entrypoint = f.entrypoint === "" ? [] : [f.entrypoint];
+  if (f.name !== undefined) req.name = f.name;
+  if (f.workdir !== undefined) req.workingDir = f.workdir;
+  if (f.user !== undefined) req.user = f.user;
+  if (f.hostname !== undefined) req.hostname = f.hostname;
+  if (f.memory !== undefined) req.memoryBytes = bytes(f.memory, "memory");
+  if (f.memorySwap !== undefined) req.memorySwapBytes = bytes(f.memorySwap, "memory-swap");
+  if (cpus !== undefined) req.cpus = cpus;
+  if (f.cpuShares !== undefined) req.cpuShares = number(f.cpuShares, "--cpu-shares", true);
+  if (f.pidsLimit !== undefined) req.pidsLimit = number(f.pidsLimit, "--pids-limit", true);
+  if (logMaxSizeBytes !== undefined) req.logMaxSizeBytes = logMaxSizeBytes;
+  if (f.stopSignal !== undefined) req.stopSignal = f.stopSignal;
+  if (f.stopTimeout !== undefined)
+    req.stopTimeoutSeconds = number(f.stopTimeout, "--stop-timeout", true);
+  if (f.restart && f.rm && req.restartPolicy?.name !== "no") {
+    throw new UsageError("Conflicting options: --restart and --rm");
+  }
+  return req;
+}

@@ -1,0 +1,84 @@
+// Client of corral-rtd's unix-socket API, used by the CLI (and later the agent). Starts the
+// daemon on demand, as the DESIGN asks: the first `corral-rt` command on a host brings it up.
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Readable } from "node:stream";
+import { runtimePaths, type RuntimePaths } from "../paths.js";
+
+const DAEMON = fileURLToPath(new URL("../daemon/main.js", import.meta.url));
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** A container's exit code when a start failed (127 not found, 126 not executable). */
+    readonly exitCode?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class RuntimeClient {
+  constructor(readonly paths: RuntimePaths = runtimePaths()) {}
+
+  raw(method: string, path: string, body?: Readable | string): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          socketPath: this.paths.socket,
+          method,
+          path,
+          headers: typeof body === "string" ? { "content-type": "application/json" } : {},
+        },
+        resolve,
+      );
+      req.on("error", reject);
+      if (body === undefined) req.end();
+      else if (typeof body === "string") req.end(body);
+      else body.pipe(req);
+    });
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body));
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const json = text ? (JSON.parse(text) as unknown) : {};
+    if ((res.statusCode ?? 500) >= 400) {
+      const err = json as { message?: string; exitCode?: number };
+      throw new ApiError(res.statusCode ?? 500, err.message ?? text, err.exitCode);
+    }
+    return json as T;
+  }
+
+  /** Resolves once the daemon answers, starting it if nothing listens on the socket. */
+  async ensureDaemon(): Promise<void> {
+    if (await this.ping()) return;
+    mkdirSync(this.paths.run, { recursive: true, mode: 0o700 });
+    const logFd = openSync(join(this.paths.run, "rtd.log"), "a", 0o600);
+    const child = spawn(process.execPath, [DAEMON], {
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      env: { ...process.env, CORRAL_ROOT: this.paths.root, CORRAL_RUN: this.paths.run },
+    });
+    child.unref();
+    for (let i = 0; i < 200; i++) {
+      if (await this.ping()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`corral-rtd did not start; see ${join(this.paths.run, "rtd.log")}`);
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      await this.call("GET", "/v1/ping");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

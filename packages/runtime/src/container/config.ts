@@ -1,0 +1,73 @@
+// A container create request: what `corral-rt run/create` (and later the agent) send to the
+// runtime daemon. Validated at the daemon's door; every message says what to do.
+import { z } from "zod";
+
+export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export const mountRequestSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("bind"),
+    source: z.string().startsWith("/", "a bind mount source must be an absolute host path"),
+    target: z.string().startsWith("/", "a mount target must be an absolute path in the container"),
+    readOnly: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal("volume"),
+    /** Empty for an anonymous volume. */
+    source: z.string().default(""),
+    target: z.string().startsWith("/", "a mount target must be an absolute path in the container"),
+    readOnly: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal("tmpfs"),
+    target: z.string().startsWith("/", "a tmpfs target must be an absolute path in the container"),
+    options: z.string().default(""),
+  }),
+]);
+export type MountRequest = z.infer<typeof mountRequestSchema>;
+
+export const restartPolicySchema = z.object({
+  name: z.enum(["no", "always", "unless-stopped", "on-failure"]).default("no"),
+  maximumRetryCount: z.number().int().min(0).default(0),
+});
+export type RestartPolicy = z.infer<typeof restartPolicySchema>;
+
+export const createRequestSchema = z.object({
+  image: z.string().min(1, "an image is required"),
+  name: z
+    .string()
+    .regex(CONTAINER_NAME, "a container name may contain [a-zA-Z0-9][a-zA-Z0-9_.-] only")
+    .optional(),
+  /** undefined: the image's; an entrypoint of [] resets the image's entrypoint. */
+  cmd: z.array(z.string()).optional(),
+  entrypoint: z.array(z.string()).optional(),
+  env: z.array(z.string().regex(/^[^=]+=/, "environment entries look like KEY=value")).default([]),
+  workingDir: z
+    .string()
+    .startsWith("/", "the working directory must be an absolute path")
+    .optional(),
+  user: z.string().optional(),
+  hostname: z
+    .string()
+    .regex(
+      /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/,
+      "a hostname is up to 63 letters, digits, '.' or '-'",
+    )
+    .optional(),
+  memoryBytes: z.number().int().positive().optional(),
+  memorySwapBytes: z.number().int().min(-1).optional(),
+  cpus: z.number().positive().optional(),
+  cpuShares: z.number().int().min(2).max(262144).optional(),
+  pidsLimit: z.number().int().optional(),
+  readOnly: z.boolean().default(false),
+  init: z.boolean().default(false),
+  mounts: z.array(mountRequestSchema).default([]),
+  autoRemove: z.boolean().default(false),
+  restartPolicy: restartPolicySchema.default({ name: "no", maximumRetryCount: 0 }),
+  logMaxSizeBytes: z.number().int().positive().optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  stopSignal: z.string().optional(),
+  stopTimeoutSeconds: z.number().int().min(0).optional(),
+});
+export type CreateRequest = z.infer<typeof createRequestSchema>;
+export type CreateRequestInput = z.input<typeof createRequestSchema>;

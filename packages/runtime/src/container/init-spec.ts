@@ -1,0 +1,59 @@
+// What the runtime daemon hands a pre-started init on its stdin: everything the init needs to
+// turn itself into the container's first process. One JSON line, validated on arrival.
+import { z } from "zod";
+import { CAPABILITIES, RLIMIT } from "../syscall/index.js";
+
+const capabilityName = z.enum(Object.keys(CAPABILITIES) as [keyof typeof CAPABILITIES]);
+const rlimitName = z.enum(Object.keys(RLIMIT) as [keyof typeof RLIMIT]);
+
+export const initMountSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("bind"),
+    source: z.string().startsWith("/"),
+    target: z.string().startsWith("/"),
+    readOnly: z.boolean(),
+  }),
+  z.object({
+    type: z.literal("tmpfs"),
+    target: z.string().startsWith("/"),
+    options: z.string(),
+  }),
+]);
+export type InitMount = z.infer<typeof initMountSchema>;
+
+export const initSpecSchema = z.object({
+  containerId: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Overlay parts: image layers (top first) below the init layer, and the container's own dirs. */
+  rootfs: z.object({
+    lowerDirs: z.array(z.string().startsWith("/")).min(1),
+    upperDir: z.string().startsWith("/"),
+    workDir: z.string().startsWith("/"),
+    mountPoint: z.string().startsWith("/"),
+    readOnly: z.boolean(),
+  }),
+  /** Host files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf. */
+  etcFiles: z.array(z.object({ source: z.string().startsWith("/"), target: z.string() })),
+  mounts: z.array(initMountSchema),
+  hostname: z.string().min(1).max(64),
+  process: z.object({
+    args: z.array(z.string()).min(1),
+    env: z.array(z.string()),
+    cwd: z.string().startsWith("/"),
+    /** "name", "uid", "name:group" or "uid:gid", resolved in the container's /etc/passwd. */
+    user: z.string(),
+    capabilities: z.array(capabilityName),
+    noNewPrivileges: z.boolean(),
+    rlimits: z.array(z.object({ name: rlimitName, soft: z.number(), hard: z.number() })),
+    /** File the container's stdout and stderr append to. */
+    logPath: z.string().startsWith("/"),
+    /** Host path of an init (tini) bind-mounted at /dev/init and run as pid 1 (--init). */
+    initBinary: z.string().startsWith("/").optional(),
+  }),
+});
+export type InitSpec = z.infer<typeof initSpecSchema>;
+
+/** Messages an init writes on its status pipe (fd 3), one JSON object per line. */
+export type InitStatus =
+  | { type: "ready"; hostPid: number; startTime: string }
+  | { type: "exec" }
+  | { type: "error"; exitCode: number; message: string };

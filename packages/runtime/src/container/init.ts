@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// A pre-started container init. The runtime daemon starts it (through util-linux `unshare`)
+// as pid 1 of fresh pid, mount, uts, ipc and net namespaces, before any container needs it;
+// it reports "ready" on fd 3 and blocks reading one spec line on stdin. On a spec it joins a
+// fresh cgroup namespace (the daemon has already placed it in the container's cgroups),
+// builds the rootfs, pivots, drops privileges and execs the user's command: no Node process
+// is started on the container start path.
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readlinkSync,
+  writeSync,
+} from "node:fs";
+import {
+  CLONE_NEWCGROUP,
+  RLIM_INFINITY,
+  clearCloexec,
+  closeFrom,
+  dup2,
+  execve,
+  exitImmediately,
+  getrlimit,
+  limitBoundingSet,
+  resetSignals,
+  sethostname,
+  setCapabilities,
+  setgroups,
+  setNoNewPrivs,
+  setresgid,
+  setresuid,
+  setrlimit,
+  unshare,
+} from "../syscall/index.js";
+import { initSpecSchema, type InitSpec, type InitStatus } from "./init-spec.js";
+import { CommandError, resolveCommand } from "./exec-path.js";
+import { pivotInto, setupRootfs } from "./rootfs.js";
+import { resolveUser } from "./user.js";
+import { DEFAULT_PATH } from "./defaults.js";
+
+const STATUS_FD = 3;
+
+function report(status: InitStatus): void {
+  const line = Buffer.from(JSON.stringify(status) + "\n");
+  let off = 0;
+  while (off < line.length) {
+    try {
+      off += writeSync(STATUS_FD, line, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    }
+  }
+}
+
+function readSpecLine(): string | undefined {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EAGAIN") continue;
+      throw err;
+    }
+    if (n === 0) return undefined;
+    const nl = buf.subarray(0, n).indexOf(10);
+    if (nl >= 0) {
+      chunks.push(Buffer.from(buf.subarray(0, nl)));
+      return Buffer.concat(chunks).toString("utf8");
+    }
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function step<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CommandError) throw err;
+    throw new Error(`${name}: ${(err as Error).message}`);
+  }
+}
+
+function envValue(env: readonly string[], key: string): string | undefined {
+  const entry = env.findLast((e) => e.startsWith(`${key}=`));
+  return entry?.slice(key.length + 1);
+}
+
+function becomeContainer(spec: InitSpec): never {
+  const proc = spec.process;
+  // Opened while the host's filesystem is still visible; becomes fds 1 and 2 at the end.
+  const logFd = step("open log file", () => openSync(proc.logPath, "a", 0o640));
+  step("cgroup namespace", () => unshare(CLONE_NEWCGROUP));
+  step("rootfs", () => setupRootfs(spec));
+  step("pivot_root", () => pivotInto(spec.rootfs.mountPoint, spec.rootfs.readOnly));
+  step("hostname", () => sethostname(spec.hostname));
+
+  const user = step("user", () =>
+    resolveUser(proc.user, readIfExists("/etc/passwd"), readIfExists("/etc/group")),
+  );
+  const env = [...proc.env];
+  if (envValue(env, "HOME") === undefined) env.push(`HOME=${user.home}`);
+  step(`working directory ${proc.cwd}`, () => {
+    mkdirSync(proc.cwd, { recursive: true, mode: 0o755 }); // Docker creates a missing WORKDIR
+    process.chdir(proc.cwd);
+  });
+  const args = proc.initBinary ? ["/dev/init", "--", ...proc.args] : proc.args;
+  const path = resolveCommand(args[0] as string, envValue(env, "PATH") ?? DEFAULT_PATH, proc.cwd);
+
+  step("rlimits", () => {
+    for (const r of proc.rlimits) {
+      const v = (n: number): bigint => (n < 0 ? RLIM_INFINITY : BigInt(n));
+      const current = getrlimit(r.name);
+      const hard = v(r.hard) > current.hard ? current.hard : v(r.hard);
+      const soft = v(r.soft) > hard ? hard : v(r.soft);
+      setrlimit(r.name, soft, hard);
+    }
+  });
+  // Opened while still root, like the log file: the user may not be allowed to.
+  const nullFd = openSync("/dev/null", "r");
+  const caps = new Set(proc.capabilities);
+  step("capabilities bounding set", () => limitBoundingSet(caps));
+  step("user", () => {
+    setgroups(user.additionalGids);
+    setresgid(user.gid);
+    setresuid(user.uid);
+  });
+  // A non-root user keeps no capability across exec, as under Docker.
+  if (user.uid === 0) step("capabilities", () => setCapabilities(caps));
+  if (proc.noNewPrivileges) step("no_new_privs", () => setNoNewPrivs());
+  process.umask(0o022);
+
+  dup2(nullFd, 0);
+  dup2(logFd, 1);
+  dup2(logFd, 2);
+  report({ type: "exec" });
+  closeFrom(3);
+  resetSignals();
+  clearCloexec(0);
+  try {
+    execve(path, args, env);
+  } catch (err) {
+    // Node's own fds are closed now: report on the container's stderr and leave at once.
+    const code = (err as { code?: string }).code === "ENOENT" ? 127 : 126;
+    writeSync(2, `corral-init: ${(err as Error).message}\n`);
+    exitImmediately(code);
+  }
+}
+
+function main(): void {
+  const hostPid = Number(readlinkSync("/proc/self"));
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "0";
+  report({ type: "ready", hostPid, startTime });
+  const line = readSpecLine();
+  if (line === undefined) process.exit(0); // the pool is shutting down
+  let exitCode = 125;
+  try {
+    const spec = initSpecSchema.parse(JSON.parse(line));
+    becomeContainer(spec);
+  } catch (err) {
+    if (err instanceof CommandError) exitCode = err.exitCode;
+    const message = (err as Error).message.split("\n")[0] ?? "unknown error";
+    try {
+      report({ type: "error", exitCode, message });
+    } catch {
+      // fd 3 is already closed when exec itself failed
+    }
+    try {
+      writeSync(2, `corral-init: ${message}\n`);
+    } catch {
+      // nothing left to tell
+    }
+    closeSync(0);
+    process.exit(exitCode);
+  }
+}
+
+main();

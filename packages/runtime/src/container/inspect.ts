@@ -1,0 +1,126 @@
+// Docker-shaped views of a container: `inspect` JSON and `ps` rows, so that scripts written
+// for `docker inspect`/`docker ps --format json` read ours.
+import type { ContainerRecord } from "./record.js";
+
+export function inspectContainer(r: ContainerRecord, dir: string): Record<string, unknown> {
+  const s = r.state;
+  const req = r.request;
+  return {
+    Id: r.id,
+    Created: r.created,
+    Path: r.process.args[0],
+    Args: r.process.args.slice(1),
+    State: {
+      Status: s.status,
+      Running: s.status === "running" || s.status === "paused",
+      Paused: s.status === "paused",
+      Restarting: s.status === "restarting",
+      OOMKilled: s.oomKilled,
+      Dead: s.status === "dead",
+      Pid: s.pid,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+    },
+    Image: `sha256:${r.imageId}`,
+    LogPath: `${dir}/console.log`,
+    Name: `/${r.name}`,
+    RestartCount: s.restartCount,
+    Driver: "overlay",
+    Config: {
+      Hostname: r.process.hostname,
+      User: r.process.user,
+      Env: r.process.env,
+      Cmd: req.cmd ?? null,
+      Entrypoint: req.entrypoint ?? null,
+      Image: r.imageRef,
+      WorkingDir: r.process.cwd,
+      Labels: req.labels,
+      StopSignal: r.process.stopSignal,
+      StopTimeout: req.stopTimeoutSeconds ?? null,
+    },
+    HostConfig: {
+      Memory: req.memoryBytes ?? 0,
+      MemorySwap: req.memorySwapBytes ?? (req.memoryBytes ? req.memoryBytes * 2 : 0),
+      NanoCpus: req.cpus ? Math.round(req.cpus * 1e9) : 0,
+      CpuShares: req.cpuShares ?? 0,
+      PidsLimit: req.pidsLimit ?? null,
+      ReadonlyRootfs: req.readOnly,
+      Init: req.init,
+      AutoRemove: req.autoRemove,
+      RestartPolicy: {
+        Name: req.restartPolicy.name,
+        MaximumRetryCount: req.restartPolicy.maximumRetryCount,
+      },
+      LogConfig: {
+        Type: "corral-file",
+        Config: req.logMaxSizeBytes ? { "max-size": String(req.logMaxSizeBytes) } : {},
+      },
+      Binds: r.mounts
+        .filter((m) => m.type !== "tmpfs")
+        .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
+      Tmpfs: Object.fromEntries(
+        r.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, m.options ?? ""]),
+      ),
+      NetworkMode: "none",
+    },
+    Mounts: r.mounts
+      .filter((m) => m.type !== "tmpfs")
+      .map((m) => ({
+        Type: m.type,
+        ...(m.name ? { Name: m.name } : {}),
+        Source: m.source,
+        Destination: m.target,
+        RW: !m.readOnly,
+      })),
+    NetworkSettings: { Networks: {}, Ports: {} },
+  };
+}
+
+function ago(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return s <= 1 ? "Less than a second" : `${s} seconds`;
+  if (s < 3600) return `${Math.round(s / 60)} minutes`;
+  if (s < 86400) return `${Math.round(s / 3600)} hours`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+export function statusText(r: ContainerRecord): string {
+  const s = r.state;
+  switch (s.status) {
+    case "running":
+      return `Up ${ago(s.startedAt)}`;
+    case "paused":
+      return `Up ${ago(s.startedAt)} (Paused)`;
+    case "restarting":
+      return `Restarting (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+    case "exited":
+      return s.startedAt.startsWith("0001")
+        ? "Created"
+        : `Exited (${s.exitCode}) ${ago(s.finishedAt)} ago`;
+    case "created":
+      return "Created";
+    case "dead":
+      return "Dead";
+  }
+}
+
+/** A row of `ps --format json`, with Docker's keys. */
+export function psRow(r: ContainerRecord): Record<string, string> {
+  return {
+    ID: r.id.slice(0, 12),
+    Image: r.imageRef,
+    Command: JSON.stringify(r.process.args.join(" ")),
+    CreatedAt: r.created,
+    RunningFor: `${ago(r.created)} ago`,
+    Status: statusText(r),
+    State: r.state.status,
+    Names: r.name,
+    Ports: "",
+    Mounts: r.mounts.map((m) => m.name ?? m.source).join(","),
+    Labels: Object.entries(r.request.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+  };
+}

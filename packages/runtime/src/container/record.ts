@@ -1,0 +1,115 @@
+// What the runtime knows about one container, persisted as <root>/containers/<id>/container.json.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-file.js";
+import type { CreateRequest } from "./config.js";
+
+export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /** Host pid of the container's first process; 0 when not running. */
+  pid: number;
+  /** /proc/PID/stat start time of `pid`, to tell it from a reused pid after a daemon restart. */
+  pidStartTime: string;
+  /** The shell that waits for the container and records its exit code. */
+  shimPid: number;
+  exitCode: number;
+  oomKilled: boolean;
+  error: string;
+  startedAt: string;
+  finishedAt: string;
+  restartCount: number;
+  /** Set by `stop`/`kill` so that restart policies know the user asked for it. */
+  stoppedByUser: boolean;
+}
+
+export interface ContainerMount {
+  type: "bind" | "volume" | "tmpfs";
+  /** Host path (bind, volume) or "" (tmpfs). */
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** Volume name; anonymous volumes are removed with the container by `rm -v` and `--rm`. */
+  name?: string;
+  anonymous?: boolean;
+  options?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  imageId: string;
+  /** The reference the user gave (`busybox`), shown by `ps`. */
+  imageRef: string;
+  request: CreateRequest;
+  /** The process after merging the image's config with the request. */
+  process: {
+    args: string[];
+    env: string[];
+    cwd: string;
+    user: string;
+    hostname: string;
+    stopSignal: string;
+  };
+  mounts: ContainerMount[];
+  state: ContainerState;
+}
+
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export function initialState(): ContainerState {
+  return {
+    status: "created",
+    pid: 0,
+    pidStartTime: "",
+    shimPid: 0,
+    exitCode: 0,
+    oomKilled: false,
+    error: "",
+    startedAt: ZERO_TIME,
+    finishedAt: ZERO_TIME,
+    restartCount: 0,
+    stoppedByUser: false,
+  };
+}
+
+/** One directory per container; container.json is only ever replaced atomically. */
+export class ContainerRecords {
+  readonly dir: string;
+  constructor(root: string) {
+    this.dir = join(root, "containers");
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  containerDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  save(record: ContainerRecord): void {
+    writeFileAtomic(
+      join(this.containerDir(record.id), "container.json"),
+      JSON.stringify(record, null, 2),
+    );
+  }
+
+  /** Every container with a complete record; a directory without one was never created. */
+  loadAll(): { records: ContainerRecord[]; incomplete: string[] } {
+    const records: ContainerRecord[] = [];
+    const incomplete: string[] = [];
+    for (const id of readdirSync(this.dir)) {
+      const file = join(this.dir, id, "container.json");
+      if (!existsSync(file)) {
+        incomplete.push(id);
+        continue;
+      }
+      records.push(JSON.parse(readFileSync(file, "utf8")) as ContainerRecord);
+    }
+    return { records, incomplete };
+  }
+
+  remove(id: string): void {
+    rmSync(this.containerDir(id), { recursive: true, force: true });
+  }
+}

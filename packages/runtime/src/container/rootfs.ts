@@ -1,0 +1,147 @@
+// Builds a container's filesystem view inside its own mount namespace, step by step as runc
+// does with Docker's default spec, then pivots into it. Runs in the init process, as root,
+// before the user's command; every step's error names the step and the path.
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  MNT_DETACH,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  S_IFCHR,
+  mknod,
+  mount,
+  pivotRoot,
+  umount2,
+} from "../syscall/index.js";
+import { DEVICE_NODES, DEVICE_SYMLINKS, MASKED_PATHS, READONLY_PATHS } from "./defaults.js";
+import type { InitMount, InitSpec } from "./init-spec.js";
+import { secureJoin } from "./securejoin.js";
+
+function ensureDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o755 });
+}
+
+function ensureFile(path: string): void {
+  if (existsSync(path)) return;
+  ensureDir(dirname(path));
+  closeSync(openSync(path, "a", 0o644));
+}
+
+/** A bind mount's flags only take effect on a remount of the bind. */
+function bindMount(source: string, target: string, flags: number, readOnly: boolean): void {
+  mount(source, target, null, MS_BIND | MS_REC);
+  if (readOnly || flags) {
+    mount(null, target, null, MS_BIND | MS_REMOUNT | flags | (readOnly ? MS_RDONLY : 0));
+  }
+}
+
+function mountOverlay(rootfs: InitSpec["rootfs"]): void {
+  const data = `lowerdir=${rootfs.lowerDirs.join(":")},upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`;
+  mount("overlay", rootfs.mountPoint, "overlay", 0, data);
+}
+
+function mountDev(root: string): void {
+  const dev = join(root, "dev");
+  ensureDir(dev);
+  mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+  for (const [name, major, minor, mode] of DEVICE_NODES) {
+    const path = join(dev, name);
+    mknod(path, S_IFCHR | mode, major, minor);
+    chmodSync(path, mode); // mknod applies the umask
+  }
+  for (const [name, target] of DEVICE_SYMLINKS) symlinkSync(target, join(dev, name));
+  ensureDir(join(dev, "pts"));
+  mount(
+    "devpts",
+    join(dev, "pts"),
+    "devpts",
+    MS_NOSUID | MS_NOEXEC,
+    "newinstance,ptmxmode=0666,mode=0620,gid=5",
+  );
+  ensureDir(join(dev, "shm"));
+  mount(
+    "shm",
+    join(dev, "shm"),
+    "tmpfs",
+    MS_NOSUID | MS_NODEV | MS_NOEXEC,
+    "mode=1777,size=65536k",
+  );
+  ensureDir(join(dev, "mqueue"));
+  mount("mqueue", join(dev, "mqueue"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+function mountUser(root: string, m: InitMount): void {
+  const target = secureJoin(root, m.target);
+  if (m.type === "tmpfs") {
+    ensureDir(target);
+    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, m.options);
+    return;
+  }
+  if (statSync(m.source).isDirectory()) ensureDir(target);
+  else ensureFile(target);
+  bindMount(m.source, target, 0, m.readOnly);
+}
+
+function maskPaths(root: string): void {
+  for (const path of MASKED_PATHS) {
+    const target = secureJoin(root, path);
+    if (!existsSync(target)) continue;
+    if (statSync(target).isDirectory()) mount("tmpfs", target, "tmpfs", MS_RDONLY);
+    else mount(join(root, "dev/null"), target, null, MS_BIND);
+  }
+  for (const path of READONLY_PATHS) {
+    const target = secureJoin(root, path);
+    if (!existsSync(target)) continue;
+    bindMount(target, target, MS_NOSUID | MS_NODEV | MS_NOEXEC, true);
+  }
+}
+
+/** Mounts everything under the container's root; the caller then pivots. */
+export function setupRootfs(spec: InitSpec): void {
+  const root = spec.rootfs.mountPoint;
+  mountOverlay(spec.rootfs);
+  const proc = secureJoin(root, "/proc");
+  ensureDir(proc);
+  mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  mountDev(root);
+  const sys = secureJoin(root, "/sys");
+  ensureDir(sys);
+  mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
+  for (const file of spec.etcFiles) {
+    const target = secureJoin(root, file.target);
+    ensureFile(target);
+    mount(file.source, target, null, MS_BIND);
+  }
+  if (spec.process.initBinary) {
+    const target = join(root, "dev/init");
+    ensureFile(target);
+    bindMount(spec.process.initBinary, target, MS_NOSUID | MS_NODEV, true);
+  }
+  for (const m of spec.mounts) mountUser(root, m);
+  maskPaths(root);
+}
+
+/** pivot_root(".", ".") then detach the old root, as runc does: no put_old dir needed. */
+export function pivotInto(root: string, readOnly: boolean): void {
+  process.chdir(root);
+  pivotRoot(".", ".");
+  mount(null, ".", null, MS_SLAVE | MS_REC);
+  umount2(".", MNT_DETACH);
+  process.chdir("/");
+  if (readOnly) mount(null, "/", null, MS_BIND | MS_REMOUNT | MS_RDONLY);
+}

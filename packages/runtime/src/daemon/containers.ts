@@ -1,0 +1,767 @@
+// The container service: create, start, stop, kill, remove, pause, wait; records every change
+// atomically and emits lifecycle events (the agent forwards them to the web app).
+import { EventEmitter } from "node:events";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { constants as osConstants } from "node:os";
+import { createCgroupManager } from "../cgroups/index.js";
+import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
+import { createRequestSchema, type CreateRequest } from "../container/config.js";
+import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
+import type { InitSpec } from "../container/init-spec.js";
+import {
+  ContainerRecords,
+  initialState,
+  type ContainerMount,
+  type ContainerRecord,
+} from "../container/record.js";
+import { KeyedMutex } from "../util/keyed-mutex.js";
+import { UserError } from "../util/errors.js";
+import { InitError, type InitPool } from "./init-pool.js";
+import type { VolumeStore } from "./volumes.js";
+
+/** What the container service needs from the image store. */
+export interface ImageProvider {
+  resolveForRun(ref: string): Promise<{
+    id: string;
+    config: {
+      Env?: string[] | null;
+      Cmd?: string[] | null;
+      Entrypoint?: string[] | null;
+      WorkingDir?: string;
+      User?: string;
+      StopSignal?: string;
+      Volumes?: Record<string, unknown> | null;
+    };
+    layerDirs: string[];
+  }>;
+}
+
+export interface ContainerEvent {
+  type:
+    | "create"
+    | "start"
+    | "die"
+    | "oom"
+    | "stop"
+    | "kill"
+    | "pause"
+    | "unpause"
+    | "destroy"
+    | "restart";
+  id: string;
+  name: string;
+  image: string;
+  time: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  signal?: string;
+}
+
+const TINI = "/usr/bin/tini-static";
+
+function signalNumber(signal: string | number): number {
+  if (typeof signal === "number") return signal;
+  if (/^[0-9]+$/.test(signal)) return Number(signal);
+  const name = signal.toUpperCase().startsWith("SIG")
+    ? signal.toUpperCase()
+    : `SIG${signal.toUpperCase()}`;
+  const n = (osConstants.signals as Record<string, number>)[name];
+  if (n === undefined)
+    throw new UserError(`invalid signal: ${signal} (use a name like SIGTERM or a number)`);
+  return n;
+}
+
+function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const e of [...base, ...overrides]) byKey.set(e.slice(0, e.indexOf("=")), e);
+  return [...byKey.values()];
+}
+
+function pidStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export class ContainerService extends EventEmitter {
+  private readonly records: ContainerRecords;
+  private readonly byId = new Map<string, ContainerRecord>();
+  private readonly mutex = new KeyedMutex();
+  private readonly exitWaiters = new Map<string, (() => void)[]>();
+  private readonly adopted = new Set<string>();
+  private adoptTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly pool: InitPool,
+    private readonly images: ImageProvider,
+    private readonly volumes: VolumeStore,
+  ) {
+    super();
+    this.records = new ContainerRecords(root);
+  }
+
+  // ---- lookup -------------------------------------------------------------------------
+
+  list(all: boolean): ContainerRecord[] {
+    const records = [...this.byId.values()].sort((a, b) => b.created.localeCompare(a.created));
+    return all
+      ? records
+      : records.filter((r) => r.state.status === "running" || r.state.status === "paused");
+  }
+
+  /** By full id, unique id prefix, or name (Docker's rules). */
+  get(ref: string): ContainerRecord {
+    const byName = [...this.byId.values()].find((r) => r.name === ref.replace(/^\//, ""));
+    if (byName) return byName;
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const matches = [...this.byId.keys()].filter((id) => ref.length > 0 && id.startsWith(ref));
+    if (matches.length === 1) return this.byId.get(matches[0] as string) as ContainerRecord;
+    if (matches.length > 1)
+      throw new UserError(`multiple containers match "${ref}": give more of the id`, 409);
+    throw new UserError(`No such container: ${ref}`, 404);
+  }
+
+  imagesInUse(): Set<string> {
+    return new Set([...this.byId.values()].map((r) => r.imageId));
+  }
+
+  containerDir(id: string): string {
+    return this.records.containerDir(id);
+  }
+
+  logPath(id: string): string {
+    return join(this.records.containerDir(id), "console.log");
+  }
+
+  // ---- daemon start: re-adopt what runs ------------------------------------------------
+
+  /** Loads every record; containers still running are adopted, exits that happened meanwhile recorded. */
+  async recover(): Promise<void> {
+    const { records, incomplete } = this.records.loadAll();
+    for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
+    for (const r of records) this.byId.set(r.id, r);
+    for (const r of records) {
+      if (
+        r.state.status !== "running" &&
+        r.state.status !== "paused" &&
+        r.state.status !== "restarting"
+      )
+        continue;
+      if (existsSync(join(this.containerDir(r.id), "exit"))) {
+        await this.onExit(r.id);
+      } else if (r.state.pid && pidStartTime(r.state.pid) === r.state.pidStartTime) {
+        this.adopted.add(r.id);
+      } else {
+        await this.onExit(r.id);
+      }
+    }
+    this.adoptTimer = setInterval(() => void this.pollAdopted(), 500);
+    this.adoptTimer.unref();
+  }
+
+  private async pollAdopted(): Promise<void> {
+    for (const id of [...this.adopted]) {
+      const r = this.byId.get(id);
+      if (!r) {
+        this.adopted.delete(id);
+        continue;
+      }
+      const exited = existsSync(join(this.containerDir(id), "exit"));
+      const gone = pidStartTime(r.state.pid) !== r.state.pidStartTime;
+      const shimGone = r.state.shimPid === 0 || pidStartTime(r.state.shimPid) === undefined;
+      // The shim writes the exit file right after the container dies; give it until it is gone.
+      if (exited || (gone && shimGone)) {
+        this.adopted.delete(id);
+        await this.onExit(id);
+      }
+    }
+  }
+
+  close(): void {
+    if (this.adoptTimer) clearInterval(this.adoptTimer);
+  }
+
+  // ---- create ---------------------------------------------------------------------------
+
+  async create(input: unknown): Promise<ContainerRecord> {
+    const parsed = createRequestSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UserError(
+        `invalid container config: ${issue?.path.join(".") ?? ""}: ${issue?.message ?? ""}`,
+      );
+    }
+    const req = parsed.data;
+    return this.mutex.run("names", async () => {
+      if (req.name && [...this.byId.values()].some((r) => r.name === req.name)) {
+        const other = [...this.byId.values()].find((r) => r.name === req.name) as ContainerRecord;
+        throw new UserError(
+          `Conflict. The container name "/${req.name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+          409,
+        );
+      }
+      let image;
+      try {
+        image = await this.images.resolveForRun(req.image);
+      } catch (err) {
+        throw new UserError(
+          `Unable to find image '${req.image}' locally: ${(err as Error).message}`,
+          404,
+        );
+      }
+      const id = randomBytes(32).toString("hex");
+      const name = req.name ?? this.generateName(id);
+      const cfg = image.config;
+      const entrypoint = req.entrypoint ?? cfg.Entrypoint ?? [];
+      const cmd = req.cmd ?? (req.entrypoint !== undefined ? [] : (cfg.Cmd ?? []));
+      const args = [...entrypoint, ...cmd];
+      if (args.length === 0)
+        throw new UserError("No command specified: give a command after the image name");
+      const hostname = req.hostname ?? id.slice(0, 12);
+      const env = mergeEnv(mergeEnv([`PATH=${DEFAULT_PATH}`], cfg.Env ?? []), [
+        `HOSTNAME=${hostname}`,
+        ...req.env,
+      ]);
+      const mounts = this.resolveMounts(req, cfg.Volumes ?? {});
+      const record: ContainerRecord = {
+        id,
+        name,
+        created: new Date().toISOString(),
+        imageId: image.id,
+        imageRef: req.image,
+        request: req,
+        process: {
+          args,
+          env,
+          cwd: req.workingDir ?? (cfg.WorkingDir || "/"),
+          user: req.user ?? cfg.User ?? "",
+          hostname,
+          stopSignal: req.stopSignal ?? cfg.StopSignal ?? "SIGTERM",
+        },
+        mounts,
+        state: initialState(),
+      };
+      signalNumber(record.process.stopSignal);
+      this.prepareDirs(record);
+      this.records.save(record);
+      this.byId.set(id, record);
+      this.emitEvent("create", record);
+      return record;
+    });
+  }
+
+  private generateName(id: string): string {
+    const adjectives = [
+      "brave",
+      "calm",
+      "eager",
+      "fond",
+      "keen",
+      "quiet",
+      "swift",
+      "wise",
+      "bold",
+      "merry",
+    ];
+    const nouns = [
+      "mustang",
+      "bison",
+      "heron",
+      "otter",
+      "lynx",
+      "falcon",
+      "badger",
+      "colt",
+      "wren",
+      "elk",
+    ];
+    for (let i = 0; ; i++) {
+      const a = adjectives[
+        (parseInt(id.slice(i * 2, i * 2 + 2), 16) || i) % adjectives.length
+      ] as string;
+      const n = nouns[(parseInt(id.slice(i * 2 + 2, i * 2 + 4), 16) || i) % nouns.length] as string;
+      const name = i === 0 ? `${a}_${n}` : `${a}_${n}${i}`;
+      if (![...this.byId.values()].some((r) => r.name === name)) return name;
+    }
+  }
+
+  private resolveMounts(
+    req: CreateRequest,
+    imageVolumes: Record<string, unknown>,
+  ): ContainerMount[] {
+    const mounts: ContainerMount[] = [];
+    const targets = new Set<string>();
+    for (const m of req.mounts) {
+      if (targets.has(m.target)) throw new UserError(`Duplicate mount point: ${m.target}`);
+      targets.add(m.target);
+      if (m.type === "bind") {
+        if (!existsSync(m.source)) {
+          throw new UserError(
+            `invalid mount config: bind source path does not exist: ${m.source} (create it first)`,
+          );
+        }
+        mounts.push({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly });
+      } else if (m.type === "volume") {
+        const anonymous = m.source === "";
+        const volume = anonymous
+          ? this.volumes.create(undefined, true)
+          : this.volumes.getOrCreate(m.source);
+        mounts.push({
+          type: "volume",
+          source: volume.path,
+          name: volume.name,
+          anonymous,
+          target: m.target,
+          readOnly: m.readOnly,
+        });
+      } else {
+        mounts.push({
+          type: "tmpfs",
+          source: "",
+          target: m.target,
+          readOnly: false,
+          options: m.options,
+        });
+      }
+    }
+    for (const target of Object.keys(imageVolumes)) {
+      if (targets.has(target)) continue;
+      const volume = this.volumes.create(undefined, true);
+      mounts.push({
+        type: "volume",
+        source: volume.path,
+        name: volume.name,
+        anonymous: true,
+        target,
+        readOnly: false,
+      });
+    }
+    return mounts;
+  }
+
+  private prepareDirs(r: ContainerRecord): void {
+    const dir = this.containerDir(r.id);
+    // The merged root takes the upper dir's mode: 0755 as Docker's, or a non-root user
+    // cannot even traverse "/". Explicit, whatever the daemon's umask.
+    for (const sub of ["upper", "work", "rootfs"]) {
+      mkdirSync(join(dir, sub), { recursive: true });
+      chmodSync(join(dir, sub), 0o755);
+    }
+    // The init layer: mount points Docker's init layer provides, so they exist even in a
+    // read-only rootfs and never land in the container's own layer.
+    const init = join(dir, "init-layer");
+    for (const sub of ["dev/pts", "dev/shm", "proc", "sys", "etc"])
+      mkdirSync(join(init, sub), { recursive: true });
+    for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
+      writeFileSync(join(init, f), "");
+    writeFileSync(join(dir, "hostname"), `${r.process.hostname}\n`);
+    writeFileSync(
+      join(dir, "hosts"),
+      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
+    );
+    writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
+    writeFileSync(join(dir, "console.log"), "", { mode: 0o640 });
+  }
+
+  // ---- start ----------------------------------------------------------------------------
+
+  start(ref: string): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    return this.mutex.run(r.id, () => this.startLocked(r));
+  }
+
+  private limits(req: CreateRequest): CgroupLimits {
+    const limits: CgroupLimits = {};
+    if (req.memoryBytes !== undefined) {
+      limits.memoryBytes = req.memoryBytes;
+      // Docker: without --memory-swap, swap may be as large as memory (total = 2x).
+      limits.memorySwapBytes = req.memorySwapBytes ?? req.memoryBytes * 2;
+    } else if (req.memorySwapBytes !== undefined && req.memorySwapBytes !== -1) {
+      throw new UserError(
+        "You should always set the Memory limit when using Memoryswap limit, see usage.",
+      );
+    }
+    if (req.cpus !== undefined) {
+      limits.cpuPeriodMicros = 100000;
+      limits.cpuQuotaMicros = Math.round(req.cpus * 100000);
+    }
+    if (req.cpuShares !== undefined) limits.cpuShares = req.cpuShares;
+    if (req.pidsLimit !== undefined) limits.pidsLimit = req.pidsLimit <= 0 ? -1 : req.pidsLimit;
+    return limits;
+  }
+
+  private async initSpec(r: ContainerRecord): Promise<InitSpec> {
+    const dir = this.containerDir(r.id);
+    const image = await this.images.resolveForRun(r.imageId);
+    return {
+      containerId: r.id,
+      rootfs: {
+        lowerDirs: [join(dir, "init-layer"), ...image.layerDirs],
+        upperDir: join(dir, "upper"),
+        workDir: join(dir, "work"),
+        mountPoint: join(dir, "rootfs"),
+        readOnly: r.request.readOnly,
+      },
+      etcFiles: [
+        { source: join(dir, "hosts"), target: "/etc/hosts" },
+        { source: join(dir, "hostname"), target: "/etc/hostname" },
+        { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
+      ],
+      mounts: r.mounts.map((m) =>
+        m.type === "tmpfs"
+          ? {
+              type: "tmpfs" as const,
+              target: m.target,
+              options: ["mode=1777", m.options].filter(Boolean).join(","),
+            }
+          : { type: "bind" as const, source: m.source, target: m.target, readOnly: m.readOnly },
+      ),
+      hostname: r.process.hostname,
+      process: {
+        args: r.process.args,
+        env: r.process.env,
+        cwd: r.process.cwd,
+        user: r.process.user,
+        capabilities: [...DEFAULT_CAPABILITIES],
+        noNewPrivileges: true,
+        rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
+        logPath: this.logPath(r.id),
+        ...(r.request.init ? { initBinary: TINI } : {}),
+      },
+    };
+  }
+
+  private async startLocked(r: ContainerRecord): Promise<ContainerRecord> {
+    if (r.state.status === "running" || r.state.status === "paused") return r;
+    const dir = this.containerDir(r.id);
+    rmSync(join(dir, "exit"), { force: true });
+    const cgroup = createCgroupManager(`corral/${r.id}`);
+    try {
+      await cgroup.create(this.limits(r.request));
+    } catch (err) {
+      await cgroup.destroy().catch(() => undefined);
+      throw new UserError((err as Error).message);
+    }
+    let spec: InitSpec;
+    try {
+      spec = await this.initSpec(r);
+    } catch (err) {
+      await cgroup.destroy().catch(() => undefined);
+      throw new UserError(`image of container ${r.name}: ${(err as Error).message}`, 404);
+    }
+    const warm = await this.pool.take();
+    warm.shim.once("exit", () => void this.onExit(r.id));
+    r.state = {
+      ...r.state,
+      status: "running",
+      pid: warm.hostPid,
+      pidStartTime: warm.startTime,
+      shimPid: warm.shim.pid ?? 0,
+      exitCode: 0,
+      oomKilled: false,
+      error: "",
+      startedAt: new Date().toISOString(),
+      finishedAt: r.state.finishedAt,
+      stoppedByUser: false,
+    };
+    try {
+      await cgroup.addProcess(warm.hostPid);
+      this.records.save(r);
+      await warm.launch(spec, dir);
+    } catch (err) {
+      const exitCode = err instanceof InitError ? err.exitCode : 125;
+      const message = (err as Error).message;
+      r.state = { ...r.state, error: message, exitCode };
+      this.records.save(r);
+      try {
+        process.kill(warm.hostPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      throw new StartError(exitCode, message);
+    }
+    this.emitEvent("start", r);
+    return r;
+  }
+
+  // ---- exit -----------------------------------------------------------------------------
+
+  private onExit(id: string): Promise<void> {
+    return this.mutex.run(id, async () => {
+      const r = this.byId.get(id);
+      if (
+        !r ||
+        (r.state.status !== "running" &&
+          r.state.status !== "paused" &&
+          r.state.status !== "restarting")
+      )
+        return;
+      const exitFile = join(this.containerDir(id), "exit");
+      let exitCode = -1;
+      let finishedAt = new Date().toISOString();
+      let error = r.state.error;
+      if (existsSync(exitFile)) {
+        exitCode = Number(readFileSync(exitFile, "utf8").trim());
+        finishedAt = statSync(exitFile).mtime.toISOString();
+      } else {
+        error = `exit code unknown: the container's monitor (pid ${r.state.shimPid}) ended without recording it`;
+      }
+      const cgroup = createCgroupManager(`corral/${id}`);
+      let oomKilled = false;
+      try {
+        oomKilled = (await cgroup.oomKilled()) > 0;
+      } catch {
+        // cgroup already gone (e.g. removed by hand)
+      }
+      await cgroup.destroy().catch(() => undefined);
+      r.state = { ...r.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt, error };
+      this.records.save(r);
+      if (oomKilled) this.emitEvent("oom", r);
+      this.emitEvent("die", r, { exitCode, oomKilled });
+      for (const w of this.exitWaiters.get(id) ?? []) w();
+      this.exitWaiters.delete(id);
+      this.afterExit(r);
+    });
+  }
+
+  private afterExit(r: ContainerRecord): void {
+    if (r.request.autoRemove) {
+      void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
+      return;
+    }
+    const policy = r.request.restartPolicy;
+    const restart =
+      !r.state.stoppedByUser &&
+      (policy.name === "always" ||
+        policy.name === "unless-stopped" ||
+        (policy.name === "on-failure" &&
+          r.state.exitCode !== 0 &&
+          (policy.maximumRetryCount === 0 || r.state.restartCount < policy.maximumRetryCount)));
+    if (!restart) return;
+    // Docker's backoff: 100 ms doubling, capped; reset after 10 s of running.
+    const ranMs = Date.parse(r.state.finishedAt) - Date.parse(r.state.startedAt);
+    const delay =
+      ranMs > 10000 ? 100 : Math.min(100 * 2 ** Math.min(r.state.restartCount, 10), 60000);
+    r.state = { ...r.state, status: "restarting" };
+    this.records.save(r);
+    setTimeout(() => {
+      void this.mutex.run(r.id, async () => {
+        if (!this.byId.has(r.id) || r.state.status !== "restarting") return;
+        r.state = { ...r.state, status: "exited", restartCount: r.state.restartCount + 1 };
+        await this.startLocked(r).catch(() => undefined);
+        this.emitEvent("restart", r);
+      });
+    }, delay).unref();
+  }
+
+  /** Resolves with the exit code once the container is not running. */
+  wait(ref: string): Promise<number> {
+    return this.waitRecord(this.get(ref));
+  }
+
+  /** Like wait, on a record held by the caller: works even if --rm removes it meanwhile. */
+  async waitRecord(r: ContainerRecord): Promise<number> {
+    while (
+      r.state.status === "running" ||
+      r.state.status === "paused" ||
+      r.state.status === "restarting"
+    ) {
+      await new Promise<void>((resolve) => {
+        const list = this.exitWaiters.get(r.id) ?? [];
+        list.push(resolve);
+        this.exitWaiters.set(r.id, list);
+      });
+      if (r.state.status === "restarting") continue;
+    }
+    return r.state.exitCode;
+  }
+
+  private waitFor(id: string, timeoutMs: number): Promise<boolean> {
+    const r = this.byId.get(id);
+    if (!r || (r.state.status !== "running" && r.state.status !== "paused"))
+      return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.exitWaiters.set(id, list);
+    });
+  }
+
+  // ---- stop, kill, pause ----------------------------------------------------------------
+
+  async stop(ref: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    if (r.state.status === "restarting") {
+      r.state = { ...r.state, status: "exited", stoppedByUser: true };
+      this.records.save(r);
+    }
+    if (r.state.status !== "running" && r.state.status !== "paused") return r;
+    r.state.stoppedByUser = true;
+    this.records.save(r);
+    const timeout = timeoutSeconds ?? r.request.stopTimeoutSeconds ?? 10;
+    this.signal(r, signalNumber(r.process.stopSignal));
+    if (!(await this.waitFor(r.id, timeout * 1000))) {
+      this.signal(r, 9);
+      await this.waitFor(r.id, 30000);
+    }
+    this.emitEvent("stop", r);
+    return r;
+  }
+
+  async kill(ref: string, signal: string | number = "SIGKILL"): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    if (r.state.status !== "running" && r.state.status !== "paused") {
+      throw new UserError(`Container ${r.id} is not running`, 409);
+    }
+    const n = signalNumber(signal);
+    r.state.stoppedByUser = true;
+    this.records.save(r);
+    this.signal(r, n);
+    this.emitEvent("kill", r, { signal: String(signal) });
+    if (n === 9) await this.waitFor(r.id, 30000);
+    return r;
+  }
+
+  private signal(r: ContainerRecord, n: number): void {
+    try {
+      process.kill(r.state.pid, n);
+    } catch {
+      // exited meanwhile
+    }
+    // A frozen task cannot act on a signal until thawed (v1 freezer).
+    if (r.state.status === "paused" && (n === 9 || n === 15)) {
+      void createCgroupManager(`corral/${r.id}`)
+        .thaw()
+        .catch(() => undefined);
+    }
+  }
+
+  pause(ref: string): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    return this.mutex.run(r.id, async () => {
+      if (r.state.status !== "running")
+        throw new UserError(`Container ${r.id} is not running`, 409);
+      await createCgroupManager(`corral/${r.id}`).freeze();
+      r.state = { ...r.state, status: "paused" };
+      this.records.save(r);
+      this.emitEvent("pause", r);
+      return r;
+    });
+  }
+
+  unpause(ref: string): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    return this.mutex.run(r.id, async () => {
+      if (r.state.status !== "paused") throw new UserError(`Container ${r.id} is not paused`, 409);
+      await createCgroupManager(`corral/${r.id}`).thaw();
+      r.state = { ...r.state, status: "running" };
+      this.records.save(r);
+      this.emitEvent("unpause", r);
+      return r;
+    });
+  }
+
+  async restart(ref: string, timeoutSeconds?: number): Promise<ContainerRecord> {
+    const r = await this.stop(ref, timeoutSeconds);
+    return this.start(r.id);
+  }
+
+  stats(ref: string): Promise<CgroupStats> {
+    const r = this.get(ref);
+    if (r.state.status !== "running" && r.state.status !== "paused") {
+      throw new UserError(`Container ${r.id} is not running`, 409);
+    }
+    return createCgroupManager(`corral/${r.id}`).stats();
+  }
+
+  // ---- remove ---------------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+    const r = this.get(ref);
+    if (r.state.status === "running" || r.state.status === "paused") {
+      if (!opts.force) {
+        throw new UserError(
+          `cannot remove container "${r.name}": container is ${r.state.status}: stop the container before removing or force remove (rm -f)`,
+          409,
+        );
+      }
+      await this.kill(r.id, 9);
+    }
+    await this.mutex.run(r.id, async () => {
+      if (!this.byId.has(r.id)) return;
+      r.state = { ...r.state, status: "dead" };
+      await createCgroupManager(`corral/${r.id}`)
+        .destroy()
+        .catch(() => undefined);
+      this.byId.delete(r.id);
+      this.records.remove(r.id);
+      if (opts.volumes) {
+        for (const m of r.mounts)
+          if (m.anonymous && m.name) this.volumes.remove(m.name, () => false);
+      }
+      this.emitEvent("destroy", r);
+    });
+  }
+
+  volumeInUse(name: string): boolean {
+    return [...this.byId.values()].some((r) => r.mounts.some((m) => m.name === name));
+  }
+
+  private emitEvent(
+    type: ContainerEvent["type"],
+    r: ContainerRecord,
+    extra: Partial<ContainerEvent> = {},
+  ): void {
+    const event: ContainerEvent = {
+      type,
+      id: r.id,
+      name: r.name,
+      image: r.imageRef,
+      time: new Date().toISOString(),
+      ...extra,
+    };
+    this.emit("event", event);
+  }
+}
+
+export class StartError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The host's resolv.conf without loopback resolvers, which mean nothing in a container (as Docker). */
+function hostResolvConf(): string {
+  let text = "";
+  try {
+    text = readFileSync("/etc/resolv.conf", "utf8");
+  } catch {
+    return "";
+  }
+  return text
+    .split("\n")
+    .filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l))
+    .join("\n");
+}

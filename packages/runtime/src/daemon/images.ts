@@ -1,0 +1,64 @@
+// The daemon's face of the image store: what containers need to run an image, and the image
+// routes of the API (list, inspect, load, remove).
+import { ImageStore } from "../image/store.js";
+import { loadImageArchive } from "../image/load.js";
+import { UserError } from "../util/errors.js";
+import type { Router } from "./http.js";
+import type { ContainerService, ImageProvider } from "./containers.js";
+
+export class ImageApi implements ImageProvider {
+  readonly store: ImageStore;
+  constructor(root: string) {
+    this.store = new ImageStore(root);
+  }
+
+  async resolveForRun(ref: string): ReturnType<ImageProvider["resolveForRun"]> {
+    const image = await this.store.resolve(ref);
+    return {
+      id: image.id.replace(/^sha256:/, ""),
+      config: (image.config.config ?? {}) as Awaited<
+        ReturnType<ImageProvider["resolveForRun"]>
+      >["config"],
+      layerDirs: await this.store.layerDirs(image.id),
+    };
+  }
+
+  routes(router: Router, containers: ContainerService): void {
+    const inUse = (imageId: string): boolean =>
+      containers.imagesInUse().has(imageId.replace(/^sha256:/, ""));
+    router
+      .on("GET", "/v1/images", async () => this.store.list())
+      .on("GET", "/v1/images/:ref/json", async ({ params }) => {
+        try {
+          return await this.store.inspect(params.ref as string);
+        } catch (err) {
+          throw new UserError((err as Error).message, 404);
+        }
+      })
+      .on("POST", "/v1/images/load", async ({ req, query }) => {
+        const tag = query.get("tag") ?? undefined;
+        try {
+          return await loadImageArchive(this.store, req, tag ? { tag } : {});
+        } catch (err) {
+          throw new UserError((err as Error).message);
+        }
+      })
+      .on("DELETE", "/v1/images/:ref", async ({ params, query }) => {
+        const force = query.get("force") === "1";
+        let result;
+        try {
+          result = await this.store.remove(params.ref as string, { force, isInUse: inUse });
+        } catch (err) {
+          throw new UserError(
+            (err as Error).message,
+            /no such image/i.test((err as Error).message) ? 404 : 409,
+          );
+        }
+        const untagged = result.flatMap((e) => ("untagged" in e ? [e.untagged] : []));
+        const deleted = result.flatMap((e) => ("deleted" in e ? [e.deleted] : []));
+        if (deleted.length)
+          await this.store.garbageCollect({ layersInUse: [] }).catch(() => undefined);
+        return { untagged, deleted };
+      });
+  }
+}

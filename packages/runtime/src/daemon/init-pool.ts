@@ -1,0 +1,159 @@
+// Pre-started container inits. Each slot is one process tree, started before any container
+// needs it:
+//   /bin/sh (records the exit code)  ->  unshare --fork  ->  node init.js (pid 1 of fresh
+//   pid, mount, uts, ipc and net namespaces, blocked reading its spec on stdin)
+// The shell is the container's "shim": it survives the daemon, waits for the container and
+// writes the exit code to <container dir>/exit atomically, so an exit that happens while no
+// Corral process runs is still known with its code. It costs a ~1 MB dash process rather than
+// a ~40 MB Node shim per container (see DESIGN.md).
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import type { Readable, Writable } from "node:stream";
+import type { InitSpec, InitStatus } from "../container/init-spec.js";
+
+const INIT_SCRIPT = fileURLToPath(new URL("../container/init.js", import.meta.url));
+
+// util-linux 2.38's `unshare --fork` cannot re-raise SIGKILL (signal(SIGKILL) fails): it prints
+// "sigprocmask unblock failed" and exits 1. Its stderr goes to a file so that the shell can
+// turn that case back into 128+9, the code Docker reports for a killed container.
+const SHIM_SCRIPT = `
+exec 4<&0
+unshare --fork --pid --mount --uts --ipc --net --propagation private -- "$CORRAL_NODE" "$CORRAL_INIT" 0<&4 4<&- 2>"$CORRAL_SLOT/unshare.err" &
+child=$!
+exec 4<&- 3>&-
+wait "$child"
+code=$?
+if [ "$code" = 1 ] && grep -q "sigprocmask unblock failed" "$CORRAL_SLOT/unshare.err" 2>/dev/null; then code=137; fi
+read -r dir < "$CORRAL_SLOT/target" || exit 0
+printf '%s\\n' "$code" > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
+rm -rf "$CORRAL_SLOT"
+`;
+
+export interface WarmInit {
+  slotDir: string;
+  shim: ChildProcess;
+  /** Host pid of the init (pid 1 inside), and its start time from /proc/PID/stat. */
+  hostPid: number;
+  startTime: string;
+  /** Sends the spec; resolves when the init is about to exec, rejects with its error. */
+  launch(spec: InitSpec, containerDir: string): Promise<void>;
+}
+
+export class InitPool {
+  private ready: WarmInit[] = [];
+  private starting = 0;
+  private waiters: ((w: WarmInit) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly size: number,
+  ) {
+    mkdirSync(join(runDir, "slots"), { recursive: true, mode: 0o700 });
+  }
+
+  fill(): void {
+    while (
+      !this.closed &&
+      this.ready.length + this.starting < Math.max(this.size, this.waiters.length)
+    ) {
+      this.starting++;
+      this.spawnSlot()
+        .then((w) => {
+          this.starting--;
+          const waiter = this.waiters.shift();
+          if (waiter) waiter(w);
+          else this.ready.push(w);
+        })
+        .catch((err: unknown) => {
+          this.starting--;
+          process.stderr.write(`corral-rtd: could not pre-start an init: ${String(err)}\n`);
+          setTimeout(() => this.fill(), 1000).unref();
+        });
+    }
+  }
+
+  /** A warm init for one container; starts one now if none is waiting. */
+  take(): Promise<WarmInit> {
+    const w = this.ready.shift();
+    const result = w ? Promise.resolve(w) : new Promise<WarmInit>((r) => this.waiters.push(r));
+    this.fill();
+    return result;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.ready) {
+      (w.shim.stdin as Writable).end(); // EOF: the init exits quietly
+      rmSync(w.slotDir, { recursive: true, force: true });
+    }
+    this.ready = [];
+  }
+
+  private spawnSlot(): Promise<WarmInit> {
+    const slotDir = join(this.runDir, "slots", randomBytes(8).toString("hex"));
+    mkdirSync(slotDir, { mode: 0o700 });
+    const shim = spawn("/bin/sh", ["-c", SHIM_SCRIPT], {
+      stdio: ["pipe", "ignore", "ignore", "pipe"],
+      detached: true, // own session: a ^C or hangup of the daemon's terminal never reaches containers
+      env: {
+        CORRAL_NODE: process.execPath,
+        CORRAL_INIT: INIT_SCRIPT,
+        CORRAL_SLOT: slotDir,
+        PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+      },
+    });
+    shim.unref();
+    const statusLines = createInterface({ input: shim.stdio[3] as Readable });
+    const queue: InitStatus[] = [];
+    let notify: (() => void) | undefined;
+    let ended = false;
+    statusLines.on("line", (line) => {
+      try {
+        queue.push(JSON.parse(line) as InitStatus);
+      } catch {
+        return;
+      }
+      notify?.();
+    });
+    statusLines.on("close", () => {
+      ended = true;
+      notify?.();
+    });
+    const next = async (): Promise<InitStatus | undefined> => {
+      while (queue.length === 0 && !ended) await new Promise<void>((r) => (notify = r));
+      return queue.shift();
+    };
+    return next().then((first) => {
+      if (first?.type !== "ready") throw new Error(`init did not start (${JSON.stringify(first)})`);
+      return {
+        slotDir,
+        shim,
+        hostPid: first.hostPid,
+        startTime: first.startTime,
+        launch: async (spec: InitSpec, containerDir: string) => {
+          writeFileSync(join(slotDir, "target"), containerDir + "\n");
+          (shim.stdin as Writable).end(JSON.stringify(spec) + "\n");
+          const status = await next();
+          shim.stdio[3]?.destroy(); // later writes by an exec'd process cannot happen: fd 3 is closed
+          if (status?.type === "exec") return;
+          if (status?.type === "error") throw new InitError(status.exitCode, status.message);
+          throw new InitError(125, "container init exited before starting the command");
+        },
+      };
+    });
+  }
+}
+
+export class InitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// corral-rtd: the per-host runtime daemon. It owns every container's start and records every
+// exit; containers do not depend on it staying up (see init-pool.ts). Started on demand by
+// `corral-rt`, or in the foreground by `npm start`.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { runtimePaths } from "../paths.js";
+import { setChildSubreaper } from "../syscall/index.js";
+import { ContainerService } from "./containers.js";
+import { InitPool } from "./init-pool.js";
+import { createApi, listen } from "./server.js";
+import { VolumeStore } from "./volumes.js";
+import { ImageApi } from "./images.js";
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} corral-rtd: ${message}\n`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return (
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("corral-rtd") ||
+      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("daemon/main")
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** One daemon per state root: an exclusive pid file, taken over only from a dead owner. */
+function takePidFile(path: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(readFileSync(path, "utf8").trim());
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`another corral-rtd (pid ${owner}) is running for this state root`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`could not take ${path}`);
+}
+
+/** Slots whose init was never claimed by a container belong to a previous daemon: drop them. */
+function cleanStaleSlots(runDir: string): void {
+  const slots = join(runDir, "slots");
+  if (!existsSync(slots)) return;
+  for (const slot of readdirSync(slots)) {
+    if (!existsSync(join(slots, slot, "target")))
+      rmSync(join(slots, slot), { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("corral-rtd must run as root");
+  const paths = runtimePaths();
+  mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  const pidFile = join(paths.run, "rtd.pid");
+  takePidFile(pidFile);
+  process.title = "corral-rtd";
+  setChildSubreaper();
+  cleanStaleSlots(paths.run);
+  rmSync(paths.socket, { force: true });
+
+  const pool = new InitPool(paths.run, Number(process.env.CORRAL_POOL_SIZE ?? 2));
+  const volumes = new VolumeStore(paths.root);
+  const images = new ImageApi(paths.root);
+  const containers = new ContainerService(paths.root, pool, images, volumes);
+  await containers.recover();
+  pool.fill();
+  const server = await listen(createApi(containers, volumes, images), paths.socket);
+  log(`listening on ${paths.socket} (state in ${paths.root})`);
+
+  const shutdown = (signal: string): void => {
+    log(`${signal}: stopping; containers keep running`);
+    server.close();
+    pool.close();
+    containers.close();
+    rmSync(paths.socket, { force: true });
+    rmSync(pidFile, { force: true });
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  log((err as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,151 @@
+// corral-rtd's local API: HTTP/1.1 over a root-only unix socket (like dockerd's), JSON in and
+// out, NDJSON for streams (events), raw bytes for logs. The CLI and the agent are its clients.
+import { createServer, type Server } from "node:http";
+import { chmodSync } from "node:fs";
+import { inspectContainer, psRow } from "../container/inspect.js";
+import { UserError } from "../util/errors.js";
+import type { ContainerEvent, ContainerService } from "./containers.js";
+import { streamLog } from "./logs.js";
+import { Router } from "./http.js";
+import type { VolumeStore } from "./volumes.js";
+import type { ImageApi } from "./images.js";
+
+function flag(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v === "1" || v === "true";
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^-?[0-9]+$/.test(v)) throw new UserError(`${name} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+export function createApi(
+  containers: ContainerService,
+  volumes: VolumeStore,
+  images: ImageApi,
+): Router {
+  const router = new Router();
+  const volumeJson = (name: string): Record<string, unknown> => {
+    const v = volumes.get(name);
+    return {
+      Name: v.name,
+      Driver: "local",
+      Mountpoint: v.path,
+      CreatedAt: v.created,
+      Labels: v.labels,
+      Scope: "local",
+    };
+  };
+  router
+    .on("GET", "/v1/ping", async () => ({ ok: true, pid: process.pid }))
+    // ---- containers
+    .on("GET", "/v1/containers", async ({ query }) =>
+      containers.list(flag(query, "all")).map(psRow),
+    )
+    .on("POST", "/v1/containers", async ({ body }) => {
+      const r = await containers.create(await body());
+      return { Id: r.id, Name: r.name };
+    })
+    .on("GET", "/v1/containers/:id", async ({ params }) => {
+      const r = containers.get(params.id as string);
+      return inspectContainer(r, containers.containerDir(r.id));
+    })
+    .on("POST", "/v1/containers/:id/start", async ({ params }) => {
+      const r = await containers.start(params.id as string);
+      return { Id: r.id };
+    })
+    // `run` without -d: start, stream the output from the beginning, end with the exit code in
+    // an HTTP trailer. One request, so an --rm container cannot vanish between start and wait.
+    .on("POST", "/v1/containers/:id/attach-start", async ({ params, res }) => {
+      const r = containers.get(params.id as string);
+      await containers.start(r.id);
+      const exit = containers.waitRecord(r);
+      res.writeHead(200, { "content-type": "application/octet-stream", trailer: "x-exit-code" });
+      await streamLog(containers.logPath(r.id), res, {
+        follow: true,
+        tail: -1,
+        stopped: () => exit.then(() => undefined),
+      });
+      res.addTrailers({ "x-exit-code": String(await exit) });
+      res.end();
+    })
+    .on("POST", "/v1/containers/:id/stop", async ({ params, query }) => {
+      const r = await containers.stop(params.id as string, intParam(query, "t"));
+      return { Id: r.id };
+    })
+    .on("POST", "/v1/containers/:id/restart", async ({ params, query }) => {
+      const r = await containers.restart(params.id as string, intParam(query, "t"));
+      return { Id: r.id };
+    })
+    .on("POST", "/v1/containers/:id/kill", async ({ params, query }) => {
+      const r = await containers.kill(params.id as string, query.get("signal") ?? "SIGKILL");
+      return { Id: r.id };
+    })
+    .on("POST", "/v1/containers/:id/pause", async ({ params }) => ({
+      Id: (await containers.pause(params.id as string)).id,
+    }))
+    .on("POST", "/v1/containers/:id/unpause", async ({ params }) => ({
+      Id: (await containers.unpause(params.id as string)).id,
+    }))
+    .on("POST", "/v1/containers/:id/wait", async ({ params }) => ({
+      StatusCode: await containers.wait(params.id as string),
+    }))
+    .on("DELETE", "/v1/containers/:id", async ({ params, query }) => {
+      await containers.remove(params.id as string, {
+        force: flag(query, "force"),
+        volumes: flag(query, "v"),
+      });
+      return {};
+    })
+    .on("GET", "/v1/containers/:id/stats", async ({ params }) =>
+      containers.stats(params.id as string),
+    )
+    .on("GET", "/v1/containers/:id/logs", async ({ params, query, res }) => {
+      const r = containers.get(params.id as string);
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      await streamLog(containers.logPath(r.id), res, {
+        follow: flag(query, "follow"),
+        tail: intParam(query, "tail") ?? -1,
+        stopped: () => containers.wait(r.id).then(() => undefined),
+      });
+      res.end();
+    })
+    .on("GET", "/v1/events", async ({ res, req }) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      const send = (e: ContainerEvent): void => void res.write(JSON.stringify(e) + "\n");
+      containers.on("event", send);
+      await new Promise<void>((resolve) => req.once("close", resolve));
+      containers.off("event", send);
+    })
+    // ---- volumes
+    .on("POST", "/v1/volumes", async ({ body }) => {
+      const b = (await body()) as { name?: unknown; labels?: unknown };
+      if (b.name !== undefined && typeof b.name !== "string")
+        throw new UserError("volume name must be a string");
+      const v = volumes.create(b.name as string | undefined, false);
+      return volumeJson(v.name);
+    })
+    .on("GET", "/v1/volumes", async () => volumes.list().map((v) => volumeJson(v.name)))
+    .on("GET", "/v1/volumes/:name", async ({ params }) => volumeJson(params.name as string))
+    .on("DELETE", "/v1/volumes/:name", async ({ params }) => {
+      volumes.remove(params.name as string, (n) => containers.volumeInUse(n));
+      return {};
+    });
+  images.routes(router, containers);
+  return router;
+}
+
+export function listen(router: Router, socketPath: string): Promise<Server> {
+  const server = createServer((req, res) => void router.handle(req, res));
+  server.keepAliveTimeout = 0;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => {
+      chmodSync(socketPath, 0o600);
+      resolve(server);
+    });
+  });
+}

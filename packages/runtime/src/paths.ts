@@ -1,0 +1,16 @@
+// Where the runtime keeps its state. Overridable so that tests and several runtimes can share a host.
+import { join } from "node:path";
+
+export interface RuntimePaths {
+  /** Persistent state: images, containers, volumes. */
+  root: string;
+  /** Runtime files that die with the boot: the API socket, pid file, pre-started init slots. */
+  run: string;
+  socket: string;
+}
+
+export function runtimePaths(env: NodeJS.ProcessEnv = process.env): RuntimePaths {
+  const root = env.CORRAL_ROOT || "/var/lib/corral";
+  const run = env.CORRAL_RUN || "/run/corral";
+  return { root, run, socket: join(run, "rtd.sock") };
+}

@@ -1,7 +1,7 @@
 // What the runtime knows about one container, persisted as <root>/containers/<id>/container.json.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic-file.js";
+import { writeFileAtomicSync } from "../util/atomic-file.js";
 import type { CreateRequest } from "./config.js";
 
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
@@ -88,7 +88,7 @@ export class ContainerRecords {
   }
 
   save(record: ContainerRecord): void {
-    writeFileAtomic(
+    writeFileAtomicSync(
       join(this.containerDir(record.id), "container.json"),
       JSON.stringify(record, null, 2),
     );

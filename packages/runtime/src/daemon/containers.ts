@@ -24,7 +24,7 @@ import {
   type ContainerMount,
   type ContainerRecord,
 } from "../container/record.js";
-import { KeyedMutex } from "../util/keyed-mutex.js";
+import { KeyedMutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import type { VolumeStore } from "./volumes.js";

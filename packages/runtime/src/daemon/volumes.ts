@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic-file.js";
+import { writeFileAtomicSync } from "../util/atomic-file.js";
 import { UserError } from "../util/errors.js";
 
 export interface Volume {
@@ -40,7 +40,7 @@ export class VolumeStore {
       anonymous,
       labels,
     };
-    writeFileAtomic(join(base, "volume.json"), JSON.stringify(volume));
+    writeFileAtomicSync(join(base, "volume.json"), JSON.stringify(volume));
     return volume;
   }
 

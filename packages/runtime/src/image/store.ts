@@ -35,9 +35,10 @@ import type { Readable } from "node:stream";
 import { z } from "zod";
 import { digestHex, isDigest, parseDigest, sha256, type Digest } from "./digest.js";
 import { ImageError, notFound } from "./errors.js";
-import { MAX_JSON_BYTES, isErrno, readFileCapped, syncDir, writeFileAtomic } from "./fsutil.js";
+import { MAX_JSON_BYTES, isErrno, readFileCapped } from "./fsutil.js";
+import { syncDir, writeFileAtomic } from "../util/atomic-file.js";
 import { toInspect, type ImageInspect } from "./inspect.js";
-import { Mutex } from "./mutex.js";
+import { Mutex } from "../util/mutex.js";
 import {
   familiarName,
   familiarString,

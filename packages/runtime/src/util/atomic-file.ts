@@ -1,18 +1,71 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+// Crash-safe replacement of a file: readers (and a crash at any point) see the old or the new
+// content, never a torn file. Write a temp file on the same filesystem, fsync, rename over the
+// target, fsync the directory. The one way the runtime writes state.
 import { randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
-/**
- * Replaces `path` with `data` so that a crash at any point leaves either the old or the new
- * content, never a torn file: write a temp file beside it, fsync, rename over.
- */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
-  const tmp = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  const fd = openSync(tmp, "wx", mode);
+/** fsync a directory so that a rename inside it survives a power loss. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
   try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function syncDirSync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+}
+
+/**
+ * `tempDir` must be on the same filesystem as `path`; temp files are named `<pid>-write-*` so
+ * that a cleanup of dead processes' files can find them after a crash.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Buffer | string,
+  tempDir = dirname(path),
+): Promise<void> {
+  const temp = join(tempDir, `${process.pid}-write-${randomBytes(8).toString("hex")}`);
+  try {
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(path));
+}
+
+/** The same, synchronous: for state saved on paths where nothing else may interleave. */
+export function writeFileAtomicSync(path: string, data: Buffer | string, mode = 0o600): void {
+  const temp = join(dirname(path), `${process.pid}-write-${randomBytes(8).toString("hex")}`);
+  try {
+    const fd = openSync(temp, "wx", mode);
+    try {
+      writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+  syncDirSync(dirname(path));
 }

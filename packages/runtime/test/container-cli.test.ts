@@ -1,41 +1,20 @@
 // Real containers through the real CLI and daemon, as a user would type them.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildTestImages, TEST_IMAGE_NAME } from "./fixtures/images.js";
+import { TEST_IMAGE_NAME } from "./fixtures/images.js";
+import { containerCgroups, startRuntime, type TestRuntime } from "./fixtures/runtime.js";
 
-const CLI = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
-const base = mkdtempSync(join(tmpdir(), "corral-cli-"));
-const env = { ...process.env, CORRAL_ROOT: join(base, "root"), CORRAL_RUN: join(base, "run") };
-
-function rt(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 60000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-function cgroupDirs(): string[] {
-  const dir = "/sys/fs/cgroup/memory/corral";
-  return existsSync(dir) ? readdirSync(dir).filter((d) => /^[0-9a-f]{64}$/.test(d)) : [];
-}
+let runtime: TestRuntime;
+const rt = (...args: string[]): ReturnType<TestRuntime["rt"]> => runtime.rt(...args);
 
 describe("corral-rt with real containers", () => {
   before(async () => {
-    const images = await buildTestImages(join(base, "images"));
-    const loaded = rt("load", "-i", images.dockerArchive);
-    assert.equal(loaded.code, 0, loaded.err);
-    assert.match(loaded.out, /Loaded image: corral-test\/busybox:latest/);
+    runtime = await startRuntime("cli");
   });
 
-  after(() => {
-    for (const id of rt("ps", "-a", "-q").out.split("\n").filter(Boolean)) rt("rm", "-f", id);
-    const pid = Number(readFileSync(join(base, "run", "rtd.pid"), "utf8"));
-    process.kill(pid, "SIGTERM");
-    rmSync(base, { recursive: true, force: true });
-  });
+  after(() => runtime.cleanup());
 
   test("run prints the output and exits with the command's code; layers merge with whiteouts", () => {
     const r = rt(
@@ -82,7 +61,7 @@ describe("corral-rt with real containers", () => {
   });
 
   test("user, env, workdir and read-only rootfs", () => {
-    writeFileSync(join(base, "env.list"), "FROM_FILE=yes\n# comment\n");
+    writeFileSync(join(runtime.base, "env.list"), "FROM_FILE=yes\n# comment\n");
     const r = rt(
       "run",
       "--rm",
@@ -91,7 +70,7 @@ describe("corral-rt with real containers", () => {
       "-e",
       "GREETING=hi there",
       "--env-file",
-      join(base, "env.list"),
+      join(runtime.base, "env.list"),
       "-w",
       "/data",
       "--read-only",
@@ -206,8 +185,8 @@ describe("corral-rt with real containers", () => {
     assert.deepEqual([stopped.State.Status, stopped.State.ExitCode], ["exited", 0]);
     assert.equal(rt("logs", "web").out, "started\nbye\n");
     assert.equal(rt("rm", "web").code, 0);
-    assert.ok(!existsSync(join(base, "root", "containers", id)));
-    assert.ok(!cgroupDirs().includes(id));
+    assert.ok(!existsSync(join(runtime.base, "root", "containers", id)));
+    assert.ok(!containerCgroups().includes(id));
     assert.ok(
       !readFileSync("/proc/self/mountinfo", "utf8").includes(id),
       "no mount of the container is left on the host",
@@ -247,8 +226,7 @@ describe("corral-rt with real containers", () => {
       "sleep 1; echo done; exit 5",
     ).out.trim();
     const keeper = rt("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
-    const pidFile = join(base, "run", "rtd.pid");
-    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    process.kill(runtime.daemonPid(), "SIGKILL");
     await new Promise((r) => setTimeout(r, 1500));
     // The next command starts a new daemon, which re-adopts what runs and records what exited.
     const [exited] = JSON.parse(rt("inspect", id).out) as [

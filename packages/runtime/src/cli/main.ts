@@ -283,7 +283,7 @@ program
   .argument("<container>")
   .option("-f, --follow", "follow log output")
   .option("-n, --tail <lines>", "lines from the end (default all)")
-  .option("-t, --timestamps", "prefix each line with the time it was read")
+  .option("-t, --timestamps", "prefix each line with the time it was written")
   .action(async (id: string, o: { follow?: boolean; tail?: string; timestamps?: boolean }) => {
     await client.ensureDaemon();
     const tail = o.tail === undefined || o.tail === "all" ? -1 : Number(o.tail);
@@ -291,7 +291,7 @@ program
       throw new UsageError(`invalid --tail "${o.tail}": a number or all`);
     const res = await client.raw(
       "GET",
-      `/v1/containers/${enc(id)}/logs?follow=${o.follow ? 1 : 0}&tail=${tail}`,
+      `/v1/containers/${enc(id)}/logs?follow=${o.follow ? 1 : 0}&tail=${tail}&timestamps=${o.timestamps ? 1 : 0}`,
     );
     if ((res.statusCode ?? 500) >= 400) {
       const chunks: Buffer[] = [];
@@ -300,20 +300,7 @@ program
         (JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message,
       );
     }
-    let pending = "";
-    for await (const chunk of res) {
-      if (!o.timestamps) {
-        process.stdout.write(chunk as Buffer);
-        continue;
-      }
-      const text = pending + (chunk as Buffer).toString("utf8");
-      const lines = text.split("\n");
-      pending = lines.pop() ?? "";
-      const now = new Date().toISOString();
-      for (const line of lines) process.stdout.write(`${now} ${line}\n`);
-    }
-    if (pending)
-      process.stdout.write(`${o.timestamps ? new Date().toISOString() + " " : ""}${pending}`);
+    for await (const chunk of res) process.stdout.write(chunk as Buffer);
   });
 
 program

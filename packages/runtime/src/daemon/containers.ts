@@ -27,6 +27,7 @@ import {
 import { KeyedMutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
+import { LogKeeper } from "./log-keeper.js";
 import type { VolumeStore } from "./volumes.js";
 
 /** What the container service needs from the image store. */
@@ -103,6 +104,7 @@ export class ContainerService extends EventEmitter {
   private readonly exitWaiters = new Map<string, (() => void)[]>();
   private readonly adopted = new Set<string>();
   private adoptTimer: NodeJS.Timeout | undefined;
+  private readonly logs = new LogKeeper();
 
   constructor(
     private readonly root: string,
@@ -166,6 +168,7 @@ export class ContainerService extends EventEmitter {
         await this.onExit(r.id);
       } else if (r.state.pid && pidStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
+        this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
       } else {
         await this.onExit(r.id);
       }
@@ -194,6 +197,7 @@ export class ContainerService extends EventEmitter {
 
   close(): void {
     if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.logs.close();
   }
 
   // ---- create ---------------------------------------------------------------------------
@@ -495,6 +499,7 @@ export class ContainerService extends EventEmitter {
       }
       throw new StartError(exitCode, message);
     }
+    this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
     this.emitEvent("start", r);
     return r;
   }
@@ -511,6 +516,7 @@ export class ContainerService extends EventEmitter {
           r.state.status !== "restarting")
       )
         return;
+      this.logs.unwatch(id);
       const exitFile = join(this.containerDir(id), "exit");
       let exitCode = -1;
       let finishedAt = new Date().toISOString();

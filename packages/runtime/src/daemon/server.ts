@@ -67,6 +67,7 @@ export function createApi(
       await streamLog(containers.logPath(r.id), res, {
         follow: true,
         tail: -1,
+        timestamps: false,
         stopped: () => exit.then(() => undefined),
       });
       res.addTrailers({ "x-exit-code": String(await exit) });
@@ -109,6 +110,7 @@ export function createApi(
       await streamLog(containers.logPath(r.id), res, {
         follow: flag(query, "follow"),
         tail: intParam(query, "tail") ?? -1,
+        timestamps: flag(query, "timestamps"),
         stopped: () => containers.wait(r.id).then(() => undefined),
       });
       res.end();

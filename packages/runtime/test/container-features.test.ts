@@ -1,0 +1,214 @@
+// Volumes, tmpfs, --init, logs (timestamps, rotation), restart policies, exec -it and
+// concurrent CLIs, with real containers through the real CLI.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TEST_IMAGE_NAME } from "./fixtures/images.js";
+import { CLI, startRuntime, type TestRuntime } from "./fixtures/runtime.js";
+
+let runtime: TestRuntime;
+const rt = (...args: string[]): ReturnType<TestRuntime["rt"]> => runtime.rt(...args);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe("container features", () => {
+  before(async () => {
+    runtime = await startRuntime("features");
+  });
+
+  after(() => runtime.cleanup());
+
+  test("bind mounts (rw and ro), named volumes that outlive containers, tmpfs", () => {
+    const host = join(runtime.base, "shared");
+    mkdirSync(host);
+    writeFileSync(join(host, "in.txt"), "from host\n");
+    const r = rt(
+      "run",
+      "--rm",
+      "-v",
+      `${host}:/mnt/rw`,
+      "-v",
+      `${host}:/mnt/ro:ro`,
+      "-v",
+      "cache:/cache",
+      "--tmpfs",
+      "/scratch:size=1m",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "cat /mnt/rw/in.txt; echo out > /mnt/rw/out.txt; (echo x > /mnt/ro/y) 2>&1 | grep -c Read-only; echo kept > /cache/v; grep ' /scratch ' /proc/mounts | cut -d' ' -f3",
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, "from host\n1\ntmpfs\n");
+    assert.equal(readFileSync(join(host, "out.txt"), "utf8"), "out\n");
+    assert.equal(
+      rt("run", "--rm", "-v", "cache:/data", TEST_IMAGE_NAME, "cat", "/data/v").out,
+      "kept\n",
+    );
+    assert.match(rt("volume", "ls", "-q").out, /^cache$/m);
+    const [info] = JSON.parse(rt("volume", "inspect", "cache").out) as [
+      { Name: string; Mountpoint: string },
+    ];
+    assert.equal(readFileSync(join(info.Mountpoint, "v"), "utf8"), "kept\n");
+
+    const user = rt("run", "-d", "-v", "cache:/data", TEST_IMAGE_NAME, "sleep", "100").out.trim();
+    const refused = rt("volume", "rm", "cache");
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /volume is in use/);
+    rt("rm", "-f", user);
+    assert.equal(rt("volume", "rm", "cache").code, 0);
+    assert.doesNotMatch(rt("volume", "ls", "-q").out, /^cache$/m);
+  });
+
+  test("an anonymous volume is removed with an --rm container", () => {
+    const before = rt("volume", "ls", "-q").out;
+    assert.equal(
+      rt("run", "--rm", "-v", "/anon", TEST_IMAGE_NAME, "sh", "-c", "echo x > /anon/f").code,
+      0,
+    );
+    assert.equal(rt("volume", "ls", "-q").out, before);
+    const missing = rt("run", "--rm", "-v", "/no/such/host/dir:/x", TEST_IMAGE_NAME, "true");
+    assert.equal(missing.code, 125);
+    assert.match(missing.err, /bind source path does not exist: \/no\/such\/host\/dir/);
+  });
+
+  test("--init runs tini as pid 1 and reaps orphans", () => {
+    const r = rt(
+      "run",
+      "--rm",
+      "--init",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0 &) ; sleep 0.2; ps -o stat | grep -c Z",
+    );
+    assert.equal(r.code, 1, r.err); // grep -c finds no zombie: 0 lines, exit 1
+    assert.equal(
+      r.out,
+      "/dev/init -- sh -c cat /proc/1/cmdline | tr '\\0' ' '; echo; (sleep 0 &) ; sleep 0.2; ps -o stat | grep -c Z \n0\n",
+    );
+  });
+
+  test("logs -t gives each line the time it was written; --tail and -f", async () => {
+    const id = rt(
+      "run",
+      "-d",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "echo one; sleep 1.2; echo two; sleep 30",
+    ).out.trim();
+    await sleep(2000);
+    const lines = rt("logs", "-t", id).out.trim().split("\n");
+    assert.equal(lines.length, 2);
+    const [t1, l1] = (lines[0] as string).split(" ");
+    const [t2, l2] = (lines[1] as string).split(" ");
+    assert.deepEqual([l1, l2], ["one", "two"]);
+    const gap = Date.parse(t2 as string) - Date.parse(t1 as string);
+    assert.ok(gap >= 900 && gap < 5000, `lines 1.2 s apart got ${gap} ms`);
+    assert.equal(rt("logs", "--tail", "1", id).out, "two\n");
+    const follow = runtime.rtAsync("logs", "-f", id);
+    await sleep(300);
+    rt("stop", "-t", "0", id);
+    assert.equal((await follow).out, "one\ntwo\n");
+  });
+
+  test("--log-opt max-size caps the log file", async () => {
+    const id = rt(
+      "run",
+      "-d",
+      "--log-opt",
+      "max-size=4k",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "i=0; while [ $i -lt 400 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); sleep 0.005; done; sleep 30",
+    ).out.trim();
+    await sleep(4000);
+    const [info] = JSON.parse(rt("inspect", id).out) as [{ LogPath: string }];
+    assert.ok(statSync(info.LogPath).size <= 4096 + 64 * 1024, "the live log is cut back");
+    assert.ok(
+      statSync(info.LogPath).size + statSync(`${info.LogPath}.1`).size < 400 * 40,
+      "older lines are dropped",
+    );
+    assert.match(rt("logs", "--tail", "1", id).out, /^line-399-x+\n$/);
+    rt("rm", "-f", id);
+  });
+
+  test("restart policy on-failure:2 restarts twice, then stays exited", async () => {
+    const id = rt(
+      "run",
+      "-d",
+      "--restart",
+      "on-failure:2",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "echo run; exit 3",
+    ).out.trim();
+    for (let i = 0; i < 50; i++) {
+      const [s] = JSON.parse(rt("inspect", id).out) as [
+        { RestartCount: number; State: { Status: string } },
+      ];
+      if (s.RestartCount === 2 && s.State.Status === "exited") break;
+      await sleep(200);
+    }
+    const [s] = JSON.parse(rt("inspect", id).out) as [
+      { RestartCount: number; State: { Status: string; ExitCode: number } },
+    ];
+    assert.deepEqual([s.RestartCount, s.State.Status, s.State.ExitCode], [2, "exited", 3]);
+    assert.equal(rt("logs", id).out, "run\nrun\nrun\n");
+    rt("rm", id);
+  });
+
+  test("exec -it gives a real terminal in the container", () => {
+    const id = rt("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
+    // util-linux `script` gives the CLI a terminal of its own, as a user's shell would.
+    const r = spawnSync(
+      "script",
+      [
+        "-qec",
+        `${process.execPath} ${CLI} exec -it ${id} sh -c 'tty; stty size; echo $TERM'`,
+        "/dev/null",
+      ],
+      {
+        env: { ...runtime.env, COLUMNS: "120", LINES: "40" },
+        encoding: "utf8",
+        timeout: 30000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.replace(/\r/g, "").trim().split("\n");
+    assert.match(out[0] ?? "", /\/dev\/pts\/[0-9]+$/); // after what script echoes of its own input
+    assert.match(out[1] ?? "", /^[0-9]+ [0-9]+$/);
+    assert.equal(out[2], "xterm");
+    rt("rm", "-f", id);
+  });
+
+  test("several CLIs starting containers at once never corrupt state", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        runtime.rtAsync("run", "-d", "--name", `par${i}`, TEST_IMAGE_NAME, "sleep", "100"),
+      ),
+    );
+    for (const r of results) assert.equal(r.code, 0, r.err);
+    const clash = await Promise.all([
+      runtime.rtAsync("create", "--name", "same", TEST_IMAGE_NAME, "true"),
+      runtime.rtAsync("create", "--name", "same", TEST_IMAGE_NAME, "true"),
+    ]);
+    assert.deepEqual(clash.map((r) => r.code).sort(), [0, 125]);
+    const ps = rt("ps", "--format", "json")
+      .out.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { Names: string });
+    assert.deepEqual(
+      ps
+        .map((c) => c.Names)
+        .filter((n) => n.startsWith("par"))
+        .sort(),
+      ["par0", "par1", "par2", "par3", "par4", "par5"],
+    );
+    assert.equal(rt("rm", "-f", "par0", "par1", "par2", "par3", "par4", "par5", "same").code, 0);
+  });
+});

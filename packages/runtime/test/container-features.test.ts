@@ -186,6 +186,34 @@ describe("container features", () => {
     rt("rm", "-f", id);
   });
 
+  test("run -i feeds stdin to the container; run -it gives it a terminal", () => {
+    const piped = spawnSync(
+      process.execPath,
+      [CLI, "run", "--rm", "-i", TEST_IMAGE_NAME, "sh", "-c", "tr a-z A-Z; echo end"],
+      {
+        env: runtime.env,
+        input: "hello from stdin\n",
+        encoding: "utf8",
+        timeout: 30000,
+      },
+    );
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stdout, "HELLO FROM STDIN\nend\n");
+    const tty = spawnSync(
+      "script",
+      [
+        "-qec",
+        `${process.execPath} ${CLI} run --rm -it ${TEST_IMAGE_NAME} sh -c 'tty; stty size; exit 5'`,
+        "/dev/null",
+      ],
+      { env: { ...runtime.env, COLUMNS: "100", LINES: "30" }, encoding: "utf8", timeout: 30000 },
+    );
+    assert.equal(tty.status, 5, tty.stderr);
+    const lines = tty.stdout.replace(/\r/g, "").trim().split("\n");
+    assert.match(lines[0] ?? "", /\/dev\/pts\/0$/); // the container's own devpts
+    assert.match(lines[1] ?? "", /^[0-9]+ [0-9]+$/);
+  });
+
   test("several CLIs starting containers at once never corrupt state", async () => {
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>

@@ -6,6 +6,7 @@ import { ApiError, RuntimeClient } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable, formatBytes } from "./format.js";
 import { execCommand } from "./exec-command.js";
+import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
 
 const client = new RuntimeClient();
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -49,8 +50,8 @@ function addRunFlags(cmd: Command): Command {
       collect,
     )
     .option("--tmpfs <path[:opts]>", "mount a tmpfs", collect)
-    .option("-i, --interactive", "keep stdin open (not yet supported for run)")
-    .option("-t, --tty", "allocate a terminal (not yet supported for run)")
+    .option("-i, --interactive", "keep stdin open and attach it")
+    .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--restart <policy>", "no, always, unless-stopped, on-failure[:N]")
     .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
@@ -67,11 +68,6 @@ async function createContainer(
   command: string[],
   flags: RunFlags,
 ): Promise<{ Id: string }> {
-  if (flags.tty || flags.interactive) {
-    throw new UsageError(
-      "run -i/-t is not supported yet: run detached (-d) and use `corral-rt exec -it`",
-    );
-  }
   let req;
   try {
     req = createRequestFromFlags(image, command, flags);
@@ -85,21 +81,61 @@ async function createContainer(
   }
 }
 
-async function attachAndStart(id: string): Promise<number> {
+/**
+ * Starts a container and stays attached: its output to ours, our stdin to it with -i, our
+ * terminal's size to its terminal with -t. Resolves with its exit code.
+ */
+async function attachAndStart(
+  id: string,
+  o: { interactive?: boolean; tty?: boolean } = {},
+): Promise<number> {
   await client.ensureDaemon();
-  const res = await client.raw("POST", `/v1/containers/${enc(id)}/attach-start`);
-  if ((res.statusCode ?? 500) >= 400) {
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-      message: string;
-      exitCode?: number;
-    };
-    throw new ExitError(body.message, body.exitCode ?? 125);
+  const cols = process.stdout.columns || 80;
+  const rows = process.stdout.rows || 24;
+  const socket = await client.upgrade(
+    `/v1/containers/${enc(id)}/attach-start?cols=${cols}&rows=${rows}`,
+  );
+  const stdin = process.stdin;
+  const raw = Boolean(o.tty && stdin.isTTY);
+  if (raw) stdin.setRawMode(true);
+  const onInput = (d: Buffer): void => void socket.write(encodeFrame(FRAME.data, d));
+  const onInputEnd = (): void => void socket.write(encodeFrame(FRAME.stdinEnd));
+  const onResize = (): void =>
+    void socket.write(
+      encodeFrame(
+        FRAME.resize,
+        JSON.stringify({ cols: process.stdout.columns, rows: process.stdout.rows }),
+      ),
+    );
+  if (o.interactive) {
+    stdin.on("data", onInput);
+    stdin.on("end", onInputEnd);
   }
-  for await (const chunk of res) process.stdout.write(chunk as Buffer);
-  const code = Number(res.trailers["x-exit-code"]);
-  return Number.isInteger(code) ? code : 125;
+  if (o.tty) process.stdout.on("resize", onResize);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const decoder = new FrameDecoder();
+      socket.on("data", (chunk: Buffer) => {
+        for (const f of decoder.push(chunk)) {
+          if (f.type === FRAME.data) process.stdout.write(f.payload);
+          else if (f.type === FRAME.exit) resolve(Number(f.payload.toString()));
+          else if (f.type === FRAME.error) {
+            const e = JSON.parse(f.payload.toString()) as { message: string; exitCode: number };
+            reject(new ExitError(e.message, e.exitCode));
+          }
+        }
+      });
+      socket.on("close", () => reject(new ExitError("lost the connection to corral-rtd", 125)));
+      socket.on("error", () => undefined);
+    });
+  } finally {
+    if (raw) stdin.setRawMode(false);
+    stdin.off("data", onInput);
+    stdin.off("end", onInputEnd);
+    stdin.pause();
+    process.stdout.off("resize", onResize);
+    socket.destroy();
+  }
 }
 
 const program = new Command("corral-rt")
@@ -121,7 +157,7 @@ addRunFlags(program.command("run").description("create and start a container")).
       console.log(Id);
       return;
     }
-    process.exitCode = await attachAndStart(Id);
+    process.exitCode = await attachAndStart(Id, flags);
   },
 );
 
@@ -135,9 +171,15 @@ program
   .command("start")
   .argument("<containers...>")
   .option("-a, --attach", "attach output and exit with the container's code")
-  .action(async (ids: string[], o: { attach?: boolean }) => {
-    if (o.attach && ids.length === 1) {
-      process.exitCode = await attachAndStart(ids[0] as string);
+  .option("-i, --interactive", "attach stdin")
+  .action(async (ids: string[], o: { attach?: boolean; interactive?: boolean }) => {
+    if ((o.attach || o.interactive) && ids.length === 1) {
+      const id = ids[0] as string;
+      const c = await api<{ Config: { Tty: boolean } }>("GET", `/v1/containers/${enc(id)}`);
+      process.exitCode = await attachAndStart(id, {
+        interactive: o.interactive,
+        tty: c.Config.Tty,
+      });
       return;
     }
     for (const id of ids) {

@@ -175,6 +175,8 @@ export function createRequestFromFlags(
     env,
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
+    tty: f.tty ?? false,
+    openStdin: f.interactive ?? false,
     init: f.init ?? false,
     autoRemove: f.rm ?? false,
     labels,

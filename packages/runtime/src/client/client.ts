@@ -6,6 +6,7 @@ import { mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
+import type { Socket } from "node:net";
 import { runtimePaths, type RuntimePaths } from "../paths.js";
 
 const DAEMON = fileURLToPath(new URL("../daemon/main.js", import.meta.url));
@@ -39,6 +40,25 @@ export class RuntimeClient {
       if (body === undefined) req.end();
       else if (typeof body === "string") req.end(body);
       else body.pipe(req);
+    });
+  }
+
+  /** Opens an upgraded connection (the attach stream); `head` bytes are pushed back first. */
+  upgrade(path: string): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        socketPath: this.paths.socket,
+        method: "POST",
+        path,
+        headers: { connection: "Upgrade", upgrade: "corral-attach" },
+      });
+      req.on("upgrade", (_res, socket: Socket, head: Buffer) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on("response", (res) => reject(new ApiError(res.statusCode ?? 500, "attach refused")));
+      req.on("error", reject);
+      req.end();
     });
   }
 

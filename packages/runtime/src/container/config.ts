@@ -61,6 +61,10 @@ export const createRequestSchema = z.object({
   pidsLimit: z.number().int().optional(),
   readOnly: z.boolean().default(false),
   init: z.boolean().default(false),
+  /** -t: a terminal, held by the daemon (its output is the log). */
+  tty: z.boolean().default(false),
+  /** -i: stdin stays open for attach. */
+  openStdin: z.boolean().default(false),
   mounts: z.array(mountRequestSchema).default([]),
   autoRemove: z.boolean().default(false),
   restartPolicy: restartPolicySchema.default({ name: "no", maximumRetryCount: 0 }),

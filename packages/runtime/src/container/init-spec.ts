@@ -46,6 +46,13 @@ export const initSpecSchema = z.object({
     rlimits: z.array(z.object({ name: rlimitName, soft: z.number(), hard: z.number() })),
     /** File the container's stdout and stderr append to. */
     logPath: z.string().startsWith("/"),
+    /**
+     * "tty": the init reports "rootfs" once inside its root and waits for the number N of
+     * the pty the daemon opened on the container's devpts, then uses /dev/pts/N as its
+     * controlling terminal and stdio. "pipe": stdin stays the pipe the spec came on, whose
+     * write end the daemon keeps (-i). "null": stdin is /dev/null, stdout/stderr the log.
+     */
+    stdio: z.enum(["null", "pipe", "tty"]),
     /** Host path of an init (tini) bind-mounted at /dev/init and run as pid 1 (--init). */
     initBinary: z.string().startsWith("/").optional(),
   }),
@@ -55,5 +62,6 @@ export type InitSpec = z.infer<typeof initSpecSchema>;
 /** Messages an init writes on its status pipe (fd 3), one JSON object per line. */
 export type InitStatus =
   | { type: "ready"; hostPid: number; startTime: string }
+  | { type: "rootfs" }
   | { type: "exec" }
   | { type: "error"; exitCode: number; message: string };

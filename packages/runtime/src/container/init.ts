@@ -7,6 +7,9 @@
 // is started on the container start path.
 import {
   closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -21,6 +24,8 @@ import {
   closeFrom,
   dup2,
   execve,
+  ioctlInt,
+  setsid,
   exitImmediately,
   getrlimit,
   limitBoundingSet,
@@ -41,6 +46,7 @@ import { resolveUser } from "./user.js";
 import { DEFAULT_PATH } from "./defaults.js";
 
 const STATUS_FD = 3;
+const TIOCSCTTY = 0x540e;
 
 function report(status: InitStatus): void {
   const line = Buffer.from(JSON.stringify(status) + "\n");
@@ -105,6 +111,17 @@ function becomeContainer(spec: InitSpec): never {
   step("rootfs", () => setupRootfs(spec));
   step("pivot_root", () => pivotInto(spec.rootfs.mountPoint, spec.rootfs.readOnly));
   step("hostname", () => sethostname(spec.hostname));
+  let ttyFd: number | undefined;
+  if (proc.stdio === "tty") {
+    report({ type: "rootfs" });
+    const reply = readSpecLine();
+    const n = reply === undefined ? NaN : (JSON.parse(reply) as { pty?: unknown }).pty;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0)
+      throw new Error("no pty from the daemon");
+    ttyFd = step("open terminal", () =>
+      openSync(`/dev/pts/${n}`, constants.O_RDWR | constants.O_NOCTTY),
+    );
+  }
 
   const user = step("user", () =>
     resolveUser(proc.user, readIfExists("/etc/passwd"), readIfExists("/etc/group")),
@@ -129,6 +146,10 @@ function becomeContainer(spec: InitSpec): never {
   });
   // Opened while still root, like the log file: the user may not be allowed to.
   const nullFd = openSync("/dev/null", "r");
+  if (ttyFd !== undefined) {
+    const tty = ttyFd;
+    step("terminal owner", () => fchownSync(tty, user.uid, fstatSync(tty).gid));
+  }
   const caps = new Set(proc.capabilities);
   step("capabilities bounding set", () => limitBoundingSet(caps));
   step("user", () => {
@@ -141,9 +162,18 @@ function becomeContainer(spec: InitSpec): never {
   if (proc.noNewPrivileges) step("no_new_privs", () => setNoNewPrivs());
   process.umask(0o022);
 
-  dup2(nullFd, 0);
-  dup2(logFd, 1);
-  dup2(logFd, 2);
+  if (ttyFd !== undefined) {
+    // A session of its own with the pty as controlling terminal: job control, ^C, SIGWINCH.
+    setsid();
+    ioctlInt(ttyFd, TIOCSCTTY, 0);
+    dup2(ttyFd, 0);
+    dup2(ttyFd, 1);
+    dup2(ttyFd, 2);
+  } else {
+    if (proc.stdio === "null") dup2(nullFd, 0);
+    dup2(logFd, 1);
+    dup2(logFd, 2);
+  }
   report({ type: "exec" });
   closeFrom(3);
   resetSignals();

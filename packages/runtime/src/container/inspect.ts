@@ -36,6 +36,8 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Entrypoint: req.entrypoint ?? null,
       Image: r.imageRef,
       WorkingDir: r.process.cwd,
+      Tty: req.tty,
+      OpenStdin: req.openStdin,
       Labels: req.labels,
       StopSignal: r.process.stopSignal,
       StopTimeout: req.stopTimeoutSeconds ?? null,

@@ -4,6 +4,8 @@ import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
+  createWriteStream,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -28,6 +30,12 @@ import { KeyedMutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper } from "./log-keeper.js";
+import {
+  TerminalStream,
+  openContainerPty,
+  type ContainerPty,
+  type WindowSize,
+} from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
 
 /** What the container service needs from the image store. */
@@ -105,6 +113,7 @@ export class ContainerService extends EventEmitter {
   private readonly adopted = new Set<string>();
   private adoptTimer: NodeJS.Timeout | undefined;
   private readonly logs = new LogKeeper();
+  private readonly inputs = new Map<string, ContainerInput>();
 
   constructor(
     private readonly root: string,
@@ -384,9 +393,32 @@ export class ContainerService extends EventEmitter {
 
   // ---- start ----------------------------------------------------------------------------
 
-  start(ref: string): Promise<ContainerRecord> {
+  start(ref: string, size: WindowSize = { cols: 80, rows: 24 }): Promise<ContainerRecord> {
     const r = this.get(ref);
-    return this.mutex.run(r.id, () => this.startLocked(r));
+    return this.mutex.run(r.id, () => this.startLocked(r, size));
+  }
+
+  /** Where attached input goes: the terminal (-t) or the stdin pipe (-i), if the container has one. */
+  input(id: string): ContainerInput | undefined {
+    return this.inputs.get(id);
+  }
+
+  /**
+   * A tty container's terminal master stays with the daemon (as Docker's stays with its shim):
+   * its output is appended to the log, where `logs` and attach read it.
+   */
+  private holdTerminal(r: ContainerRecord, pid: number, size: WindowSize): ContainerPty {
+    const pty = openContainerPty(pid, size);
+    const terminal = new TerminalStream(pty.master);
+    terminal.pipe(createWriteStream(this.logPath(r.id), { flags: "a" }));
+    terminal.on("error", () => undefined);
+    this.inputs.set(r.id, {
+      write: (data) => void terminal.write(data),
+      end: () => undefined, // a terminal has no end of input; ^D is the user's to type
+      resize: (cols, rows) => terminal.resize({ cols, rows }),
+      close: () => terminal.destroy(),
+    });
+    return pty;
   }
 
   private limits(req: CreateRequest): CgroupLimits {
@@ -445,12 +477,16 @@ export class ContainerService extends EventEmitter {
         noNewPrivileges: true,
         rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
         logPath: this.logPath(r.id),
+        stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",
         ...(r.request.init ? { initBinary: TINI } : {}),
       },
     };
   }
 
-  private async startLocked(r: ContainerRecord): Promise<ContainerRecord> {
+  private async startLocked(
+    r: ContainerRecord,
+    size: WindowSize = { cols: 80, rows: 24 },
+  ): Promise<ContainerRecord> {
     if (r.state.status === "running" || r.state.status === "paused") return r;
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
@@ -486,7 +522,25 @@ export class ContainerService extends EventEmitter {
     try {
       await cgroup.addProcess(warm.hostPid);
       this.records.save(r);
-      await warm.launch(spec, dir);
+      // Our slave fd keeps the pty alive (a master whose slaves are all closed reads EIO and
+      // goes away) until the container has opened its own.
+      let pty: ContainerPty | undefined;
+      try {
+        await warm.launch(spec, dir, {
+          onRootfs: () => (pty = this.holdTerminal(r, warm.hostPid, size)).index,
+          keepStdin: r.request.openStdin && !r.request.tty,
+        });
+      } finally {
+        if (pty) closeSync(pty.slave);
+      }
+      if (r.request.openStdin && !r.request.tty) {
+        this.inputs.set(r.id, {
+          write: (data) => void warm.stdin.write(data),
+          end: () => warm.stdin.end(),
+          resize: () => undefined,
+          close: () => warm.stdin.destroy(),
+        });
+      }
     } catch (err) {
       const exitCode = err instanceof InitError ? err.exitCode : 125;
       const message = (err as Error).message;
@@ -517,6 +571,8 @@ export class ContainerService extends EventEmitter {
       )
         return;
       this.logs.unwatch(id);
+      this.inputs.get(id)?.close();
+      this.inputs.delete(id);
       const exitFile = join(this.containerDir(id), "exit");
       let exitCode = -1;
       let finishedAt = new Date().toISOString();
@@ -747,6 +803,13 @@ export class ContainerService extends EventEmitter {
     };
     this.emit("event", event);
   }
+}
+
+export interface ContainerInput {
+  write(data: Buffer): void;
+  end(): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
 }
 
 export class StartError extends Error {

@@ -39,8 +39,17 @@ export interface WarmInit {
   /** Host pid of the init (pid 1 inside), and its start time from /proc/PID/stat. */
   hostPid: number;
   startTime: string;
+  /** The init's stdin: after a start with `keepStdin`, the container's stdin (-i). */
+  stdin: Writable;
   /** Sends the spec; resolves when the init is about to exec, rejects with its error. */
-  launch(spec: InitSpec, containerDir: string): Promise<void>;
+  launch(spec: InitSpec, containerDir: string, opts?: LaunchOptions): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** For a tty container: called once the init is in its root; returns the pty number. */
+  onRootfs?: () => number;
+  /** Keep the init's stdin open: it becomes the container's stdin. */
+  keepStdin?: boolean;
 }
 
 export class InitPool {
@@ -108,6 +117,8 @@ export class InitPool {
       },
     });
     shim.unref();
+    const stdin = shim.stdin as Writable;
+    stdin.on("error", () => undefined); // EPIPE once the container has closed its stdin or died
     const statusLines = createInterface({ input: shim.stdio[3] as Readable });
     const queue: InitStatus[] = [];
     let notify: (() => void) | undefined;
@@ -135,10 +146,17 @@ export class InitPool {
         shim,
         hostPid: first.hostPid,
         startTime: first.startTime,
-        launch: async (spec: InitSpec, containerDir: string) => {
+        stdin,
+        launch: async (spec: InitSpec, containerDir: string, opts: LaunchOptions = {}) => {
           writeFileSync(join(slotDir, "target"), containerDir + "\n");
-          (shim.stdin as Writable).end(JSON.stringify(spec) + "\n");
-          const status = await next();
+          stdin.write(JSON.stringify(spec) + "\n");
+          let status = await next();
+          if (status?.type === "rootfs") {
+            if (!opts.onRootfs) throw new InitError(125, "init asked for a terminal nobody opened");
+            stdin.write(JSON.stringify({ pty: opts.onRootfs() }) + "\n");
+            status = await next();
+          }
+          if (!opts.keepStdin) stdin.end();
           shim.stdio[3]?.destroy(); // later writes by an exec'd process cannot happen: fd 3 is closed
           if (status?.type === "exec") return;
           if (status?.type === "error") throw new InitError(status.exitCode, status.message);

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const containers = new ContainerService(paths.root, pool, images, volumes);
   await containers.recover();
   pool.fill();
-  const server = await listen(createApi(containers, volumes, images), paths.socket);
+  const server = await listen(createApi(containers, volumes, images), paths.socket, containers);
   log(`listening on ${paths.socket} (state in ${paths.root})`);
 
   const shutdown = (signal: string): void => {

@@ -1,6 +1,8 @@
 // corral-rtd's local API: HTTP/1.1 over a root-only unix socket (like dockerd's), JSON in and
 // out, NDJSON for streams (events), raw bytes for logs. The CLI and the agent are its clients.
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { handleAttach } from "./attach.js";
 import { chmodSync } from "node:fs";
 import { inspectContainer, psRow } from "../container/inspect.js";
 import { UserError } from "../util/errors.js";
@@ -56,22 +58,6 @@ export function createApi(
     .on("POST", "/v1/containers/:id/start", async ({ params }) => {
       const r = await containers.start(params.id as string);
       return { Id: r.id };
-    })
-    // `run` without -d: start, stream the output from the beginning, end with the exit code in
-    // an HTTP trailer. One request, so an --rm container cannot vanish between start and wait.
-    .on("POST", "/v1/containers/:id/attach-start", async ({ params, res }) => {
-      const r = containers.get(params.id as string);
-      await containers.start(r.id);
-      const exit = containers.waitRecord(r);
-      res.writeHead(200, { "content-type": "application/octet-stream", trailer: "x-exit-code" });
-      await streamLog(containers.logPath(r.id), res, {
-        follow: true,
-        tail: -1,
-        timestamps: false,
-        stopped: () => exit.then(() => undefined),
-      });
-      res.addTrailers({ "x-exit-code": String(await exit) });
-      res.end();
     })
     .on("POST", "/v1/containers/:id/stop", async ({ params, query }) => {
       const r = await containers.stop(params.id as string, intParam(query, "t"));
@@ -140,8 +126,15 @@ export function createApi(
   return router;
 }
 
-export function listen(router: Router, socketPath: string): Promise<Server> {
+export function listen(
+  router: Router,
+  socketPath: string,
+  containers: ContainerService,
+): Promise<Server> {
   const server = createServer((req, res) => void router.handle(req, res));
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
+    if (!handleAttach(containers, req, socket)) socket.destroy();
+  });
   server.keepAliveTimeout = 0;
   return new Promise((resolve, reject) => {
     server.once("error", reject);

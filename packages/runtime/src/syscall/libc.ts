@@ -44,6 +44,7 @@ interface Bindings {
   ioctl: NativeFn;
   dup3: NativeFn;
   _exit: NativeFn;
+  setsid: NativeFn;
 }
 
 let bindings: Bindings | undefined;
@@ -92,6 +93,7 @@ function libc(): Bindings {
     ioctl: f("int ioctl(int fd, unsigned long request, ...)"),
     dup3: f("int dup3(int oldfd, int newfd, int flags)"),
     _exit: f("void _exit(int status)"),
+    setsid: f("int setsid(void)"),
   };
   return bindings;
 }
@@ -222,6 +224,11 @@ export function getrlimit(name: RlimitName): { soft: bigint; hard: bigint } {
   const old = { cur: 0n, max: 0n };
   check(libc().prlimit(0, RLIMIT[name], null, old), "getrlimit", name);
   return { soft: BigInt(old.cur), hard: BigInt(old.max) };
+}
+
+/** A new session (and process group) led by this process. */
+export function setsid(): void {
+  check(libc().setsid(), "setsid");
 }
 
 /** Ends the process now, without Node's teardown (for when its fds are already closed). */

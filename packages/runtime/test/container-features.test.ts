@@ -214,6 +214,31 @@ describe("container features", () => {
     assert.match(lines[1] ?? "", /^[0-9]+ [0-9]+$/);
   });
 
+  test("the default seccomp filter denies escapes in run and exec; unconfined lifts it", () => {
+    const probe = "grep Seccomp: /proc/self/status; busybox unshare -U -r true 2>&1 || echo denied";
+    assert.equal(
+      rt("run", "--rm", TEST_IMAGE_NAME, "sh", "-c", probe).out,
+      "Seccomp:\t2\nunshare: unshare(0x10000000): Operation not permitted\ndenied\n",
+    );
+    const id = rt("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
+    assert.match(
+      rt("exec", id, "sh", "-c", probe).out,
+      /Seccomp:\t2\n.*Operation not permitted\ndenied\n$/s,
+    );
+    rt("rm", "-f", id);
+    const open = rt(
+      "run",
+      "--rm",
+      "--security-opt",
+      "seccomp=unconfined",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      probe,
+    );
+    assert.equal(open.out, "Seccomp:\t0\n");
+  });
+
   test("several CLIs starting containers at once never corrupt state", async () => {
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>

@@ -9,6 +9,7 @@ interface ContainerView {
   Id: string;
   State: { Pid: number };
   Config: { Env: string[]; User: string; WorkingDir: string };
+  HostConfig: { SecurityOpt: string[] | null };
 }
 
 interface ExecFlags {
@@ -50,6 +51,7 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     additionalGids: user.additionalGids,
     capabilities: [...DEFAULT_CAPABILITIES],
     noNewPrivileges: true,
+    seccomp: c.HostConfig.SecurityOpt === null,
     stdin: Boolean(f.interactive) && !f.detach,
   };
   if (!f.tty || f.detach) {

@@ -57,6 +57,7 @@ function addRunFlags(cmd: Command): Command {
     .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
+    .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
     .option("--stop-timeout <seconds>", "seconds to wait before killing on stop")
     .argument("<image>")
     .argument("[command...]")
@@ -410,6 +411,7 @@ program
         Id: string;
         State: { Running: boolean; Pid: number };
         Config: { Env: string[]; User: string; WorkingDir: string };
+        HostConfig: { SecurityOpt: string[] | null };
       }>("GET", `/v1/containers/${enc(id)}`);
       if (!inspect.State.Running) throw new ExitError(`container ${inspect.Id} is not running`, 1);
       process.exitCode = await execCommand(inspect, command, o);

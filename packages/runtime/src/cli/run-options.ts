@@ -30,6 +30,7 @@ export interface RunFlags {
   label?: string[];
   stopSignal?: string;
   stopTimeout?: string;
+  securityOpt?: string[];
 }
 
 export class UsageError extends Error {}
@@ -152,6 +153,11 @@ export function createRequestFromFlags(
     const entry = envEntry(e);
     if (entry) env.push(entry);
   }
+  for (const opt of f.securityOpt ?? []) {
+    if (opt !== "seccomp=unconfined") {
+      throw new UsageError(`unsupported --security-opt "${opt}": supported: seccomp=unconfined`);
+    }
+  }
   let logMaxSizeBytes: number | undefined;
   for (const opt of f.logOpt ?? []) {
     const [key, value] = opt.split(/=(.*)/s, 2);
@@ -175,6 +181,7 @@ export function createRequestFromFlags(
     env,
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
+    seccomp: !(f.securityOpt ?? []).includes("seccomp=unconfined"),
     tty: f.tty ?? false,
     openStdin: f.interactive ?? false,
     init: f.init ?? false,

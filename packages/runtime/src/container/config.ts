@@ -61,6 +61,8 @@ export const createRequestSchema = z.object({
   pidsLimit: z.number().int().optional(),
   readOnly: z.boolean().default(false),
   init: z.boolean().default(false),
+  /** --security-opt seccomp=unconfined turns the default filter off. */
+  seccomp: z.boolean().default(true),
   /** -t: a terminal, held by the daemon (its output is the log). */
   tty: z.boolean().default(false),
   /** -i: stdin stays open for attach. */

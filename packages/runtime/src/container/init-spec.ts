@@ -43,6 +43,8 @@ export const initSpecSchema = z.object({
     user: z.string(),
     capabilities: z.array(capabilityName),
     noNewPrivileges: z.boolean(),
+    /** Install the default seccomp filter (container/seccomp.ts) just before exec. */
+    seccomp: z.boolean(),
     rlimits: z.array(z.object({ name: rlimitName, soft: z.number(), hard: z.number() })),
     /** File the container's stdout and stderr append to. */
     logPath: z.string().startsWith("/"),

@@ -24,6 +24,7 @@ import {
   closeFrom,
   dup2,
   execve,
+  seccompSetFilter,
   ioctlInt,
   setsid,
   exitImmediately,
@@ -44,6 +45,7 @@ import { CommandError, resolveCommand } from "./exec-path.js";
 import { pivotInto, setupRootfs } from "./rootfs.js";
 import { resolveUser } from "./user.js";
 import { DEFAULT_PATH } from "./defaults.js";
+import { defaultSeccompProgram } from "./seccomp.js";
 
 const STATUS_FD = 3;
 const TIOCSCTTY = 0x540e;
@@ -160,6 +162,8 @@ function becomeContainer(spec: InitSpec): never {
   // A non-root user keeps no capability across exec, as under Docker.
   if (user.uid === 0) step("capabilities", () => setCapabilities(caps));
   if (proc.noNewPrivileges) step("no_new_privs", () => setNoNewPrivs());
+  // Last of the setup: from here on, the calls the filter denies are denied to us too.
+  if (proc.seccomp) step("seccomp", () => seccompSetFilter(defaultSeccompProgram()));
   process.umask(0o022);
 
   if (ttyFd !== undefined) {

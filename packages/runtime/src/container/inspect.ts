@@ -49,6 +49,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       CpuShares: req.cpuShares ?? 0,
       PidsLimit: req.pidsLimit ?? null,
       ReadonlyRootfs: req.readOnly,
+      SecurityOpt: req.seccomp ? null : ["seccomp=unconfined"],
       Init: req.init,
       AutoRemove: req.autoRemove,
       RestartPolicy: {

@@ -475,6 +475,7 @@ export class ContainerService extends EventEmitter {
         user: r.process.user,
         capabilities: [...DEFAULT_CAPABILITIES],
         noNewPrivileges: true,
+        seccomp: r.request.seccomp,
         rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
         logPath: this.logPath(r.id),
         stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",

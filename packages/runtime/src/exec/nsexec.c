@@ -12,7 +12,10 @@
  * Usage (argv only, so any string survives; Node spawns it with an empty environment):
  *   corral-nsexec --pid PID [--start-time TICKS] --cwd DIR --uid N --gid N
  *                 [--groups N,N..] --caps HEX [--no-new-privs] [--tty]
- *                 [--rlimit RES:SOFT:HARD].. [--env K=V].. -- COMMAND [ARG]..
+ *                 [--rlimit RES:SOFT:HARD].. [--env K=V].. [--seccomp HEX]
+ *                 -- COMMAND [ARG]..
+ * --seccomp is the container's filter as hex `struct sock_filter` bytes, installed
+ * right before execve (the TypeScript side builds it: src/container/seccomp.ts).
  *   TICKS is field 22 of /proc/PID/stat as recorded when the container started: with it,
  *   a pid reused by another process is refused instead of joined.
  *   RES is the RLIMIT_* number, SOFT/HARD a decimal or -1 for unlimited. Rlimits not
@@ -38,6 +41,8 @@
 #include <string.h>
 #include <dirent.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -83,6 +88,8 @@ struct spec {
 	char *env[MAX_ENV + 1];
 	size_t nenv;
 	char **argv;
+	struct sock_filter *seccomp;
+	unsigned short seccomp_len;
 };
 
 static unsigned long long parse_num(const char *s, const char *what)
@@ -93,6 +100,23 @@ static unsigned long long parse_num(const char *s, const char *what)
 	if (errno || end == s || *end)
 		die(EXIT_JOIN, "bad %s: \"%s\"", what, s);
 	return v;
+}
+
+static void parse_seccomp(const char *hex, struct spec *sp)
+{
+	size_t n = strlen(hex);
+	if (n == 0 || n % 16 != 0 || n / 16 > BPF_MAXINSNS)
+		die(EXIT_JOIN, "bad seccomp program: %zu hex digits", n);
+	unsigned char *bytes = malloc(n / 2);
+	if (!bytes) die(EXIT_JOIN, "out of memory");
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int byte;
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+			die(EXIT_JOIN, "bad seccomp program: not hex");
+		bytes[i] = (unsigned char)byte;
+	}
+	sp->seccomp = (struct sock_filter *)bytes;
+	sp->seccomp_len = (unsigned short)(n / 16);
 }
 
 static rlim_t parse_rlim(const char *s)
@@ -118,6 +142,7 @@ static void parse_args(int argc, char **argv, struct spec *sp)
 		else if (strcmp(o, "--uid") == 0) sp->uid = (uid_t)parse_num(v, "uid");
 		else if (strcmp(o, "--gid") == 0) sp->gid = (gid_t)parse_num(v, "gid");
 		else if (strcmp(o, "--caps") == 0) sp->caps = parse_num(v, "capability mask");
+		else if (strcmp(o, "--seccomp") == 0) parse_seccomp(v, sp);
 		else if (strcmp(o, "--env") == 0) {
 			if (sp->nenv >= MAX_ENV) die(EXIT_JOIN, "too many environment variables");
 			sp->env[sp->nenv++] = v;
@@ -412,6 +437,12 @@ static void become_command(struct spec *sp, const struct rlimit *inherited)
 	umask(022);
 	close_fds_above_2();
 	const char *file = look_path(sp->argv[0], found, sizeof found);
+	if (sp->seccomp) {
+		/* Last, like the container's own init: only execve runs under the filter here. */
+		struct sock_fprog prog = { .len = sp->seccomp_len, .filter = sp->seccomp };
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			die(EXIT_JOIN, "install seccomp filter: %m");
+	}
 	execve(file, sp->argv, environ);
 	if (errno == ENOENT) die(EXIT_NOTFOUND, "exec: \"%s\": stat %s: %m", sp->argv[0], file);
 	die(EXIT_CANNOT, "exec: \"%s\": %m", sp->argv[0]);

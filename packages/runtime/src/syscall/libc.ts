@@ -56,6 +56,7 @@ function libc(): Bindings {
   const lib = koffi.load("libc.so.6");
   koffi.struct("corral_rlimit", { cur: "uint64_t", max: "uint64_t" });
   koffi.struct("corral_cap_header", { version: "uint32_t", pid: "int" });
+  koffi.struct("corral_sock_fprog", { len: "uint16_t", filter: "void *" });
   koffi.struct("corral_cap_data", {
     effective: "uint32_t",
     permitted: "uint32_t",
@@ -224,6 +225,25 @@ export function getrlimit(name: RlimitName): { soft: bigint; hard: bigint } {
   const old = { cur: 0n, max: 0n };
   check(libc().prlimit(0, RLIMIT[name], null, old), "getrlimit", name);
   return { soft: BigInt(old.cur), hard: BigInt(old.max) };
+}
+
+/** Installs a seccomp filter (classic BPF, `struct sock_filter[]` bytes) on this thread. */
+export function seccompSetFilter(program: Buffer): void {
+  const SYS_seccomp = 317;
+  const SECCOMP_SET_MODE_FILTER = 1;
+  const prog = { len: program.length / 8, filter: program };
+  check(
+    libc().syscall(
+      SYS_seccomp,
+      "uint",
+      SECCOMP_SET_MODE_FILTER,
+      "uint",
+      0,
+      "corral_sock_fprog *",
+      prog,
+    ),
+    "seccomp",
+  );
 }
 
 /** A new session (and process group) led by this process. */

@@ -283,6 +283,7 @@ interface Results {
   probeEarly: number[];
   probeSetup: number[];
   quiesceTimeouts: number;
+  poolTimeouts: number;
   idle?: IdleResults;
   leftovers: string[];
 }
@@ -325,6 +326,7 @@ function emptyResults(): Results {
     probeEarly: [],
     probeSetup: [],
     quiesceTimeouts: 0,
+    poolTimeouts: 0,
     leftovers: [],
   };
 }
@@ -339,6 +341,10 @@ async function main(): Promise<void> {
 
   const base = mkdtempSync(join(tmpdir(), "corral-bench-"));
   onCleanup("remove temp dirs", () => {
+    const daemonLog = readOr(join(base, "rtd.log"))
+      .split("\n")
+      .filter((l) => /could not|error|fail/i.test(l));
+    if (daemonLog.length) results.leftovers.push(`daemon log: ${daemonLog.slice(-5).join(" / ")}`);
     const mounts = readOr("/proc/self/mountinfo")
       .split("\n")
       .filter((l) => l.includes(base));
@@ -551,6 +557,13 @@ async function main(): Promise<void> {
     const deadline = now() + 3000;
     while (now() < deadline && !(libPoolFull() && readyDaemonInits(rtRun) >= POOL_SIZE)) {
       await sleep(10);
+    }
+    if (now() >= deadline) {
+      results.poolTimeouts++;
+      if (results.poolTimeouts <= 3)
+        log(
+          `pools not full after 3 s: library ${poolState.ready.length} ready + ${poolState.starting} starting, daemon ${readyDaemonInits(rtRun)} ready`,
+        );
     }
     const quietBy = now() + 500;
     while ((await busyFraction(25)) > 0.3) {
@@ -871,7 +884,8 @@ function report(r: Results, problems: string[], error?: Error): string {
   out.push("## Start latency, interleaved round-robin in one run (ms)", "");
   out.push(
     `${WARMUP} warm-up rounds discarded. Before each sample both init pools are full (pool size ${POOL_SIZE}) and the CPUs have settled` +
-      (r.quiesceTimeouts ? ` (${r.quiesceTimeouts} samples started without a quiet CPU).` : "."),
+      (r.quiesceTimeouts ? ` (${r.quiesceTimeouts} samples started without a quiet CPU).` : ".") +
+      (r.poolTimeouts ? ` ${r.poolTimeouts} times a pool was not full after 3 s of waiting.` : ""),
     "",
   );
   out.push("| what | runs | p50 | p95 | mean | min | max |", "|---|---|---|---|---|---|---|");

@@ -214,6 +214,24 @@ describe("container features", () => {
     assert.match(lines[1] ?? "", /^[0-9]+ [0-9]+$/);
   });
 
+  test("the container sees its own cgroups, read-only, at /sys/fs/cgroup", () => {
+    const r = rt(
+      "run",
+      "--rm",
+      "-m",
+      "32m",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; cat /sys/fs/cgroup/pids/cgroup.procs | wc -l; touch /sys/fs/cgroup/memory/x",
+    );
+    // sh, cat and wc: only this container's processes. stderr shares the log with stdout.
+    assert.equal(
+      r.out,
+      `${32 * 1024 * 1024}\n3\ntouch: /sys/fs/cgroup/memory/x: Read-only file system\n`,
+    );
+  });
+
   test("the default seccomp filter denies escapes in run and exec; unconfined lifts it", () => {
     const probe = "grep Seccomp: /proc/self/status; busybox unshare -U -r true 2>&1 || echo denied";
     assert.equal(

@@ -10,7 +10,8 @@ import {
   statSync,
   symlinkSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { hostCgroupLayout } from "../cgroups/detect.js";
 import {
   MNT_DETACH,
   MS_BIND,
@@ -111,6 +112,34 @@ function maskPaths(root: string): void {
   }
 }
 
+/**
+ * /sys/fs/cgroup as Docker shows it: the container's own cgroups, read-only (runtimes such as
+ * the JVM and Go size themselves from them). The init is in its cgroup namespace already, so
+ * each hierarchy mounted here is rooted at the container's cgroup.
+ */
+function mountCgroups(root: string): void {
+  const target = secureJoin(root, "/sys/fs/cgroup");
+  mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+  const layout = hostCgroupLayout();
+  const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  if (layout.kind === "v2") {
+    mount("cgroup2", target, "cgroup2", flags);
+    return;
+  }
+  // One mount per hierarchy, named as on the host ("memory", "cpu,cpuacct", "systemd").
+  const byMountpoint = new Map<string, string[]>();
+  for (const [controller, mountpoint] of layout.mounts) {
+    byMountpoint.set(mountpoint, [...(byMountpoint.get(mountpoint) ?? []), controller]);
+  }
+  for (const [mountpoint, controllers] of byMountpoint) {
+    const dir = join(target, basename(mountpoint));
+    ensureDir(dir);
+    const options = controllers.map((c) => (c.startsWith("name=") ? `none,${c}` : c)).join(",");
+    mount("cgroup", dir, "cgroup", flags, options);
+  }
+  mount(null, target, null, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
 /** Mounts everything under the container's root; the caller then pivots. */
 export function setupRootfs(spec: InitSpec): void {
   const root = spec.rootfs.mountPoint;
@@ -122,6 +151,7 @@ export function setupRootfs(spec: InitSpec): void {
   const sys = secureJoin(root, "/sys");
   ensureDir(sys);
   mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
+  mountCgroups(root);
   for (const file of spec.etcFiles) {
     const target = secureJoin(root, file.target);
     ensureFile(target);

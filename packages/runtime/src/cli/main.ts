@@ -531,6 +531,17 @@ volume
   });
 
 async function main(): Promise<void> {
+  if (
+    process.getuid?.() !== 0 &&
+    !process.argv.includes("--help") &&
+    !process.argv.includes("-h")
+  ) {
+    process.stderr.write(
+      "corral-rt: containers need root: run it as root (e.g. sudo corral-rt ...)\n",
+    );
+    process.exitCode = 125;
+    return;
+  }
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

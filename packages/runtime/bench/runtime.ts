@@ -280,6 +280,7 @@ interface Results {
   cliHelp: number[];
   steps: StepTimes;
   burst: { ms: number; warm: boolean }[];
+  probeBare: number[];
   probeEarly: number[];
   probeSetup: number[];
   quiesceTimeouts: number;
@@ -323,6 +324,7 @@ function emptyResults(): Results {
     cliHelp: [],
     steps: {},
     burst: [],
+    probeBare: [],
     probeEarly: [],
     probeSetup: [],
     quiesceTimeouts: 0,
@@ -565,8 +567,9 @@ async function main(): Promise<void> {
           `pools not full after 3 s: library ${poolState.ready.length} ready + ${poolState.starting} starting, daemon ${readyDaemonInits(rtRun)} ready`,
         );
     }
-    const quietBy = now() + 500;
-    while ((await busyFraction(25)) > 0.3) {
+    // /proc/stat counts in 10 ms ticks: a 100 ms window over 2 CPUs has 20 of them.
+    const quietBy = now() + 1000;
+    while ((await busyFraction(100)) > 0.25) {
       if (now() > quietBy) {
         results.quiesceTimeouts++;
         break;
@@ -698,26 +701,32 @@ async function main(): Promise<void> {
   mkdirSync(probeDir);
   const initSpecOf = (r: ContainerRecord): Promise<InitSpec> =>
     (service as unknown as { initSpec(r: ContainerRecord): Promise<InitSpec> }).initSpec(r);
-  for (let i = 0; i < PROBES * 2; i++) {
+  for (let i = 0; i < PROBES * 3; i++) {
     await settle();
-    const early = i % 2 === 0;
+    const kind = (["bare", "early", "setup"] as const)[i % 3] as "bare" | "early" | "setup";
+    const early = kind === "early";
     // A container of its own each time: an overlay's workdir is usable by one mount at a time.
     const probe = await service.create({ image: TEST_IMAGE_NAME, cmd: ["true"] });
     const spec = await initSpecOf(probe);
     if (early) spec.process.logPath = join(base, "no/such/dir/log");
     else spec.process.args = ["/no/such/command"];
+    // "bare": a spec that is not even an object, refused by zod before it compiles anything.
+    const sent = kind === "bare" ? (42 as unknown as InitSpec) : spec;
     const warm = await take(); // the unwrapped take: not part of the step profile
     const dir = join(probeDir, String(i));
     mkdirSync(dir);
     const t = now();
-    const message = await warm.launch(spec, dir).then(
+    const message = await warm.launch(sent, dir).then(
       () => "started",
       (err: Error) => err.message,
     );
     const elapsed = now() - t;
-    const expected = early ? /open log file/ : /not found|no such file/;
-    if (!expected.test(message)) throw new Error(`probe: unexpected init answer: ${message}`);
-    (early ? results.probeEarly : results.probeSetup).push(elapsed);
+    const expected = { bare: /./, early: /open log file/, setup: /not found|no such file/ }[kind];
+    if (message === "started" || !expected.test(message))
+      throw new Error(`probe: unexpected init answer: ${message}`);
+    ({ bare: results.probeBare, early: results.probeEarly, setup: results.probeSetup })[kind].push(
+      elapsed,
+    );
     for (let w = 0; w < 100 && pidAlive(warm.hostPid); w++) await sleep(10);
     await service.remove(probe.id, { force: true, volumes: true });
   }
@@ -930,7 +939,13 @@ function report(r: Results, problems: string[], error?: Error): string {
     out.push("| what | runs | p50 | p95 | mean | min | max |", "|---|---|---|---|---|---|---|");
     out.push(
       row(
-        "init round trip, spec rejected at its first step (pipe, JSON + first zod parse in the init)",
+        "init round trip, spec not an object (pipe both ways, JSON.parse, no real zod work)",
+        r.probeBare,
+      ),
+    );
+    out.push(
+      row(
+        "init round trip, valid spec failing at its first step (+ the init's first full zod parse)",
         r.probeEarly,
       ),
     );
@@ -1032,15 +1047,25 @@ function report(r: Results, problems: string[], error?: Error): string {
     .slice(0, 3)
     .map((x) => `${x.name} ${ms(x.s.mean)} ms`)
     .join(", ");
+  const bare = summarize(r.probeBare);
   const early = summarize(r.probeEarly);
   const setup = summarize(r.probeSetup);
+  const deferred = summarize(r.libStartDeferred);
+  const launch = stepSummaries.find((x) => x.name.startsWith("launch"))?.s;
+  const takeStep = stepSummaries.find((x) => x.name.startsWith("pool take"))?.s;
   out.push(
-    `- **library start (${ms(lib.p50)} ms p50)**: no process is started on this path; the init ` +
-      `was started ahead of time. By mean, the largest steps are: ${top || "n/a"}. ` +
-      `The init itself answers a spec it rejects at once in ${ms(early.p50)} ms (pipe round trip, ` +
-      `JSON and zod parsing in a Node process whose code has not been run before), and needs ` +
-      `${ms(setup.p50)} ms to mount the overlay, /proc, /dev, /sys, the masks and pivot_root ` +
-      "before it fails to find a missing command.",
+    `- **library start (${ms(lib.p50)} ms p50)**: no process is started for the container; its ` +
+      `init was started ahead of time. By mean, the largest steps are: ${top || "n/a"}. ` +
+      `"pool take" is not waiting for an init (the pool was warm): \`take()\` calls \`fill()\`, ` +
+      `which forks and execs the replacement shim synchronously (${ms(takeStep?.p50 ?? NaN)} ms ` +
+      `p50), and that replacement's Node start then competes with the init for the CPUs. With ` +
+      `the refill deferred by 250 ms the same start takes ${ms(deferred.p50)} ms p50 ` +
+      `(${ms(lib.p50 - deferred.p50)} ms less). In the init (probes, from warm inits with the ` +
+      `pool refilling as usual): a bare round trip (write the spec, wake the init, JSON.parse, ` +
+      `status back) takes ${ms(bare.p50)} ms; a valid spec, whose first zod parse in a fresh ` +
+      `process compiles the schema, ${ms(early.p50)} ms; adding the overlay, /proc, /dev, /sys, ` +
+      `masks and pivot_root, ${ms(setup.p50)} ms; the whole launch up to the "exec" status ` +
+      `${ms(launch?.p50 ?? NaN)} ms.`,
   );
   out.push(
     `- **create to exited (${ms(summarize(r.libCreateToExited).p50)} ms)**: create writes the ` +
@@ -1066,9 +1091,12 @@ function report(r: Results, problems: string[], error?: Error): string {
         (idle.perContainer.dashPssKb !== undefined && idle.perContainer.unsharePssKb !== undefined
           ? ` but ${mb(idle.perContainer.dashPssKb + idle.perContainer.unsharePssKb)} MB Pss (their text is shared)`
           : "") +
-        `. The pool's ${idle.poolInits.count} waiting Node inits are the largest fixed cost ` +
-        `(${mb(idle.poolInits.rssKb)} MB RSS). Idle CPU is the daemon's timers: ` +
-        `${idle.daemonCpuPercent.toFixed(2)}% of a core.`,
+        `. The pool's waiting Node inits are the largest fixed cost: ` +
+        `${idle.poolInits.count} of them (pool size ${POOL_SIZE}) held ` +
+        `${mb(idle.poolInits.rssKb)} MB RSS. Idle, the daemon used ` +
+        `${idle.daemonCpuPercent.toFixed(2)}% of a core, ` +
+        `${((idle.daemonCpuPercent * 10000) / idle.containers).toFixed(0)} µs of CPU per ` +
+        "container per second: it does not sleep with its containers, so this grows with their number.",
     );
   }
   out.push("");

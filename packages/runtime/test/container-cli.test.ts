@@ -226,7 +226,18 @@ describe("corral-rt with real containers", () => {
       "sleep 1; echo done; exit 5",
     ).out.trim();
     const keeper = rt("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
+    const always = rt(
+      "run",
+      "-d",
+      "--restart",
+      "always",
+      TEST_IMAGE_NAME,
+      "sleep",
+      "100",
+    ).out.trim();
+    const [alwaysBefore] = JSON.parse(rt("inspect", always).out) as [{ State: { Pid: number } }];
     process.kill(runtime.daemonPid(), "SIGKILL");
+    process.kill(alwaysBefore.State.Pid, "SIGKILL"); // dies while no daemon watches
     await new Promise((r) => setTimeout(r, 1500));
     // The next command starts a new daemon, which re-adopts what runs and records what exited.
     const [exited] = JSON.parse(rt("inspect", id).out) as [
@@ -236,7 +247,17 @@ describe("corral-rt with real containers", () => {
     assert.equal(rt("logs", id).out, "done\n");
     const [running] = JSON.parse(rt("inspect", keeper).out) as [{ State: { Running: boolean } }];
     assert.equal(running.State.Running, true);
-    assert.equal(rt("rm", "-f", keeper).code, 0);
+    // The restarted daemon learns of the death and applies the restart policy.
+    let restarted = false;
+    for (let i = 0; i < 50 && !restarted; i++) {
+      const [a] = JSON.parse(rt("inspect", always).out) as [
+        { RestartCount: number; State: { Running: boolean; Pid: number } },
+      ];
+      restarted = a.RestartCount === 1 && a.State.Running && a.State.Pid !== alwaysBefore.State.Pid;
+      if (!restarted) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(restarted, "the --restart always container runs again");
+    assert.equal(rt("rm", "-f", keeper, always).code, 0);
     assert.equal(rt("rm", id).code, 0);
   });
 });

@@ -21,7 +21,7 @@ import {
   CLONE_NEWCGROUP,
   RLIM_INFINITY,
   clearCloexec,
-  closeFrom,
+  closeOnExecFrom,
   dup2,
   execve,
   seccompSetFilter,
@@ -179,13 +179,13 @@ function becomeContainer(spec: InitSpec): never {
     dup2(logFd, 2);
   }
   report({ type: "exec" });
-  closeFrom(3);
+  closeOnExecFrom(3);
   resetSignals();
   clearCloexec(0);
   try {
     execve(path, args, env);
   } catch (err) {
-    // Node's own fds are closed now: report on the container's stderr and leave at once.
+    // Report on the container's stderr and leave without Node's teardown.
     const code = (err as { code?: string }).code === "ENOENT" ? 127 : 126;
     writeSync(2, `corral-init: ${(err as Error).message}\n`);
     exitImmediately(code);

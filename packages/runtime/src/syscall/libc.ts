@@ -197,10 +197,16 @@ export function clearCloexec(fd: number): void {
   check(libc().fcntl(fd, F_SETFD, "int", 0), "fcntl(F_SETFD)", `fd ${fd}`);
 }
 
-/** Closes every fd from `first` up: no host fd may leak into a container (CVE-2024-21626). */
-export function closeFrom(first: number): void {
+/**
+ * Marks every fd from `first` up close-on-exec (close_range with CLOSE_RANGE_CLOEXEC, as runc):
+ * no host fd may leak into a container (CVE-2024-21626). Not closed right away, because Node's
+ * own threads still use some of them until execve ends the process image (closing them under
+ * a libuv thread makes it abort).
+ */
+export function closeOnExecFrom(first: number): void {
+  const CLOSE_RANGE_CLOEXEC = 4;
   check(
-    libc().syscall(SYS_close_range, "uint", first, "uint", 0xffffffff, "uint", 0),
+    libc().syscall(SYS_close_range, "uint", first, "uint", 0xffffffff, "uint", CLOSE_RANGE_CLOEXEC),
     "close_range",
   );
 }

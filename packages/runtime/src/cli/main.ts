@@ -5,7 +5,6 @@ import { createReadStream } from "node:fs";
 import { ApiError, RuntimeClient } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable, formatBytes } from "./format.js";
-import { execCommand } from "./exec-command.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
 
 const client = new RuntimeClient();
@@ -414,6 +413,8 @@ program
         HostConfig: { SecurityOpt: string[] | null };
       }>("GET", `/v1/containers/${enc(id)}`);
       if (!inspect.State.Running) throw new ExitError(`container ${inspect.Id} is not running`, 1);
+      // Loaded on demand: the exec path (zod schemas, the seccomp program) would slow every command.
+      const { execCommand } = await import("./exec-command.js");
       process.exitCode = await execCommand(inspect, command, o);
     },
   );

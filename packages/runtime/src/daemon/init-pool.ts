@@ -45,6 +45,8 @@ export interface WarmInit {
   launch(spec: InitSpec, containerDir: string, opts?: LaunchOptions): Promise<void>;
 }
 
+const REFILL_DELAY_MS = 200;
+
 export interface LaunchOptions {
   /** For a tty container: called once the init is in its root; returns the pty number. */
   onRootfs?: () => number;
@@ -57,6 +59,7 @@ export class InitPool {
   private starting = 0;
   private waiters: ((w: WarmInit) => void)[] = [];
   private closed = false;
+  private refillTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly runDir: string,
@@ -86,16 +89,31 @@ export class InitPool {
     }
   }
 
-  /** A warm init for one container; starts one now if none is waiting. */
+  /**
+   * A warm init for one container; starts one now if none is waiting. A replacement for a
+   * taken init starts a little later: a Node start (~100 ms of CPU) competing with the
+   * container being set up on a 2-core host doubled the start's latency (bench/results).
+   */
   take(): Promise<WarmInit> {
     const w = this.ready.shift();
-    const result = w ? Promise.resolve(w) : new Promise<WarmInit>((r) => this.waiters.push(r));
-    this.fill();
-    return result;
+    if (!w) {
+      const waiting = new Promise<WarmInit>((r) => this.waiters.push(r));
+      this.fill();
+      return waiting;
+    }
+    if (!this.refillTimer) {
+      this.refillTimer = setTimeout(() => {
+        this.refillTimer = undefined;
+        this.fill();
+      }, REFILL_DELAY_MS);
+      this.refillTimer.unref();
+    }
+    return Promise.resolve(w);
   }
 
   close(): void {
     this.closed = true;
+    if (this.refillTimer) clearTimeout(this.refillTimer);
     for (const w of this.ready) {
       (w.shim.stdin as Writable).end(); // EOF: the init exits quietly
       rmSync(w.slotDir, { recursive: true, force: true });

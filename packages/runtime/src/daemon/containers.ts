@@ -533,6 +533,7 @@ export class ContainerService extends EventEmitter {
         });
       } finally {
         if (pty) closeSync(pty.slave);
+        this.pool.fill(); // the replacement init starts now that this one is done
       }
       if (r.request.openStdin && !r.request.tty) {
         this.inputs.set(r.id, {

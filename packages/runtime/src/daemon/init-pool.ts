@@ -45,7 +45,7 @@ export interface WarmInit {
   launch(spec: InitSpec, containerDir: string, opts?: LaunchOptions): Promise<void>;
 }
 
-const REFILL_DELAY_MS = 200;
+const REFILL_DELAY_MS = 1000;
 
 export interface LaunchOptions {
   /** For a tty container: called once the init is in its root; returns the pty number. */
@@ -69,6 +69,10 @@ export class InitPool {
   }
 
   fill(): void {
+    if (this.refillTimer) {
+      clearTimeout(this.refillTimer);
+      this.refillTimer = undefined;
+    }
     while (
       !this.closed &&
       this.ready.length + this.starting < Math.max(this.size, this.waiters.length)
@@ -90,9 +94,10 @@ export class InitPool {
   }
 
   /**
-   * A warm init for one container; starts one now if none is waiting. A replacement for a
-   * taken init starts a little later: a Node start (~100 ms of CPU) competing with the
-   * container being set up on a 2-core host doubled the start's latency (bench/results).
+   * A warm init for one container; starts one now if none is waiting. The replacement for a
+   * taken init starts when the caller's launch is done (it calls fill()), or after a second at
+   * the latest: a Node start (~100 ms of CPU) competing with the container being set up on a
+   * 2-core host doubled the start's latency (bench/results/runtime.md).
    */
   take(): Promise<WarmInit> {
     const w = this.ready.shift();

@@ -288,3 +288,26 @@ describe("container features", () => {
     assert.equal(rt("rm", "-f", "par0", "par1", "par2", "par3", "par4", "par5", "same").code, 0);
   });
 });
+
+describe("images in use", () => {
+  let runtime2: TestRuntime;
+  before(async () => {
+    runtime2 = await startRuntime("images-in-use");
+  });
+  after(() => runtime2.cleanup());
+
+  test("rmi refuses an image a container uses; rmi -f keeps the layers the container needs", () => {
+    const rt2 = runtime2.rt;
+    const id = rt2("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
+    const refused = rt2("rmi", TEST_IMAGE_NAME);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /container|in use/i);
+    const forced = rt2("rmi", "-f", TEST_IMAGE_NAME);
+    assert.equal(forced.code, 0, forced.err);
+    assert.match(forced.out, /Deleted: sha256:/);
+    assert.equal(rt2("images", "-q").out, "");
+    assert.equal(rt2("restart", "-t", "0", id).code, 0);
+    assert.equal(rt2("exec", id, "cat", "/etc/passwd").code, 0);
+    assert.equal(rt2("rm", "-f", id).code, 0);
+  });
+});

@@ -43,6 +43,8 @@ export interface ContainerRecord {
   imageId: string;
   /** The reference the user gave (`busybox`), shown by `ps`. */
   imageRef: string;
+  /** The image's layer directories (top first), resolved once at create. */
+  layerDirs: string[];
   request: CreateRequest;
   /** The process after merging the image's config with the request. */
   process: {

@@ -151,6 +151,11 @@ export class ContainerService extends EventEmitter {
     return new Set([...this.byId.values()].map((r) => r.imageId));
   }
 
+  /** Layer directories some container's rootfs is made of: never garbage. */
+  layerDirsInUse(): Set<string> {
+    return new Set([...this.byId.values()].flatMap((r) => r.layerDirs));
+  }
+
   containerDir(id: string): string {
     return this.records.containerDir(id);
   }
@@ -257,6 +262,7 @@ export class ContainerService extends EventEmitter {
         created: new Date().toISOString(),
         imageId: image.id,
         imageRef: req.image,
+        layerDirs: image.layerDirs,
         request: req,
         process: {
           args,
@@ -441,13 +447,19 @@ export class ContainerService extends EventEmitter {
     return limits;
   }
 
-  private async initSpec(r: ContainerRecord): Promise<InitSpec> {
+  private initSpec(r: ContainerRecord): InitSpec {
     const dir = this.containerDir(r.id);
-    const image = await this.images.resolveForRun(r.imageId);
+    const missing = r.layerDirs.find((d) => !existsSync(d));
+    if (missing) {
+      throw new UserError(
+        `the image layers of container ${r.name} are gone (${missing}): its image was removed with rmi -f; remove the container`,
+        409,
+      );
+    }
     return {
       containerId: r.id,
       rootfs: {
-        lowerDirs: [join(dir, "init-layer"), ...image.layerDirs],
+        lowerDirs: [join(dir, "init-layer"), ...r.layerDirs],
         upperDir: join(dir, "upper"),
         workDir: join(dir, "work"),
         mountPoint: join(dir, "rootfs"),
@@ -500,10 +512,10 @@ export class ContainerService extends EventEmitter {
     }
     let spec: InitSpec;
     try {
-      spec = await this.initSpec(r);
+      spec = this.initSpec(r);
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
-      throw new UserError(`image of container ${r.name}: ${(err as Error).message}`, 404);
+      throw err;
     }
     const warm = await this.pool.take();
     warm.shim.once("exit", () => void this.onExit(r.id));
@@ -533,7 +545,8 @@ export class ContainerService extends EventEmitter {
         });
       } finally {
         if (pty) closeSync(pty.slave);
-        this.pool.fill(); // the replacement init starts now that this one is done
+        // The replacement init starts once this start has returned, off its path.
+        setImmediate(() => this.pool.fill());
       }
       if (r.request.openStdin && !r.request.tty) {
         this.inputs.set(r.id, {

@@ -1,5 +1,6 @@
 // The daemon's face of the image store: what containers need to run an image, and the image
 // routes of the API (list, inspect, load, remove).
+import { basename, dirname } from "node:path";
 import { ImageStore } from "../image/store.js";
 import { loadImageArchive } from "../image/load.js";
 import { UserError } from "../util/errors.js";
@@ -56,8 +57,11 @@ export class ImageApi implements ImageProvider {
         }
         const untagged = result.flatMap((e) => ("untagged" in e ? [e.untagged] : []));
         const deleted = result.flatMap((e) => ("deleted" in e ? [e.deleted] : []));
-        if (deleted.length)
-          await this.store.garbageCollect({ layersInUse: [] }).catch(() => undefined);
+        if (deleted.length) {
+          // Layers under any container's rootfs stay, even when their image was forced out.
+          const layersInUse = [...containers.layerDirsInUse()].map((d) => basename(dirname(d)));
+          await this.store.garbageCollect({ layersInUse }).catch(() => undefined);
+        }
         return { untagged, deleted };
       });
   }

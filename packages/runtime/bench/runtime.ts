@@ -7,7 +7,7 @@
 // Every kind of start is sampled round-robin (the order rotating each round) so that noise on
 // the machine hits all kinds alike; before each sample both init pools are refilled and the
 // CPUs are let to settle, which is the steady state of a host that starts a container now and
-// then. Environment knobs: BENCH_RUNS (default 60), BENCH_WARMUP (5), BENCH_IDLE (200),
+// then. Environment knobs: BENCH_RUNS (default 50), BENCH_WARMUP (3), BENCH_IDLE (200),
 // BENCH_IDLE_SECONDS (30), BENCH_POOL_SIZE (2, the daemon's default).
 import { execFileSync, spawn } from "node:child_process";
 import {
@@ -39,8 +39,8 @@ import { buildTestImages, TEST_IMAGE_NAME } from "../test/fixtures/images.js";
 
 // ---- settings ----------------------------------------------------------------------------
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 60);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const IDLE_CONTAINERS = Number(process.env.BENCH_IDLE ?? 200);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const POOL_SIZE = Number(process.env.BENCH_POOL_SIZE ?? 2);
@@ -271,7 +271,6 @@ interface Results {
   runc: number[];
   libStart: number[];
   libStartWarm: boolean[];
-  libStartDeferred: number[];
   libCreate: number[];
   libCreateToExited: number[];
   cli: number[];
@@ -284,6 +283,7 @@ interface Results {
   probeEarly: number[];
   probeSetup: number[];
   quiesceTimeouts: number;
+  failures: string[];
   poolTimeouts: number;
   idle?: IdleResults;
   leftovers: string[];
@@ -315,7 +315,6 @@ function emptyResults(): Results {
     runc: [],
     libStart: [],
     libStartWarm: [],
-    libStartDeferred: [],
     libCreate: [],
     libCreateToExited: [],
     cli: [],
@@ -328,6 +327,7 @@ function emptyResults(): Results {
     probeEarly: [],
     probeSetup: [],
     quiesceTimeouts: 0,
+    failures: [],
     poolTimeouts: 0,
     leftovers: [],
   };
@@ -441,7 +441,19 @@ async function main(): Promise<void> {
     wrapAsync(proto, "create", "cgroup create (mkdir, device rules, limits)");
     wrapAsync(proto, "addProcess", "cgroup addProcess (cgroup.procs in each hierarchy)");
   }
-  wrapAsync(service, "initSpec", "init spec (image resolve: store reads)");
+  const wrapSync = (target: object, name: string, step: string): void => {
+    const obj = target as Record<string, (...args: unknown[]) => unknown>;
+    const original = obj[name] as (...args: unknown[]) => unknown;
+    obj[name] = function (this: unknown, ...args: unknown[]) {
+      const t0 = now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        record(step, now() - t0);
+      }
+    };
+  };
+  wrapSync(service, "initSpec", "init spec (layer check, spec object)");
   const records = (service as unknown as { records: { save(r: ContainerRecord): void } }).records;
   const save = records.save.bind(records);
   records.save = (r: ContainerRecord): void => {
@@ -449,18 +461,11 @@ async function main(): Promise<void> {
     save(r);
     if (r.state.status === "running") record("state save (write + 2 fsync + rename)", now() - t0);
   };
-  // What-if for the report: the pool's refill moved off the start path (250 ms later).
-  const fill = pool.fill.bind(pool);
-  let deferRefill = false;
-  pool.fill = (): void => {
-    if (deferRefill) setTimeout(fill, 250);
-    else fill();
-  };
   const take = pool.take.bind(pool);
   pool.take = async (): Promise<WarmInit> => {
     const t0 = now();
     const warm = await take();
-    record("pool take (includes the synchronous spawn of a replacement shim)", now() - t0);
+    record("pool take", now() - t0);
     const launch = warm.launch.bind(warm);
     warm.launch = async (...args: Parameters<WarmInit["launch"]>): Promise<void> => {
       const t1 = now();
@@ -568,13 +573,26 @@ async function main(): Promise<void> {
         );
     }
     // /proc/stat counts in 10 ms ticks: a 100 ms window over 2 CPUs has 20 of them.
-    const quietBy = now() + 1000;
+    const quietBy = now() + 300;
     while ((await busyFraction(100)) > 0.25) {
       if (now() > quietBy) {
         results.quiesceTimeouts++;
         break;
       }
     }
+  };
+
+  /** What is known of a library container that did not exit 0; then it is removed. */
+  const libraryFailure = async (id: string, code: number): Promise<string> => {
+    const r = service.get(id);
+    const logText = readOr(service.logPath(id)).trim().slice(-300);
+    await service.remove(id, { force: true, volumes: true }).catch(() => undefined);
+    return (
+      `container exited with ${code}` +
+      (r.state.oomKilled ? " (OOM killed)" : "") +
+      (r.state.error ? `; error: ${r.state.error}` : "") +
+      `; its log: ${logText ? JSON.stringify(logText) : "(empty)"}`
+    );
   };
 
   // -- the kinds of samples
@@ -603,30 +621,13 @@ async function main(): Promise<void> {
       const t2 = now();
       const code = await service.wait(r.id);
       const t3 = now();
-      if (code !== 0) throw new Error(`library container exited with ${code}`);
+      if (code !== 0) throw new Error(await libraryFailure(r.id, code));
       await service.remove(r.id, { force: true, volumes: true });
       if (!keep) return;
       results.libCreate.push(t1 - t0);
       results.libStart.push(t2 - t1);
       results.libStartWarm.push(warm);
       results.libCreateToExited.push(t3 - t0);
-    },
-    libraryDeferredRefill: async (keep) => {
-      const r = await service.create({ image: TEST_IMAGE_NAME, cmd: ["true"] });
-      libIds.add(r.id);
-      ownCgroups.add(`corral/${r.id}`);
-      const t1 = now();
-      deferRefill = true;
-      try {
-        await service.start(r.id);
-      } finally {
-        deferRefill = false;
-      }
-      const t2 = now();
-      const code = await service.wait(r.id);
-      if (code !== 0) throw new Error(`library container exited with ${code}`);
-      await service.remove(r.id, { force: true, volumes: true });
-      if (keep) results.libStartDeferred.push(t2 - t1);
     },
     cli: async (keep) => {
       const t = await timeProcess(
@@ -675,7 +676,15 @@ async function main(): Promise<void> {
     for (let k = 0; k < order.length; k++) {
       const kind = order[(round + k) % order.length] as string;
       await settle();
-      await (kinds[kind] as (keep: boolean) => Promise<void>)(round >= WARMUP);
+      try {
+        await (kinds[kind] as (keep: boolean) => Promise<void>)(round >= WARMUP);
+      } catch (err) {
+        // Recorded and shown in the report; the run goes on unless it keeps failing.
+        const message = `${kind}, round ${round + 1}: ${(err as Error).message}`;
+        results.failures.push(message);
+        log(`FAILED ${message}`);
+        if (results.failures.length > 10) throw new Error(`too many failures; last: ${message}`);
+      }
     }
     if ((round + 1) % 10 === 0) log(`round ${round + 1}/${rounds}`);
   }
@@ -699,15 +708,15 @@ async function main(): Promise<void> {
   // -- probes of the init alone: spec in, status out, from a warm init of the pool
   const probeDir = join(base, "probe");
   mkdirSync(probeDir);
-  const initSpecOf = (r: ContainerRecord): Promise<InitSpec> =>
-    (service as unknown as { initSpec(r: ContainerRecord): Promise<InitSpec> }).initSpec(r);
+  const initSpecOf = (r: ContainerRecord): InitSpec =>
+    (service as unknown as { initSpec(r: ContainerRecord): InitSpec }).initSpec(r);
   for (let i = 0; i < PROBES * 3; i++) {
     await settle();
     const kind = (["bare", "early", "setup"] as const)[i % 3] as "bare" | "early" | "setup";
     const early = kind === "early";
     // A container of its own each time: an overlay's workdir is usable by one mount at a time.
     const probe = await service.create({ image: TEST_IMAGE_NAME, cmd: ["true"] });
-    const spec = await initSpecOf(probe);
+    const spec = initSpecOf(probe);
     if (early) spec.process.logPath = join(base, "no/such/dir/log");
     else spec.process.args = ["/no/such/command"];
     // "bare": a spec that is not even an object, refused by zod before it compiles anything.
@@ -843,6 +852,28 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
+/** The tree the benchmark ran on, read before it starts (others may commit meanwhile). */
+function treeState(): string {
+  const head = sh("git", ["rev-parse", "--short", "HEAD"]);
+  let dirty: string[] = [];
+  try {
+    dirty = execFileSync("git", ["status", "--porcelain", "--", "packages/runtime"], {
+      encoding: "utf8",
+      cwd: REPO,
+    })
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => l.slice(3));
+  } catch {
+    // not a git checkout
+  }
+  return dirty.length
+    ? `${head} plus ${dirty.length} uncommitted change(s) under packages/runtime (${dirty.join(", ")})`
+    : head;
+}
+
+const TREE = treeState();
+
 function report(r: Results, problems: string[], error?: Error): string {
   const row = (name: string, v: readonly number[]): string => {
     const s = summarize(v);
@@ -855,17 +886,6 @@ function report(r: Results, problems: string[], error?: Error): string {
   const node = summarize(r.nodeFloor);
   const help = summarize(r.cliHelp);
   const warmStarts = r.libStartWarm.filter(Boolean).length;
-  let dirty: string[] = [];
-  try {
-    dirty = execFileSync("git", ["status", "--porcelain", "--", "packages/runtime"], {
-      encoding: "utf8",
-      cwd: REPO,
-    })
-      .split("\n")
-      .filter(Boolean);
-  } catch {
-    // not a git checkout
-  }
   const out: string[] = [];
   out.push("# Corral runtime benchmark", "");
   out.push(
@@ -881,14 +901,20 @@ function report(r: Results, problems: string[], error?: Error): string {
   out.push(
     `- cgroups: ${existsSync("/sys/fs/cgroup/memory/memory.limit_in_bytes") ? "v1 (hybrid)" : "v2"}`,
   );
-  out.push(
-    `- tree: ${sh("git", ["rev-parse", "--short", "HEAD"])}${dirty.length ? ` plus ${dirty.length} uncommitted change(s) under packages/runtime (${dirty.map((l) => l.slice(3)).join(", ")})` : ""}`,
-  );
+  out.push(`- tree: ${TREE} (when the benchmark started)`);
   out.push(
     `- load average when written: ${readOr("/proc/loadavg").split(" ").slice(0, 3).join(" ")}`,
     "",
   );
   if (error) out.push(`**The benchmark failed:** ${error.message}`, "");
+  if (r.failures.length) {
+    out.push(
+      `**${r.failures.length} sample(s) failed** (not counted in the tables):`,
+      "",
+      ...r.failures.map((f) => `- ${f}`),
+      "",
+    );
+  }
 
   out.push("## Start latency, interleaved round-robin in one run (ms)", "");
   out.push(
@@ -903,12 +929,6 @@ function report(r: Results, problems: string[], error?: Error): string {
     row(
       `Corral library: \`await service.start(id)\` (pool warm in ${warmStarts}/${r.libStartWarm.length})`,
       r.libStart,
-    ),
-  );
-  out.push(
-    row(
-      "what-if: the same start with the pool's refill deferred 250 ms (suggested fix, monkeypatched here)",
-      r.libStartDeferred,
     ),
   );
   out.push(row("Corral library: `service.create()` (not part of start)", r.libCreate));
@@ -930,7 +950,7 @@ function report(r: Results, problems: string[], error?: Error): string {
       out.push(`| ${name} | ${ms(s.p50)} | ${ms(s.p95)} | ${ms(s.mean)} |`);
     }
     out.push(
-      `| rest (mutex, record updates, event loop turns) | | | ${ms(lib.mean - stepMeans)} |`,
+      `| rest of start() (mutex, record updates, event loop turns, other synchronous work) | | | ${ms(lib.mean - stepMeans)} |`,
       "",
     );
   }
@@ -1043,40 +1063,53 @@ function report(r: Results, problems: string[], error?: Error): string {
   const stepSummaries = stepNames
     .map((name) => ({ name, s: summarize(r.steps[name] as number[]) }))
     .sort((a, b) => b.s.mean - a.s.mean);
-  const top = stepSummaries
+  const restMean = lib.mean - stepSummaries.reduce((a, x) => a + x.s.mean, 0);
+  const top = [
+    ...stepSummaries.map((x) => ({ name: x.name, mean: x.s.mean })),
+    {
+      name:
+        "the rest of start() outside those steps (mutex, record updates, event loop turns, " +
+        "and whatever start() does synchronously besides, such as spawning the pool's " +
+        "replacement init)",
+      mean: restMean,
+    },
+  ]
+    .sort((a, b) => b.mean - a.mean)
     .slice(0, 3)
-    .map((x) => `${x.name} ${ms(x.s.mean)} ms`)
+    .map((x) => `${x.name} ${ms(x.mean)} ms`)
     .join(", ");
   const bare = summarize(r.probeBare);
   const early = summarize(r.probeEarly);
   const setup = summarize(r.probeSetup);
-  const deferred = summarize(r.libStartDeferred);
   const launch = stepSummaries.find((x) => x.name.startsWith("launch"))?.s;
-  const takeStep = stepSummaries.find((x) => x.name.startsWith("pool take"))?.s;
   out.push(
     `- **library start (${ms(lib.p50)} ms p50)**: no process is started for the container; its ` +
-      `init was started ahead of time. By mean, the largest steps are: ${top || "n/a"}. ` +
-      `"pool take" is not waiting for an init (the pool was warm): \`take()\` calls \`fill()\`, ` +
-      `which forks and execs the replacement shim synchronously (${ms(takeStep?.p50 ?? NaN)} ms ` +
-      `p50), and that replacement's Node start then competes with the init for the CPUs. With ` +
-      `the refill deferred by 250 ms the same start takes ${ms(deferred.p50)} ms p50 ` +
-      `(${ms(lib.p50 - deferred.p50)} ms less). In the init (probes, from warm inits with the ` +
-      `pool refilling as usual): a bare round trip (write the spec, wake the init, JSON.parse, ` +
-      `status back) takes ${ms(bare.p50)} ms; a valid spec, whose first zod parse in a fresh ` +
-      `process compiles the schema, ${ms(early.p50)} ms; adding the overlay, /proc, /dev, /sys, ` +
+      `init was started ahead of time (the pool was warm in ${warmStarts} of ` +
+      `${r.libStartWarm.length} starts). By mean, the largest steps are: ${top || "n/a"}. ` +
+      `In the init (probes, from warm inits): a bare round trip (write the spec, wake the init, ` +
+      `JSON.parse, status back) takes ${ms(bare.p50)} ms; a valid spec failing at its first ` +
+      `step (adds the zod parse) ${ms(early.p50)} ms; adding the overlay, /proc, /dev, /sys, ` +
       `masks and pivot_root, ${ms(setup.p50)} ms; the whole launch up to the "exec" status ` +
-      `${ms(launch?.p50 ?? NaN)} ms.`,
+      `${ms(launch?.p50 ?? NaN)} ms. A start that finds the pool empty waits for a new Node ` +
+      `init: ${ms(summarize(r.burst.filter((b) => !b.warm).map((b) => b.ms)).p50)} ms p50 in ` +
+      `the burst.`,
   );
+  const c2e = summarize(r.libCreateToExited);
+  const exitPath = c2e.mean - summarize(r.libCreate).mean - lib.mean;
   out.push(
-    `- **create to exited (${ms(summarize(r.libCreateToExited).p50)} ms)**: create writes the ` +
-      "container's directories and its state file (fsync'd); after the start, the exit travels " +
-      "dash (writes the exit file) -> Node 'exit' event -> cgroup destroy -> one more fsync'd save.",
+    `- **create to exited (${ms(c2e.p50)} ms)**: by mean, create ` +
+      `${ms(summarize(r.libCreate).mean)} ms (directories, files, the fsync'd state file), ` +
+      `start ${ms(lib.mean)} ms, and ${ms(exitPath)} ms from the "exec" status to the exit ` +
+      "recorded: `true` runs and exits, its namespaces and mounts are torn down as unshare " +
+      "exits, the dash shim writes the exit file (forks mv, then rm for the slot), and the " +
+      "daemon reads it, destroys the cgroup and saves the state (fsync).",
   );
   out.push(
     `- **\`run --rm true\` end to end (${ms(cli.p50)} ms)**: a new Node process for the CLI ` +
       `(\`node -e 0\` alone: ${ms(node.p50)} ms; with the CLI's modules loaded, \`--help\`: ` +
-      `${ms(help.p50)} ms), then two API calls to the daemon; the same calls from a client that ` +
-      `is already running take ${ms(api.p50)} ms. ` +
+      `${ms(help.p50)} ms), then its calls to the daemon (create, then start attached until the ` +
+      `exit code); create + start + wait from a client that is already running take ` +
+      `${ms(api.p50)} ms. ` +
       (cli.p50 > runc.p50
         ? `Node's own start-up alone is ${((node.p50 / runc.p50) * 100).toFixed(0)}% of runc's whole run, so a Node CLI can only beat runc with the CLI's start-up cut to the bone.`
         : "The CLI beats runc."),
@@ -1092,11 +1125,13 @@ function report(r: Results, problems: string[], error?: Error): string {
           ? ` but ${mb(idle.perContainer.dashPssKb + idle.perContainer.unsharePssKb)} MB Pss (their text is shared)`
           : "") +
         `. The pool's waiting Node inits are the largest fixed cost: ` +
-        `${idle.poolInits.count} of them (pool size ${POOL_SIZE}) held ` +
+        `${idle.poolInits.count} of them (pool size ${POOL_SIZE}` +
+        (idle.poolInits.count < POOL_SIZE ? "; fewer after the back-to-back starts" : "") +
+        `) held ` +
         `${mb(idle.poolInits.rssKb)} MB RSS. Idle, the daemon used ` +
-        `${idle.daemonCpuPercent.toFixed(2)}% of a core, ` +
-        `${((idle.daemonCpuPercent * 10000) / idle.containers).toFixed(0)} µs of CPU per ` +
-        "container per second: it does not sleep with its containers, so this grows with their number.",
+        `${idle.daemonCpuPercent.toFixed(2)}% of a core ` +
+        `(${((idle.daemonCpuPercent * 10000) / idle.containers).toFixed(0)} µs of CPU per ` +
+        "container per second, if all of it were per-container work).",
     );
   }
   out.push("");

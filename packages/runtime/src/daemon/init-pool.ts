@@ -81,6 +81,7 @@ export class InitPool {
       this.spawnSlot()
         .then((w) => {
           this.starting--;
+          if (this.closed) return this.discard(w); // finished starting after close()
           const waiter = this.waiters.shift();
           if (waiter) waiter(w);
           else this.ready.push(w);
@@ -119,11 +120,13 @@ export class InitPool {
   close(): void {
     this.closed = true;
     if (this.refillTimer) clearTimeout(this.refillTimer);
-    for (const w of this.ready) {
-      (w.shim.stdin as Writable).end(); // EOF: the init exits quietly
-      rmSync(w.slotDir, { recursive: true, force: true });
-    }
+    for (const w of this.ready) this.discard(w);
     this.ready = [];
+  }
+
+  private discard(w: WarmInit): void {
+    w.stdin.end(); // EOF: the init exits quietly
+    rmSync(w.slotDir, { recursive: true, force: true });
   }
 
   private spawnSlot(): Promise<WarmInit> {

@@ -37,6 +37,17 @@ export abstract class BaseCgroupManager implements CgroupManager {
   abstract stats(): Promise<CgroupStats>;
   abstract oomKilled(): Promise<number>;
   abstract exists(): Promise<boolean>;
+
+  /** Refuses an operation on a cgroup that is not there, naming it as `where`. */
+  protected async mustExist(action: string, where: string): Promise<void> {
+    if (!(await this.exists())) {
+      throw new CgroupError(
+        `cannot ${action} cgroup ${where}: it does not exist (create it first)`,
+        where,
+        "ENOENT",
+      );
+    }
+  }
   /** Whether a freezer is available at all (v1 without the freezer hierarchy: no). */
   protected abstract canFreeze(): Promise<boolean>;
   /** Kills every process atomically if the kernel can (v2 cgroup.kill); false if not. */

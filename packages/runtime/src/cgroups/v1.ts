@@ -106,7 +106,7 @@ export class V1CgroupManager extends BaseCgroupManager {
   }
 
   async update(limits: CgroupLimits): Promise<CgroupApplyReport> {
-    await this.mustExist("update limits of");
+    await this.mustExist("update limits of", this.relPath);
     let currentMemory: number | undefined;
     const memoryDir = this.dir("memory");
     if (memoryDir !== undefined) {
@@ -192,18 +192,8 @@ export class V1CgroupManager extends BaseCgroupManager {
     return { controllers, warnings };
   }
 
-  private async mustExist(action: string): Promise<void> {
-    if (!(await this.exists())) {
-      throw new CgroupError(
-        `cannot ${action} cgroup ${this.relPath}: it does not exist (create it first)`,
-        this.relPath,
-        "ENOENT",
-      );
-    }
-  }
-
   async addProcess(pid: number): Promise<void> {
-    await this.mustExist(`add process ${pid} to`);
+    await this.mustExist(`add process ${pid} to`, this.relPath);
     for (const dir of this.dirs()) {
       await writeValue(
         join(dir, "cgroup.procs"),
@@ -215,7 +205,7 @@ export class V1CgroupManager extends BaseCgroupManager {
 
   async freeze(): Promise<void> {
     const state = this.file("freezer", "freezer.state");
-    await this.mustExist("freeze");
+    await this.mustExist("freeze", this.relPath);
     const deadline = Date.now() + FREEZE_TIMEOUT_MS;
     // FREEZING can stall on a task that was busy when asked; asking again retries it (runc).
     for (;;) {
@@ -237,7 +227,7 @@ export class V1CgroupManager extends BaseCgroupManager {
 
   async thaw(): Promise<void> {
     const state = this.file("freezer", "freezer.state");
-    await this.mustExist("thaw");
+    await this.mustExist("thaw", this.relPath);
     await writeValue(state, "THAWED");
     await waitUntil(
       async () => (await readText(state))?.trim() === "THAWED",

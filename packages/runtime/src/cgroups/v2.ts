@@ -61,7 +61,7 @@ export class V2CgroupManager extends BaseCgroupManager {
   }
 
   async update(limits: CgroupLimits): Promise<CgroupApplyReport> {
-    await this.mustExist("update limits of");
+    await this.mustExist("update limits of", this.path);
     const current = parseSingleValue((await readText(join(this.path, "memory.max"))) ?? "max");
     validateLimits(limits, current ?? -1);
     return this.apply(limits, []);
@@ -139,18 +139,8 @@ export class V2CgroupManager extends BaseCgroupManager {
     return { controllers: [...have], warnings };
   }
 
-  private async mustExist(action: string): Promise<void> {
-    if (!(await this.exists())) {
-      throw new CgroupError(
-        `cannot ${action} cgroup ${this.path}: it does not exist (create it first)`,
-        this.path,
-        "ENOENT",
-      );
-    }
-  }
-
   async addProcess(pid: number): Promise<void> {
-    await this.mustExist(`add process ${pid} to`);
+    await this.mustExist(`add process ${pid} to`, this.path);
     await writeValue(join(this.path, "cgroup.procs"), pid, "is the process still running?");
   }
 
@@ -163,7 +153,7 @@ export class V2CgroupManager extends BaseCgroupManager {
   }
 
   private async setFrozen(frozen: boolean): Promise<void> {
-    await this.mustExist(frozen ? "freeze" : "thaw");
+    await this.mustExist(frozen ? "freeze" : "thaw", this.path);
     await writeValue(
       join(this.path, "cgroup.freeze"),
       frozen ? 1 : 0,

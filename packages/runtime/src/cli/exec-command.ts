@@ -5,14 +5,15 @@ import { execInContainer } from "../exec/index.js";
 import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
 import { resolveUser } from "../container/user.js";
 
-interface ContainerView {
+/** The part of `inspect` that exec needs. */
+export interface ContainerView {
   Id: string;
-  State: { Pid: number };
+  State: { Running: boolean; Pid: number };
   Config: { Env: string[]; User: string; WorkingDir: string };
   HostConfig: { SecurityOpt: string[] | null };
 }
 
-interface ExecFlags {
+export interface ExecFlags {
   interactive?: boolean;
   tty?: boolean;
   env?: string[];

@@ -6,6 +6,7 @@ import { ApiError, RuntimeClient } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable, formatBytes } from "./format.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
+import type { ContainerView, ExecFlags } from "./exec-command.js";
 
 const client = new RuntimeClient();
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -393,31 +394,13 @@ program
   .argument("<container>")
   .argument("<command...>")
   .passThroughOptions()
-  .action(
-    async (
-      id: string,
-      command: string[],
-      o: {
-        interactive?: boolean;
-        tty?: boolean;
-        env?: string[];
-        user?: string;
-        workdir?: string;
-        detach?: boolean;
-      },
-    ) => {
-      const inspect = await api<{
-        Id: string;
-        State: { Running: boolean; Pid: number };
-        Config: { Env: string[]; User: string; WorkingDir: string };
-        HostConfig: { SecurityOpt: string[] | null };
-      }>("GET", `/v1/containers/${enc(id)}`);
-      if (!inspect.State.Running) throw new ExitError(`container ${inspect.Id} is not running`, 1);
-      // Loaded on demand: the exec path (zod schemas, the seccomp program) would slow every command.
-      const { execCommand } = await import("./exec-command.js");
-      process.exitCode = await execCommand(inspect, command, o);
-    },
-  );
+  .action(async (id: string, command: string[], o: ExecFlags) => {
+    const inspect = await api<ContainerView>("GET", `/v1/containers/${enc(id)}`);
+    if (!inspect.State.Running) throw new ExitError(`container ${inspect.Id} is not running`, 1);
+    // Loaded on demand: the exec path (zod schemas, the seccomp program) would slow every command.
+    const { execCommand } = await import("./exec-command.js");
+    process.exitCode = await execCommand(inspect, command, o);
+  });
 
 program
   .command("load")

@@ -58,6 +58,7 @@ function addRunFlags(cmd: Command): Command {
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
     .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
+    .option("--network <mode>", "bridge (default) or none")
     .option("--stop-timeout <seconds>", "seconds to wait before killing on stop")
     .argument("<image>")
     .argument("[command...]")

@@ -31,6 +31,7 @@ export interface RunFlags {
   stopSignal?: string;
   stopTimeout?: string;
   securityOpt?: string[];
+  network?: string;
 }
 
 export class UsageError extends Error {}
@@ -134,6 +135,14 @@ function bytes(value: string | undefined, what: string): number | undefined {
   }
 }
 
+function networkMode(value: string | undefined): "bridge" | "none" {
+  if (value === undefined || value === "bridge" || value === "default") return "bridge";
+  if (value === "none") return "none";
+  if (value === "host")
+    throw new UsageError("--network host is not supported yet: use bridge (default) or none");
+  throw new UsageError(`network ${value} not found: use bridge (default) or none`);
+}
+
 export function createRequestFromFlags(
   image: string,
   command: string[],
@@ -182,6 +191,7 @@ export function createRequestFromFlags(
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
     seccomp: !(f.securityOpt ?? []).includes("seccomp=unconfined"),
+    network: networkMode(f.network),
     tty: f.tty ?? false,
     openStdin: f.interactive ?? false,
     init: f.init ?? false,

@@ -61,6 +61,8 @@ export const createRequestSchema = z.object({
   pidsLimit: z.number().int().optional(),
   readOnly: z.boolean().default(false),
   init: z.boolean().default(false),
+  /** --network: the default bridge, or none (loopback only). */
+  network: z.enum(["bridge", "none"]).default("bridge"),
   /** --security-opt seccomp=unconfined turns the default filter off. */
   seccomp: z.boolean().default(true),
   /** -t: a terminal, held by the daemon (its output is the log). */

@@ -66,7 +66,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Tmpfs: Object.fromEntries(
         r.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, m.options ?? ""]),
       ),
-      NetworkMode: "none",
+      NetworkMode: req.network === "bridge" ? "default" : req.network,
     },
     Mounts: r.mounts
       .filter((m) => m.type !== "tmpfs")
@@ -77,7 +77,23 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
         Destination: m.target,
         RW: !m.readOnly,
       })),
-    NetworkSettings: { Networks: {}, Ports: {} },
+    NetworkSettings: {
+      IPAddress: s.network?.ipAddress ?? "",
+      IPPrefixLen: s.network?.prefixLen ?? 0,
+      Gateway: s.network?.gateway ?? "",
+      MacAddress: s.network?.macAddress ?? "",
+      Networks: s.network
+        ? {
+            [s.network.network]: {
+              IPAddress: s.network.ipAddress,
+              IPPrefixLen: s.network.prefixLen,
+              Gateway: s.network.gateway,
+              MacAddress: s.network.macAddress,
+            },
+          }
+        : {},
+      Ports: {},
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import type { CreateRequest } from "./config.js";
+import type { NetworkAttachment } from "../network/manager.js";
 
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -20,6 +21,8 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
+  /** The container's address while it runs on a network. */
+  network?: NetworkAttachment;
   /** Set by `stop`/`kill` so that restart policies know the user asked for it. */
   stoppedByUser: boolean;
 }

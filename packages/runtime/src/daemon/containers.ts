@@ -30,6 +30,7 @@ import { KeyedMutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper } from "./log-keeper.js";
+import { NetworkManager } from "../network/manager.js";
 import {
   TerminalStream,
   openContainerPty,
@@ -120,6 +121,7 @@ export class ContainerService extends EventEmitter {
     private readonly pool: InitPool,
     private readonly images: ImageProvider,
     private readonly volumes: VolumeStore,
+    private readonly network: NetworkManager = new NetworkManager(root),
   ) {
     super();
     this.records = new ContainerRecords(root);
@@ -389,10 +391,7 @@ export class ContainerService extends EventEmitter {
     for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
       writeFileSync(join(init, f), "");
     writeFileSync(join(dir, "hostname"), `${r.process.hostname}\n`);
-    writeFileSync(
-      join(dir, "hosts"),
-      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n",
-    );
+    writeFileSync(join(dir, "hosts"), hostsFile(undefined, r.process.hostname));
     writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
     writeFileSync(join(dir, "console.log"), "", { mode: 0o640 });
   }
@@ -534,6 +533,13 @@ export class ContainerService extends EventEmitter {
     };
     try {
       await cgroup.addProcess(warm.hostPid);
+      if (r.request.network === "bridge") {
+        // The init waits in its own network namespace: give it eth0 before it becomes the container.
+        const net = await this.network.connect(r.id, warm.hostPid);
+        r.state.network = net;
+        // In place: the file is bind-mounted, and a rename would not be seen through the mount.
+        writeFileSync(join(dir, "hosts"), hostsFile(net.ipAddress, r.process.hostname));
+      }
       this.records.save(r);
       // Our slave fd keeps the pty alive (a master whose slaves are all closed reads EIO and
       // goes away) until the container has opened its own.
@@ -588,6 +594,7 @@ export class ContainerService extends EventEmitter {
       this.logs.unwatch(id);
       this.inputs.get(id)?.close();
       this.inputs.delete(id);
+      if (r.state.network) await this.network.release(id).catch(() => undefined);
       const exitFile = join(this.containerDir(id), "exit");
       let exitCode = -1;
       let finishedAt = new Date().toISOString();
@@ -606,7 +613,16 @@ export class ContainerService extends EventEmitter {
         // cgroup already gone (e.g. removed by hand)
       }
       await cgroup.destroy().catch(() => undefined);
-      r.state = { ...r.state, status: "exited", pid: 0, exitCode, oomKilled, finishedAt, error };
+      r.state = {
+        ...r.state,
+        status: "exited",
+        pid: 0,
+        exitCode,
+        oomKilled,
+        finishedAt,
+        error,
+        network: undefined,
+      };
       this.records.save(r);
       if (oomKilled) this.emitEvent("oom", r);
       this.emitEvent("die", r, { exitCode, oomKilled });
@@ -834,6 +850,14 @@ export class StartError extends Error {
   ) {
     super(message);
   }
+}
+
+const LOCALHOST_LINES =
+  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+/** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
+function hostsFile(ip: string | undefined, hostname: string): string {
+  return LOCALHOST_LINES + (ip ? `${ip}\t${hostname}\n` : "");
 }
 
 /** The host's resolv.conf without loopback resolvers, which mean nothing in a container (as Docker). */

@@ -1,0 +1,60 @@
+// Address management for one network: leases persisted on disk (atomically), so that a
+// restarted daemon neither hands out an address a running container holds nor forgets one.
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomicSync } from "../util/atomic-file.js";
+import { formatIp, gatewayOf, parseIp, size, type Subnet } from "./subnet.js";
+
+interface IpamFile {
+  /** containerId -> address */
+  leases: Record<string, string>;
+}
+
+export class Ipam {
+  constructor(
+    private readonly file: string,
+    private readonly subnet: Subnet,
+  ) {}
+
+  private read(): IpamFile {
+    if (!existsSync(this.file)) return { leases: {} };
+    return JSON.parse(readFileSync(this.file, "utf8")) as IpamFile;
+  }
+
+  /** The container's address: its existing lease, or the lowest free one. */
+  allocate(containerId: string): string {
+    const data = this.read();
+    const existing = data.leases[containerId];
+    if (existing) return existing;
+    const used = new Set(Object.values(data.leases).map(parseIp));
+    const last = this.subnet.base + size(this.subnet) - 2; // below broadcast
+    for (let n = gatewayOf(this.subnet) + 1; n <= last; n++) {
+      if (used.has(n)) continue;
+      data.leases[containerId] = formatIp(n);
+      writeFileAtomicSync(this.file, JSON.stringify(data));
+      return formatIp(n);
+    }
+    throw new Error(
+      `no free address in ${formatIp(this.subnet.base)}/${this.subnet.prefix}: remove containers or use a larger subnet`,
+    );
+  }
+
+  release(containerId: string): void {
+    const data = this.read();
+    if (!(containerId in data.leases)) return;
+    delete data.leases[containerId];
+    writeFileAtomicSync(this.file, JSON.stringify(data));
+  }
+
+  /** Drops leases of containers that no longer exist (e.g. after a crash mid-remove). */
+  retain(alive: ReadonlySet<string>): void {
+    const data = this.read();
+    const kept = Object.fromEntries(Object.entries(data.leases).filter(([id]) => alive.has(id)));
+    if (Object.keys(kept).length !== Object.keys(data.leases).length) {
+      writeFileAtomicSync(this.file, JSON.stringify({ leases: kept }));
+    }
+  }
+
+  leases(): Record<string, string> {
+    return this.read().leases;
+  }
+}

@@ -56,7 +56,8 @@ describe("corral-rt with real containers", () => {
     // `ls /proc/self/fd` lists 0, 1, 2 and its own directory fd: nothing leaked from the host.
     assert.deepEqual(rest.slice(0, 2), ["4", "0022"]);
     assert.match(rest[2] ?? "", /^[0-9]+:memory:\/$/); // its own cgroup namespace
-    assert.deepEqual(rest.slice(3, 6), ["0", "1", "1"]); // /sys/firmware masked, /proc/sys read-only, only lo
+    // /sys/firmware masked, /proc/sys read-only, and only lo and eth0 (its own bridge port)
+    assert.deepEqual(rest.slice(3, 6), ["0", "1", "2"]);
     assert.equal(rest[6], "1024"); // Docker's soft open-files limit, not Node's raised one
   });
 

@@ -91,9 +91,13 @@ describe("corral-rt with real containers", () => {
     const missing = rt("run", "--rm", TEST_IMAGE_NAME, "no-such-command");
     assert.equal(missing.code, 127);
     assert.match(missing.err, /executable file not found in \$PATH/);
-    const noImage = rt("run", "--rm", "nothing/here:1");
+    const noImage = rt("run", "--rm", "--pull", "never", "nothing/here:1");
     assert.equal(noImage.code, 125);
     assert.match(noImage.err, /Unable to find image 'nothing\/here:1'/);
+    // The default --pull missing tries the registry; this one is a closed local port.
+    const unreachable = rt("run", "--rm", "127.0.0.1:9/nothing/here:1");
+    assert.equal(unreachable.code, 125);
+    assert.match(unreachable.err, /^Unable to find image '127.0.0.1:9\/nothing\/here:1' locally\n/);
     const badMemory = rt("run", "-m", "lots", TEST_IMAGE_NAME, "true");
     assert.equal(badMemory.code, 125);
     assert.match(badMemory.err, /invalid memory "lots"/);

@@ -59,6 +59,7 @@ function addRunFlags(cmd: Command): Command {
     .option("--stop-signal <signal>", "signal that stops the container")
     .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
     .option("--network <mode>", "bridge (default) or none")
+    .option("--pull <policy>", "missing (default), never or always")
     .option("--stop-timeout <seconds>", "seconds to wait before killing on stop")
     .argument("<image>")
     .argument("[command...]")
@@ -76,7 +77,22 @@ async function createContainer(
   } catch (err) {
     throw new ExitError((err as Error).message, 125);
   }
+  const policy = flags.pull ?? "missing";
+  if (policy !== "missing" && policy !== "never" && policy !== "always") {
+    throw new ExitError(`invalid --pull "${policy}": use missing (default), never or always`, 125);
+  }
   try {
+    if (policy === "always") await pull(image);
+    return await api<{ Id: string }>("POST", "/v1/containers", req);
+  } catch (err) {
+    const missing =
+      err instanceof ApiError && err.status === 404 && /Unable to find image/.test(err.message);
+    if (!missing || policy !== "missing") throw new ExitError((err as Error).message, 125);
+  }
+  // Docker's default: an image that is not here is pulled, then the container created.
+  process.stderr.write(`Unable to find image '${image}' locally\n`);
+  try {
+    await pull(image);
     return await api<{ Id: string }>("POST", "/v1/containers", req);
   } catch (err) {
     throw new ExitError((err as Error).message, 125);
@@ -430,6 +446,56 @@ program
         for (const t of img.repoTags) console.log(`Loaded image: ${t}`);
       }
     }
+  });
+
+/** Pulls `ref` through the daemon, printing Docker-like progress lines; returns the image id. */
+async function pull(ref: string, quiet = false): Promise<string> {
+  await client.ensureDaemon();
+  const res = await client.raw("POST", `/v1/images/pull?ref=${enc(ref)}`);
+  if ((res.statusCode ?? 500) >= 400) {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    throw new Error((JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message);
+  }
+  let pending = "";
+  const say = (line: string): void => void (quiet || process.stderr.write(line + "\n"));
+  for await (const chunk of res) {
+    const lines = (pending + (chunk as Buffer).toString("utf8")).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines.filter(Boolean)) {
+      const e = JSON.parse(line) as {
+        type: string;
+        digest?: string;
+        status?: string;
+        bytes?: number;
+        total?: number;
+        id?: string;
+        manifestDigest?: string;
+        message?: string;
+      };
+      const short = (e.digest ?? "").replace(/^sha256:/, "").slice(0, 12);
+      if (e.type === "layer" && e.status === "exists") say(`${short}: Already exists`);
+      else if (e.type === "layer" && e.status === "done")
+        say(`${short}: Pull complete (${formatBytes(e.bytes ?? 0)})`);
+      else if (e.type === "error") throw new ExitError(e.message ?? "pull failed", 1);
+      else if (e.type === "done") {
+        say(`Digest: ${e.manifestDigest ?? ""}`);
+        say(`Status: Image is up to date for ${ref}`);
+        return e.id ?? "";
+      }
+    }
+  }
+  throw new ExitError("pull ended without a result", 1);
+}
+
+program
+  .command("pull")
+  .description("pull an image from a registry")
+  .argument("<image>")
+  .option("-q, --quiet", "print only the image id")
+  .action(async (ref: string, o: { quiet?: boolean }) => {
+    const id = await pull(ref, o.quiet);
+    if (o.quiet) console.log(id);
   });
 
 program

@@ -32,6 +32,8 @@ export interface RunFlags {
   stopTimeout?: string;
   securityOpt?: string[];
   network?: string;
+  /** Handled by the CLI before the create request: missing, never, always. */
+  pull?: string;
 }
 
 export class UsageError extends Error {}

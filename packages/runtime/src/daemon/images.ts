@@ -3,6 +3,7 @@
 import { basename, dirname } from "node:path";
 import { ImageStore } from "../image/store.js";
 import { loadImageArchive } from "../image/load.js";
+import { pullImage } from "../image/registry/index.js";
 import { UserError } from "../util/errors.js";
 import type { Router } from "./http.js";
 import type { ContainerService, ImageProvider } from "./containers.js";
@@ -35,6 +36,20 @@ export class ImageApi implements ImageProvider {
         } catch (err) {
           throw new UserError((err as Error).message, 404);
         }
+      })
+      // NDJSON: one progress event per line, then {"type":"done",...} or {"type":"error",...}.
+      .on("POST", "/v1/images/pull", async ({ query, res }) => {
+        const ref = query.get("ref");
+        if (!ref) throw new UserError("pull needs an image reference, e.g. busybox:latest");
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        const send = (event: object): void => void res.write(JSON.stringify(event) + "\n");
+        try {
+          const result = await pullImage(this.store, ref, { onProgress: send });
+          send({ type: "done", ...result });
+        } catch (err) {
+          send({ type: "error", message: (err as Error).message });
+        }
+        res.end();
       })
       .on("POST", "/v1/images/load", async ({ req, query }) => {
         const tag = query.get("tag") ?? undefined;

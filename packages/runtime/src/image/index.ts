@@ -28,3 +28,4 @@ export {
   type UnpackResult,
 } from "./unpack.js";
 export { loadImageArchive, type LoadOptions, type LoadProgress, type LoadResult } from "./load.js";
+export * from "./registry/index.js";

@@ -1,0 +1,423 @@
+// An HTTP client for one repository of an OCI distribution (Docker registry v2) registry:
+// manifests and blobs, with the registry's authentication flows (anonymous, Basic, and the
+// Bearer token challenge of distribution's token spec).
+//
+// Transport rules:
+// - HTTPS always, except for "insecure" registries: those listed in `insecureRegistries`
+//   (as `host` or `host:port`) and loopback hosts (localhost, 127.0.0.1, ::1), which are
+//   spoken to over plain HTTP. There is no HTTPS-then-HTTP fallback: an insecure registry
+//   is plain HTTP.
+// - Redirects (blob downloads are commonly redirected to a CDN) are followed by hand, at most
+//   5: the Authorization header goes to the registry's own origin only, never to the origin
+//   a redirect points at; a redirect from HTTPS to plain HTTP is refused unless the target
+//   host is insecure as above.
+// - Every error is an ImageError with a one-line message.
+import { ImageError, messageOf } from "../errors.js";
+import { DEFAULT_REGISTRY } from "../reference.js";
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryClientOptions {
+  /** registry host[:port] as in a reference ("docker.io" for Docker Hub) */
+  registry: string;
+  /** repository path inside the registry, e.g. "library/busybox" */
+  repository: string;
+  credentials?: Credentials;
+  /** hosts (`host` or `host:port`) spoken to over plain HTTP */
+  insecureRegistries?: readonly string[];
+  /** aborts every request in flight */
+  signal?: AbortSignal;
+  /** the fetch to use (tests); defaults to the global one */
+  fetch?: typeof fetch;
+}
+
+export interface BlobResponse {
+  /** the body, as Buffers */
+  body: AsyncIterable<Buffer>;
+  /** Content-Length when the server gave one */
+  length: number | undefined;
+}
+
+const MAX_REDIRECTS = 5;
+const MAX_ERROR_BODY = 64 * 1024;
+const MAX_TOKEN_BODY = 1024 * 1024;
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** The host Docker Hub's API lives on. */
+export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+
+/** Splits `host[:port]` (with `[v6]` literals) into host and port. */
+function splitHost(hostPort: string): { host: string; port: string | undefined } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
+  if (m === null) return { host: hostPort, port: undefined };
+  return { host: m[1] ?? hostPort, port: m[2] };
+}
+
+/** Whether `hostPort` may be spoken to over plain HTTP (see the file comment). */
+export function isInsecureRegistry(hostPort: string, insecure: readonly string[] = []): boolean {
+  const { host } = splitHost(hostPort.toLowerCase());
+  if (LOOPBACK.has(host)) return true;
+  return insecure.some((entry) => {
+    const e = entry.toLowerCase();
+    return e === hostPort.toLowerCase() || e === host;
+  });
+}
+
+/** The base URL of a registry's API, e.g. `https://registry-1.docker.io`. */
+export function registryBaseUrl(registry: string, insecure: readonly string[] = []): string {
+  const host = registry === DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
+  return `${isInsecureRegistry(host, insecure) ? "http" : "https"}://${host}`;
+}
+
+export interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/**
+ * Parses a WWW-Authenticate header into its challenges, e.g.
+ * `Bearer realm="https://auth.example/token",service="registry",scope="repository:a:pull"`.
+ */
+export function parseChallenges(header: string): Challenge[] {
+  const challenges: Challenge[] = [];
+  const re =
+    /\s*([A-Za-z][\w-]*)(?:\s+|$)((?:\s*,?\s*[\w-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^\s,]*))*)/y;
+  let pos = 0;
+  while (pos < header.length) {
+    re.lastIndex = pos;
+    const m = re.exec(header);
+    if (m === null || m[0] === "") break;
+    pos = re.lastIndex;
+    const params: Record<string, string> = {};
+    const paramRe = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))/g;
+    for (const p of (m[2] ?? "").matchAll(paramRe)) {
+      const key = (p[1] ?? "").toLowerCase();
+      params[key] = p[2] !== undefined ? p[2].replace(/\\(.)/g, "$1") : (p[3] ?? "");
+    }
+    challenges.push({ scheme: (m[1] ?? "").toLowerCase(), params });
+    while (pos < header.length && /[\s,]/.test(header[pos] ?? "")) pos++;
+  }
+  return challenges;
+}
+
+/** Control characters (C0 and DEL): a registry's text must not carry them to a terminal. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x1f\x7f]+/g;
+
+/** A registry's message, made safe to show on one line. */
+function oneLine(text: string, max = 300): string {
+  const flat = text.replace(CONTROL, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
+/** Reads a body up to `max` bytes; refuses (or truncates, for error bodies) beyond. */
+export async function readCapped(
+  response: Response,
+  max: number,
+  what: string,
+  truncate = false,
+): Promise<Buffer> {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (!truncate && Number.isFinite(declared) && declared > max) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new ImageError("refused", `${what} is ${declared} bytes, more than the limit of ${max}`);
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  if (response.body === null) return Buffer.alloc(0);
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > max) {
+        if (truncate) break;
+        throw new ImageError("refused", `${what} is larger than the limit of ${max} bytes`);
+      }
+      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The first error of a registry's `{"errors":[{"code","message"}]}` body, if any. */
+function registryError(body: Buffer): { code: string; message: string } | undefined {
+  try {
+    const parsed = JSON.parse(body.toString()) as {
+      errors?: Array<{ code?: unknown; message?: unknown }>;
+    };
+    const first = parsed.errors?.[0];
+    if (first === undefined) return undefined;
+    return {
+      code: typeof first.code === "string" ? first.code : "",
+      message: typeof first.message === "string" ? first.message : "",
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly repository: string;
+  readonly baseUrl: string;
+  private readonly origin: string;
+  private readonly credentials: Credentials | undefined;
+  private readonly insecure: readonly string[];
+  private readonly signal: AbortSignal | undefined;
+  private readonly fetchFn: typeof fetch;
+  /** the Authorization header value that last worked (or the first to try) */
+  private authorization: string | undefined;
+  /** one token request at a time: concurrent 401s share its result */
+  private authorizing: Promise<void> | undefined;
+
+  constructor(options: RegistryClientOptions) {
+    this.registry = options.registry;
+    this.repository = options.repository;
+    this.insecure = options.insecureRegistries ?? [];
+    this.baseUrl = registryBaseUrl(options.registry, this.insecure);
+    this.origin = new URL(this.baseUrl).origin;
+    this.credentials = options.credentials;
+    this.signal = options.signal;
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  /** GET /v2/<repo>/manifests/<reference>, capped at `maxBytes`. */
+  async getManifest(
+    reference: string,
+    accept: readonly string[],
+    maxBytes: number,
+  ): Promise<{ bytes: Buffer; mediaType: string; digestHeader: string | undefined }> {
+    const what = `manifest for ${this.registry}/${this.repository}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
+    const response = await this.request(`/v2/${this.repository}/manifests/${reference}`, what, {
+      accept: accept.join(", "),
+    });
+    const bytes = await readCapped(response, maxBytes, what);
+    const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
+    return {
+      bytes,
+      mediaType,
+      digestHeader: response.headers.get("docker-content-digest") ?? undefined,
+    };
+  }
+
+  /** GET /v2/<repo>/blobs/<digest>; the caller verifies what it reads. */
+  async getBlob(digest: string): Promise<BlobResponse> {
+    const what = `blob ${digest} of ${this.registry}/${this.repository}`;
+    const response = await this.request(`/v2/${this.repository}/blobs/${digest}`, what, {
+      "accept-encoding": "identity",
+    });
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    const body = response.body;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      if (body === null) return;
+      const reader = body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    }
+    return { body: chunks(), length: Number.isFinite(declared) ? declared : undefined };
+  }
+
+  /** A GET against the registry: authenticates on 401, follows redirects, maps errors. */
+  private async request(
+    path: string,
+    what: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    let response = await this.follow(`${this.baseUrl}${path}`, headers);
+    if (response.status === 401) {
+      const challenge = response.headers.get("www-authenticate") ?? "";
+      await response.body?.cancel().catch(() => undefined);
+      const tried = this.authorization;
+      await this.authenticate(challenge, tried);
+      response = await this.follow(`${this.baseUrl}${path}`, headers);
+      if (response.status === 401) {
+        await response.body?.cancel().catch(() => undefined);
+        throw this.unauthorized();
+      }
+    }
+    if (response.ok) return response;
+    const body = await readCapped(response, MAX_ERROR_BODY, what, true).catch(() =>
+      Buffer.alloc(0),
+    );
+    const err = registryError(body);
+    const detail = err ? oneLine(err.message || err.code.toLowerCase()) : `HTTP ${response.status}`;
+    if (response.status === 404) {
+      throw new ImageError("not-found", `${what} not found: ${detail}`);
+    }
+    if (response.status === 403) {
+      throw new ImageError(
+        "refused",
+        `pull access denied for ${this.registry}/${this.repository}: ${detail}`,
+      );
+    }
+    throw new ImageError(
+      "refused",
+      `registry ${this.registry} answered HTTP ${response.status} for ${what}: ${detail}`,
+    );
+  }
+
+  private unauthorized(): ImageError {
+    if (this.credentials !== undefined) {
+      return new ImageError(
+        "refused",
+        `unauthorized: authentication to ${this.registry} failed: wrong username or password`,
+      );
+    }
+    return new ImageError(
+      "refused",
+      `unauthorized: ${this.registry}/${this.repository} requires authentication (log in first) or does not exist`,
+    );
+  }
+
+  /** Sets `authorization` from a 401's challenge; `tried` is what the failed request sent. */
+  private async authenticate(header: string, tried: string | undefined): Promise<void> {
+    // Another request may have fetched a fresh token meanwhile.
+    if (this.authorization !== tried && this.authorization !== undefined) return;
+    this.authorizing ??= this.obtain(header, tried).finally(() => {
+      this.authorizing = undefined;
+    });
+    await this.authorizing;
+  }
+
+  private async obtain(header: string, tried: string | undefined): Promise<void> {
+    const challenges = parseChallenges(header);
+    const bearer = challenges.find((c) => c.scheme === "bearer");
+    if (bearer !== undefined) {
+      this.authorization = `Bearer ${await this.fetchToken(bearer.params)}`;
+      return;
+    }
+    if (challenges.some((c) => c.scheme === "basic") && this.credentials !== undefined) {
+      const basic = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+      if (tried === basic) throw this.unauthorized();
+      this.authorization = basic;
+      return;
+    }
+    throw this.unauthorized();
+  }
+
+  private async fetchToken(params: Record<string, string>): Promise<string> {
+    const realm = params["realm"];
+    let url: URL;
+    try {
+      url = new URL(realm ?? "");
+    } catch {
+      throw new ImageError(
+        "refused",
+        `registry ${this.registry} sent a Bearer challenge without a valid realm`,
+      );
+    }
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && this.isInsecureHost(url))) {
+      throw new ImageError(
+        "refused",
+        `registry ${this.registry} points to token server ${url.origin}, which is not HTTPS`,
+      );
+    }
+    if (params["service"]) url.searchParams.set("service", params["service"]);
+    url.searchParams.set("scope", params["scope"] || `repository:${this.repository}:pull`);
+    const headers: Record<string, string> = {};
+    if (this.credentials !== undefined) {
+      url.searchParams.set("account", this.credentials.username);
+      headers["authorization"] =
+        `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString("base64")}`;
+    }
+    let response: Response;
+    try {
+      response = await this.fetchFn(url, { headers, redirect: "follow", signal: this.signal });
+    } catch (err) {
+      throw this.unreachable(url, err);
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel().catch(() => undefined);
+      throw this.unauthorized();
+    }
+    const body = await readCapped(response, MAX_TOKEN_BODY, "token response");
+    if (!response.ok) {
+      throw new ImageError(
+        "refused",
+        `token server ${url.origin} answered HTTP ${response.status}: ${oneLine(body.toString(), 200)}`,
+      );
+    }
+    let token: unknown;
+    try {
+      const parsed = JSON.parse(body.toString()) as { token?: unknown; access_token?: unknown };
+      token = parsed.token ?? parsed.access_token;
+    } catch {
+      token = undefined;
+    }
+    if (
+      typeof token !== "string" ||
+      token === "" ||
+      /\s/.test(token) ||
+      token.replace(CONTROL, "") !== token
+    ) {
+      throw new ImageError("refused", `token server ${url.origin} sent no usable token`);
+    }
+    return token;
+  }
+
+  private isInsecureHost(url: URL): boolean {
+    return isInsecureRegistry(url.host, this.insecure);
+  }
+
+  private unreachable(url: URL, err: unknown): ImageError {
+    if (this.signal?.aborted) return new ImageError("refused", "pull cancelled");
+    const cause = (err as { cause?: unknown }).cause;
+    const detail = oneLine(messageOf(cause ?? err), 200);
+    return new ImageError("refused", `cannot reach ${url.origin}: ${detail}`);
+  }
+
+  /** Fetches, following redirects by hand so credentials stay with the registry's origin. */
+  private async follow(start: string, headers: Record<string, string>): Promise<Response> {
+    let url = new URL(start);
+    for (let hop = 0; ; hop++) {
+      const sent: Record<string, string> = { ...headers };
+      if (url.origin === this.origin && this.authorization !== undefined) {
+        sent["authorization"] = this.authorization;
+      }
+      let response: Response;
+      try {
+        response = await this.fetchFn(url, {
+          headers: sent,
+          redirect: "manual",
+          signal: this.signal,
+        });
+      } catch (err) {
+        throw this.unreachable(url, err);
+      }
+      if (![301, 302, 303, 307, 308].includes(response.status)) return response;
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get("location");
+      if (location === null) {
+        throw new ImageError("refused", `${url.origin} sent a redirect without a location`);
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw new ImageError("refused", `too many redirects fetching from ${this.registry}`);
+      }
+      const next = new URL(location, url);
+      if (next.protocol !== "https:" && next.protocol !== "http:") {
+        throw new ImageError("refused", `${url.origin} redirected to a non-HTTP URL`);
+      }
+      if (next.protocol === "http:" && !this.isInsecureHost(next)) {
+        throw new ImageError(
+          "refused",
+          `${url.origin} redirected to plain HTTP (${next.origin}), which is allowed only for insecure registries`,
+        );
+      }
+      url = next;
+    }
+  }
+}

@@ -69,7 +69,12 @@ export class NetworkManager {
     return config;
   }
 
+  private bridgeReady = false;
+  private mtu: number | undefined;
+
   private ensureBridge(config: NetworkConfig, subnet: Subnet): void {
+    if (this.bridgeReady) return;
+    this.bridgeReady = true;
     if (linkExists(config.bridge)) return;
     ipBatch([
       `link add ${config.bridge} type bridge`,
@@ -80,6 +85,12 @@ export class NetworkManager {
 
   /** MTU of the host's default route, as Docker uses for its bridge. */
   private hostMtu(): number {
+    if (this.mtu !== undefined) return this.mtu;
+    this.mtu = this.readHostMtu();
+    return this.mtu;
+  }
+
+  private readHostMtu(): number {
     const route = ipJson<{ dst: string; dev?: string }[]>(["route", "show", "default"])[0];
     if (!route?.dev) return 1500;
     return ipJson<{ mtu?: number }[]>(["link", "show", route.dev])[0]?.mtu ?? 1500;
@@ -97,20 +108,33 @@ export class NetworkManager {
       const peer = `vp${containerId.slice(0, 12)}`;
       const gateway = formatIp(gatewayOf(subnet));
       const mtu = this.hostMtu();
+      // Docker's scheme: 02:42 and the IPv4 address, so no query is needed to learn it.
+      const mac = [
+        "02",
+        "42",
+        ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")),
+      ].join(":");
       try {
-        if (linkExists(host)) ipBatch([`link del ${host}`]); // left by a crash
-        ipBatch([
-          `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu}`,
+        // Two processes in all: one batch on the host, one in the container's namespace.
+        const hostSide = [
+          `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu} address ${mac}`,
           `link set ${host} master ${config.bridge} up`,
           `link set ${peer} netns ${pid}`,
-        ]);
+        ];
+        try {
+          ipBatch(hostSide);
+        } catch (err) {
+          // A host end left by a crash of an earlier start of this container: clear it, once.
+          if (!linkExists(host)) throw err;
+          ipBatch([`link del ${host}`]);
+          ipBatch(hostSide);
+        }
         ipBatchIn(pid, [
           `link set ${peer} name eth0`,
           `addr add ${ip}/${subnet.prefix} dev eth0`,
           `link set eth0 up`,
           `route add default via ${gateway}`,
         ]);
-        const mac = ipJson<{ address?: string }[]>(["link", "show", "eth0"], pid)[0]?.address ?? "";
         return {
           network: config.name,
           ipAddress: ip,
@@ -121,6 +145,7 @@ export class NetworkManager {
       } catch (err) {
         ipam.release(containerId);
         if (linkExists(host)) ipBatch([`link del ${host}`]);
+        this.bridgeReady = false;
         throw err;
       }
     });

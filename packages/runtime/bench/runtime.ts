@@ -9,7 +9,7 @@
 // CPUs are let to settle, which is the steady state of a host that starts a container now and
 // then. Environment knobs: BENCH_RUNS (default 50), BENCH_WARMUP (3), BENCH_IDLE (200),
 // BENCH_IDLE_SECONDS (30), BENCH_POOL_SIZE (2, the daemon's default).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -30,6 +30,7 @@ import { ContainerService } from "../dist/daemon/containers.js";
 import { InitPool, type WarmInit } from "../dist/daemon/init-pool.js";
 import { VolumeStore } from "../dist/daemon/volumes.js";
 import { ImageApi } from "../dist/daemon/images.js";
+import { NetworkManager } from "../dist/network/manager.js";
 import { loadImageArchive } from "../dist/image/load.js";
 import { RuntimeClient } from "../dist/client/client.js";
 import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
@@ -354,6 +355,19 @@ async function main(): Promise<void> {
       results.leftovers.push(`${mounts.length} mounts under ${base}; not removed`);
       return;
     }
+    // Each state root has its own bridge (named from the root): remove it with the root.
+    for (const file of execFileSync(
+      "find",
+      [base, "-name", "bridge.json", "-path", "*/network/*"],
+      {
+        encoding: "utf8",
+      },
+    )
+      .split("\n")
+      .filter(Boolean)) {
+      const { bridge } = JSON.parse(readOr(file) || "{}") as { bridge?: string };
+      if (bridge) spawnSync("ip", ["link", "del", bridge]);
+    }
     rmSync(base, { recursive: true, force: true });
   });
   const ownCgroups = new Set<string>();
@@ -393,10 +407,11 @@ async function main(): Promise<void> {
   const libRun = join(base, "lib/run");
   mkdirSync(libRoot, { recursive: true, mode: 0o700 });
   mkdirSync(libRun, { recursive: true, mode: 0o700 });
-  const pool = new InitPool(libRun, POOL_SIZE);
+  const network = new NetworkManager(libRoot);
+  const pool = new InitPool(libRun, POOL_SIZE, (w) => network.prewire(w.hostPid, w.slotId));
   const volumes = new VolumeStore(libRoot);
   const imageApi = new ImageApi(libRoot);
-  const service = new ContainerService(libRoot, pool, imageApi, volumes);
+  const service = new ContainerService(libRoot, pool, imageApi, volumes, network);
   const libIds = new Set<string>();
   onCleanup("library containers and pool", async () => {
     for (const r of service.list(true)) {

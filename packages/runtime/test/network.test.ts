@@ -61,7 +61,12 @@ describe("bridge networking", () => {
     assert.equal(ping.code, 0, ping.out + ping.err);
     assert.match(ping.out, /1 packets received/);
 
-    const hostSide = `vc${a.slice(0, 12)}`;
+    const record = JSON.parse(
+      readFileSync(join(runtime.base, "root", "containers", a, "container.json"), "utf8"),
+    ) as {
+      state: { network: { hostVeth: string } };
+    };
+    const hostSide = record.state.network.hostVeth;
     assert.ok(links().includes(hostSide));
     assert.equal(rt("rm", "-f", a).code, 0);
     assert.ok(!links().includes(hostSide), "the veth pair is gone");

@@ -121,7 +121,7 @@ export class ContainerService extends EventEmitter {
     private readonly pool: InitPool,
     private readonly images: ImageProvider,
     private readonly volumes: VolumeStore,
-    private readonly network: NetworkManager = new NetworkManager(root),
+    readonly network: NetworkManager = new NetworkManager(root),
   ) {
     super();
     this.records = new ContainerRecords(root);
@@ -535,10 +535,12 @@ export class ContainerService extends EventEmitter {
       await cgroup.addProcess(warm.hostPid);
       if (r.request.network === "bridge") {
         // The init waits in its own network namespace: give it eth0 before it becomes the container.
-        const net = await this.network.connect(r.id, warm.hostPid);
+        const net = await this.network.connect(r.id, warm.hostPid, warm.slotId);
         r.state.network = net;
         // In place: the file is bind-mounted, and a rename would not be seen through the mount.
         writeFileSync(join(dir, "hosts"), hostsFile(net.ipAddress, r.process.hostname));
+      } else {
+        await this.network.unwire(warm.hostPid, warm.slotId);
       }
       this.records.save(r);
       // Our slave fd keeps the pty alive (a master whose slaves are all closed reads EIO and

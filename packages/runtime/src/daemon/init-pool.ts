@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
@@ -35,6 +35,8 @@ rm -rf "$CORRAL_SLOT"
 
 export interface WarmInit {
   slotDir: string;
+  /** The slot's name (its directory's), unique among inits. */
+  slotId: string;
   shim: ChildProcess;
   /** Host pid of the init (pid 1 inside), and its start time from /proc/PID/stat. */
   hostPid: number;
@@ -64,6 +66,8 @@ export class InitPool {
   constructor(
     private readonly runDir: string,
     private readonly size: number,
+    /** Work done on each init while it waits (e.g. wiring its network), before it is handed out. */
+    private readonly prepare?: (w: WarmInit) => Promise<void>,
   ) {
     mkdirSync(join(runDir, "slots"), { recursive: true, mode: 0o700 });
   }
@@ -79,7 +83,15 @@ export class InitPool {
     ) {
       this.starting++;
       this.spawnSlot()
-        .then((w) => {
+        .then(async (w) => {
+          if (this.prepare) {
+            try {
+              await this.prepare(w);
+            } catch (err) {
+              this.discard(w);
+              throw err;
+            }
+          }
           this.starting--;
           if (this.closed) return this.discard(w); // finished starting after close()
           const waiter = this.waiters.shift();
@@ -169,6 +181,7 @@ export class InitPool {
       if (first?.type !== "ready") throw new Error(`init did not start (${JSON.stringify(first)})`);
       return {
         slotDir,
+        slotId: basename(slotDir),
         shim,
         hostPid: first.hostPid,
         startTime: first.startTime,

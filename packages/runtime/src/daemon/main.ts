@@ -11,6 +11,7 @@ import { InitPool } from "./init-pool.js";
 import { createApi, listen } from "./server.js";
 import { VolumeStore } from "./volumes.js";
 import { ImageApi } from "./images.js";
+import { NetworkManager } from "../network/manager.js";
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} corral-rtd: ${message}\n`);
@@ -68,10 +69,13 @@ async function main(): Promise<void> {
   cleanStaleSlots(paths.run);
   rmSync(paths.socket, { force: true });
 
-  const pool = new InitPool(paths.run, Number(process.env.CORRAL_POOL_SIZE ?? 2));
+  const network = new NetworkManager(paths.root);
+  const pool = new InitPool(paths.run, Number(process.env.CORRAL_POOL_SIZE ?? 2), (w) =>
+    network.prewire(w.hostPid, w.slotId),
+  );
   const volumes = new VolumeStore(paths.root);
   const images = new ImageApi(paths.root);
-  const containers = new ContainerService(paths.root, pool, images, volumes);
+  const containers = new ContainerService(paths.root, pool, images, volumes, network);
   await containers.recover();
   pool.fill();
   const server = await listen(createApi(containers, volumes, images), paths.socket, containers);

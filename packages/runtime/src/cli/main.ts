@@ -349,17 +349,10 @@ program
     const tail = o.tail === undefined || o.tail === "all" ? -1 : Number(o.tail);
     if (!Number.isInteger(tail))
       throw new UsageError(`invalid --tail "${o.tail}": a number or all`);
-    const res = await client.raw(
+    const res = await client.stream(
       "GET",
       `/v1/containers/${enc(id)}/logs?follow=${o.follow ? 1 : 0}&tail=${tail}&timestamps=${o.timestamps ? 1 : 0}`,
     );
-    if ((res.statusCode ?? 500) >= 400) {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      throw new Error(
-        (JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message,
-      );
-    }
     for await (const chunk of res) process.stdout.write(chunk as Buffer);
   });
 
@@ -433,13 +426,7 @@ program
       `/v1/images/load${o.tag ? `?tag=${enc(o.tag)}` : ""}`,
       input,
     );
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-      message?: string;
-      images?: { id: string; repoTags: string[] }[];
-    };
-    if ((res.statusCode ?? 500) >= 400) throw new Error(body.message ?? "load failed");
+    const body = await client.json<{ images?: { id: string; repoTags: string[] }[] }>(res);
     if (!o.quiet) {
       for (const img of body.images ?? []) {
         if (img.repoTags.length === 0) console.log(`Loaded image ID: ${img.id}`);
@@ -451,13 +438,9 @@ program
 /** Pulls `ref` through the daemon, printing Docker-like progress lines; returns the image id. */
 async function pull(ref: string, quiet = false): Promise<string> {
   await client.ensureDaemon();
-  const res = await client.raw("POST", `/v1/images/pull?ref=${enc(ref)}`);
-  if ((res.statusCode ?? 500) >= 400) {
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    throw new Error((JSON.parse(Buffer.concat(chunks).toString()) as { message: string }).message);
-  }
+  const res = await client.stream("POST", `/v1/images/pull?ref=${enc(ref)}`);
   let pending = "";
+  let downloaded = false;
   const say = (line: string): void => void (quiet || process.stderr.write(line + "\n"));
   for await (const chunk of res) {
     const lines = (pending + (chunk as Buffer).toString("utf8")).split("\n");
@@ -475,12 +458,13 @@ async function pull(ref: string, quiet = false): Promise<string> {
       };
       const short = (e.digest ?? "").replace(/^sha256:/, "").slice(0, 12);
       if (e.type === "layer" && e.status === "exists") say(`${short}: Already exists`);
-      else if (e.type === "layer" && e.status === "done")
+      else if (e.type === "layer" && e.status === "done") {
+        downloaded = true;
         say(`${short}: Pull complete (${formatBytes(e.bytes ?? 0)})`);
-      else if (e.type === "error") throw new ExitError(e.message ?? "pull failed", 1);
+      } else if (e.type === "error") throw new ExitError(e.message ?? "pull failed", 1);
       else if (e.type === "done") {
         say(`Digest: ${e.manifestDigest ?? ""}`);
-        say(`Status: Image is up to date for ${ref}`);
+        say(`Status: ${downloaded ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
         return e.id ?? "";
       }
     }

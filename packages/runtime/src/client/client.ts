@@ -63,7 +63,20 @@ export class RuntimeClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body));
+    return this.json<T>(
+      await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body)),
+    );
+  }
+
+  /** A streamed response (logs, pull progress), or the daemon's error as an ApiError. */
+  async stream(method: string, path: string): Promise<IncomingMessage> {
+    const res = await this.raw(method, path);
+    if ((res.statusCode ?? 500) >= 400) await this.json(res);
+    return res;
+  }
+
+  /** Reads a JSON response; a 4xx/5xx becomes an ApiError with the daemon's message. */
+  async json<T>(res: IncomingMessage): Promise<T> {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString("utf8");

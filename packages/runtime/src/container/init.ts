@@ -47,6 +47,7 @@ import { resolveUser } from "./user.js";
 import { DEFAULT_PATH } from "./defaults.js";
 import { defaultSeccompProgram } from "./seccomp.js";
 import { hostCgroupLayout } from "../cgroups/detect.js";
+import { processStartTime } from "../util/proc.js";
 
 const STATUS_FD = 3;
 const TIOCSCTTY = 0x540e;
@@ -227,8 +228,7 @@ function prewarm(): Buffer {
 function main(): void {
   seccompProgram = prewarm();
   const hostPid = Number(readlinkSync("/proc/self"));
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const startTime = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "0";
+  const startTime = processStartTime("self") ?? "0";
   report({ type: "ready", hostPid, startTime });
   const line = readSpecLine();
   if (line === undefined) process.exit(0); // the pool is shutting down

@@ -27,6 +27,7 @@ import {
   type ContainerRecord,
 } from "../container/record.js";
 import { KeyedMutex } from "../util/mutex.js";
+import { processStartTime } from "../util/proc.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper } from "./log-keeper.js";
@@ -95,15 +96,6 @@ function mergeEnv(base: readonly string[], overrides: readonly string[]): string
   const byKey = new Map<string, string>();
   for (const e of [...base, ...overrides]) byKey.set(e.slice(0, e.indexOf("=")), e);
   return [...byKey.values()];
-}
-
-function pidStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
 }
 
 export class ContainerService extends EventEmitter {
@@ -182,7 +174,7 @@ export class ContainerService extends EventEmitter {
         continue;
       if (existsSync(join(this.containerDir(r.id), "exit"))) {
         await this.onExit(r.id);
-      } else if (r.state.pid && pidStartTime(r.state.pid) === r.state.pidStartTime) {
+      } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
         this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
       } else {
@@ -201,8 +193,8 @@ export class ContainerService extends EventEmitter {
         continue;
       }
       const exited = existsSync(join(this.containerDir(id), "exit"));
-      const gone = pidStartTime(r.state.pid) !== r.state.pidStartTime;
-      const shimGone = r.state.shimPid === 0 || pidStartTime(r.state.shimPid) === undefined;
+      const gone = processStartTime(r.state.pid) !== r.state.pidStartTime;
+      const shimGone = r.state.shimPid === 0 || processStartTime(r.state.shimPid) === undefined;
       // The shim writes the exit file right after the container dies; give it until it is gone.
       if (exited || (gone && shimGone)) {
         this.adopted.delete(id);

@@ -20,10 +20,9 @@ function log(message: string): void {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return (
-      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("corral-rtd") ||
-      readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("daemon/main")
-    );
+    // process.title rewrites the cmdline to "corral-rtd"; before that it shows the script.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("corral-rtd") || cmdline.includes("daemon/main");
   } catch {
     return false;
   }

@@ -28,6 +28,7 @@ import {
 } from "./schema.js";
 import type { ImageStore, StagedLayer } from "./store.js";
 import { unpackLayer } from "./unpack.js";
+import { hostPlatform, pickPlatform } from "./platform.js";
 
 export interface LoadProgress {
   type: "layer";
@@ -72,7 +73,6 @@ interface ImagePlan {
 }
 
 /** The platform picked from multi-platform indexes: this host's. */
-const PLATFORM = { os: "linux", architecture: process.arch === "arm64" ? "arm64" : "amd64" };
 
 export async function loadImageArchive(
   store: ImageStore,
@@ -294,18 +294,13 @@ async function resolveManifest(
     await readBlobJson(index, descriptor, "image index"),
     `image index ${descriptor.digest}`,
   );
-  const match = nested.manifests.find(
-    (m) =>
-      MANIFEST_TYPES.has(m.mediaType) &&
-      m.platform?.os === PLATFORM.os &&
-      m.platform.architecture === PLATFORM.architecture,
+  const platform = hostPlatform();
+  const { match, offered } = pickPlatform(nested.manifests, platform, (m) =>
+    MANIFEST_TYPES.has(m.mediaType),
   );
   if (match === undefined) {
-    const platforms = nested.manifests
-      .map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "unknown"))
-      .join(", ");
     refuse(
-      `image index ${descriptor.digest} has no ${PLATFORM.os}/${PLATFORM.architecture} image (it has: ${platforms || "none"})`,
+      `image index ${descriptor.digest} has no ${platform.os}/${platform.architecture} image (it has: ${offered})`,
     );
   }
   return resolveManifest(index, match, depth + 1);

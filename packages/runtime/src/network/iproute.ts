@@ -24,12 +24,8 @@ export function ipBatchIn(pid: number, commands: readonly string[]): void {
   run("nsenter", ["-t", String(pid), "-n", "ip", "-batch", "-"], commands.join("\n") + "\n");
 }
 
-export function ipJson<T>(args: string[], pid?: number): T {
-  const out =
-    pid === undefined
-      ? run("ip", ["-j", ...args])
-      : run("nsenter", ["-t", String(pid), "-n", "ip", "-j", ...args]);
-  return JSON.parse(out || "[]") as T;
+export function ipJson<T>(args: string[]): T {
+  return JSON.parse(run("ip", ["-j", ...args]) || "[]") as T;
 }
 
 export function linkExists(name: string): boolean {

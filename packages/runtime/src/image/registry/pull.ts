@@ -23,6 +23,7 @@ import {
 import type { ImageStore, StagedLayer } from "../store.js";
 import { unpackLayer, type UnpackResult } from "../unpack.js";
 import { RegistryClient, type Credentials } from "./client.js";
+import { hostPlatform, pickPlatform, type Platform } from "../platform.js";
 
 /** Default cap on a manifest or image index: 4 MiB (distribution's own limit). */
 export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -49,7 +50,7 @@ export interface PullOptions {
   insecureRegistries?: readonly string[];
   onProgress?: (event: PullProgress) => void;
   /** the platform picked from an image index (default linux and this host's architecture) */
-  platform?: { os: string; architecture: string; variant?: string };
+  platform?: Platform;
   /** layers downloaded at once (default 3) */
   concurrency?: number;
   maxManifestBytes?: number;
@@ -87,13 +88,6 @@ const PROGRESS_STEP = 256 * 1024;
 
 function refuse(message: string): never {
   throw new ImageError("refused", message);
-}
-
-export function hostPlatform(): { os: string; architecture: string } {
-  const arch = { x64: "amd64", arm64: "arm64", arm: "arm", ppc64: "ppc64le", s390x: "s390x" }[
-    process.arch as string
-  ];
-  return { os: "linux", architecture: arch ?? process.arch };
 }
 
 /** The media type of a manifest document: its own field, else the Content-Type header. */
@@ -150,7 +144,7 @@ async function fetchManifest(
 async function resolve(
   client: RegistryClient,
   ref: Reference,
-  platform: { os: string; architecture: string; variant?: string },
+  platform: Platform,
   maxBytes: number,
 ): Promise<Resolved> {
   const top = await fetchManifest(client, ref.digest ?? ref.tag ?? "latest", ref.digest, maxBytes);
@@ -175,22 +169,14 @@ async function resolve(
     }
     if (depth >= 3) refuse(`image index ${top.digest} nests more than 3 levels deep`);
     const index = parseJson(IndexSchema, current.bytes, `image index ${current.digest}`);
-    const candidates = index.manifests.filter(
-      (m) =>
-        (MANIFEST_TYPES.has(m.mediaType) || INDEX_TYPES.has(m.mediaType)) &&
-        m.platform?.os === platform.os &&
-        m.platform.architecture === platform.architecture,
+    const { match, offered } = pickPlatform(
+      index.manifests,
+      platform,
+      (m) => MANIFEST_TYPES.has(m.mediaType) || INDEX_TYPES.has(m.mediaType),
     );
-    const match =
-      candidates.find(
-        (m) => platform.variant !== undefined && m.platform?.variant === platform.variant,
-      ) ?? candidates[0];
     if (match === undefined) {
-      const platforms = index.manifests
-        .map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "unknown"))
-        .join(", ");
       refuse(
-        `${familiarName(ref)} has no ${platform.os}/${platform.architecture} image (it has: ${platforms || "none"})`,
+        `${familiarName(ref)} has no ${platform.os}/${platform.architecture} image (it has: ${offered})`,
       );
     }
     current = await fetchManifest(client, match.digest, match, maxBytes);

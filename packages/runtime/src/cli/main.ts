@@ -1,31 +1,14 @@
 #!/usr/bin/env node
 // corral-rt: Docker's commands and flags over Corral's runtime daemon.
 import { Command, CommanderError } from "commander";
-import { createReadStream } from "node:fs";
-import { ApiError, RuntimeClient } from "../client/client.js";
+import { ApiError } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable, formatBytes } from "./format.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
 import type { ContainerView, ExecFlags } from "./exec-command.js";
-
-const client = new RuntimeClient();
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const enc = encodeURIComponent;
-
-/** Exit code for failures of the runtime or of usage: 125, as Docker. */
-class ExitError extends Error {
-  constructor(
-    message: string,
-    readonly code: number,
-  ) {
-    super(message);
-  }
-}
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  await client.ensureDaemon();
-  return client.call<T>(method, path, body);
-}
+import { api, client, collect, enc, ExitError } from "./common.js";
+import { pull, registerPullCommand } from "./pull.js";
+import { registerImageCommands } from "./image-commands.js";
 
 function addRunFlags(cmd: Command): Command {
   return cmd
@@ -412,120 +395,8 @@ program
     process.exitCode = await execCommand(inspect, command, o);
   });
 
-program
-  .command("load")
-  .description("load an image from a docker-save or OCI-layout tar archive")
-  .option("-i, --input <file>", "read from a file instead of stdin")
-  .option("-t, --tag <name:tag>", "name the loaded image (when the archive carries none)")
-  .option("-q, --quiet", "print nothing but errors")
-  .action(async (o: { input?: string; tag?: string; quiet?: boolean }) => {
-    await client.ensureDaemon();
-    const input = o.input ? createReadStream(o.input) : process.stdin;
-    const res = await client.raw(
-      "POST",
-      `/v1/images/load${o.tag ? `?tag=${enc(o.tag)}` : ""}`,
-      input,
-    );
-    const body = await client.json<{ images?: { id: string; repoTags: string[] }[] }>(res);
-    if (!o.quiet) {
-      for (const img of body.images ?? []) {
-        if (img.repoTags.length === 0) console.log(`Loaded image ID: ${img.id}`);
-        for (const t of img.repoTags) console.log(`Loaded image: ${t}`);
-      }
-    }
-  });
-
-/** Pulls `ref` through the daemon, printing Docker-like progress lines; returns the image id. */
-async function pull(ref: string, quiet = false): Promise<string> {
-  await client.ensureDaemon();
-  const res = await client.stream("POST", `/v1/images/pull?ref=${enc(ref)}`);
-  let pending = "";
-  let downloaded = false;
-  const say = (line: string): void => void (quiet || process.stderr.write(line + "\n"));
-  for await (const chunk of res) {
-    const lines = (pending + (chunk as Buffer).toString("utf8")).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines.filter(Boolean)) {
-      const e = JSON.parse(line) as {
-        type: string;
-        digest?: string;
-        status?: string;
-        bytes?: number;
-        total?: number;
-        id?: string;
-        manifestDigest?: string;
-        message?: string;
-      };
-      const short = (e.digest ?? "").replace(/^sha256:/, "").slice(0, 12);
-      if (e.type === "layer" && e.status === "exists") say(`${short}: Already exists`);
-      else if (e.type === "layer" && e.status === "done") {
-        downloaded = true;
-        say(`${short}: Pull complete (${formatBytes(e.bytes ?? 0)})`);
-      } else if (e.type === "error") throw new ExitError(e.message ?? "pull failed", 1);
-      else if (e.type === "done") {
-        say(`Digest: ${e.manifestDigest ?? ""}`);
-        say(`Status: ${downloaded ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
-        return e.id ?? "";
-      }
-    }
-  }
-  throw new ExitError("pull ended without a result", 1);
-}
-
-program
-  .command("pull")
-  .description("pull an image from a registry")
-  .argument("<image>")
-  .option("-q, --quiet", "print only the image id")
-  .action(async (ref: string, o: { quiet?: boolean }) => {
-    const id = await pull(ref, o.quiet);
-    if (o.quiet) console.log(id);
-  });
-
-program
-  .command("images")
-  .option("-q, --quiet", "only IDs")
-  .option("--format <format>", "json")
-  .action(async (o: { quiet?: boolean; format?: string }) => {
-    const rows = await api<{ id: string; repoTags: string[]; created: string; size: number }[]>(
-      "GET",
-      "/v1/images",
-    );
-    const flat = rows.flatMap((r) =>
-      (r.repoTags.length ? r.repoTags : ["<none>:<none>"]).map((t) => {
-        const i = t.lastIndexOf(":");
-        return {
-          Repository: t.slice(0, i),
-          Tag: t.slice(i + 1),
-          ID: r.id.replace(/^sha256:/, "").slice(0, 12),
-          CreatedAt: r.created,
-          Size: formatBytes(r.size),
-        };
-      }),
-    );
-    if (o.quiet) [...new Set(flat.map((r) => r.ID))].forEach((id) => console.log(id));
-    else if (o.format === "json") flat.forEach((r) => console.log(JSON.stringify(r)));
-    else
-      printTable(
-        ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-        flat.map((r) => [r.Repository, r.Tag, r.ID, r.CreatedAt, r.Size]),
-      );
-  });
-
-program
-  .command("rmi")
-  .argument("<images...>")
-  .option("-f, --force", "remove even if containers use it")
-  .action(async (refs: string[], o: { force?: boolean }) => {
-    for (const ref of refs) {
-      const result = await api<{ untagged: string[]; deleted: string[] }>(
-        "DELETE",
-        `/v1/images/${enc(ref)}?force=${o.force ? 1 : 0}`,
-      );
-      result.untagged.forEach((t) => console.log(`Untagged: ${t}`));
-      result.deleted.forEach((d) => console.log(`Deleted: ${d}`));
-    }
-  });
+registerImageCommands(program);
+registerPullCommand(program);
 
 const volume = program.command("volume").description("manage volumes");
 volume

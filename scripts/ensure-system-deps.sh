@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # Runtime parts: tini (--init), util-linux (unshare), iproute2, gcc + libc6-dev (the exec helper).
+# nftables: egress NAT and published ports.
 # Test/bench parts: busybox-static (test rootfs), umoci + skopeo (build test images),
 # runc (the reference in the benchmark), docker-registry (a real registry to pull from).
-packages=(util-linux tini iproute2 gcc libc6-dev busybox-static umoci skopeo runc docker-registry)
+packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry)
 
 missing=()
 for p in "${packages[@]}"; do

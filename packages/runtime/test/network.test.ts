@@ -1,14 +1,20 @@
-// Container networking on the default bridge, with real containers. Traffic only goes to
-// containers this test starts.
+// Container networking with real containers: the default bridge, egress NAT, published ports,
+// none and host. Traffic only goes to 127.0.0.1, to containers this test starts and to a
+// network namespace of its own standing for another host (fixtures/netns.ts).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
+import { createOutsideHost, type OutsideHost } from "./fixtures/netns.js";
+import { freePort } from "./fixtures/registry.js";
 import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
 
 let runtime: TestRuntime;
+let outside: OutsideHost;
 const rt = (...args: string[]): ReturnType<TestRuntime["rt"]> => runtime.rt(...args);
 const links = (): string[] =>
   (
@@ -24,18 +30,52 @@ interface NetInspect {
     Gateway: string;
     MacAddress: string;
     Networks: Record<string, { IPAddress: string }>;
+    Ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
   };
+}
+
+const inspect = (id: string): NetInspect => (JSON.parse(rt("inspect", id).out) as [NetInspect])[0];
+
+/** busybox httpd serving "hello from <hostname>" on port 80. */
+const WEB = [
+  TEST_IMAGE_NAME,
+  "sh",
+  "-c",
+  'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www',
+];
+
+async function get(url: string): Promise<string> {
+  // The server may still be starting: retry for a few seconds.
+  for (let i = 0; ; i++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      return await res.text();
+    } catch (err) {
+      if (i >= 30) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function runDetached(...args: string[]): string {
+  const r = rt("run", "-d", ...args);
+  assert.equal(r.code, 0, r.err);
+  return r.out.trim();
 }
 
 describe("bridge networking", () => {
   before(async () => {
     runtime = await startRuntime("network");
+    outside = createOutsideHost();
   });
-  after(() => runtime.cleanup());
+  after(() => {
+    outside?.cleanup();
+    runtime?.cleanup();
+  });
 
   test("containers get an address on the bridge and reach each other; rm leaves no link or lease", () => {
-    const a = rt("run", "-d", TEST_IMAGE_NAME, "sleep", "100").out.trim();
-    const [info] = JSON.parse(rt("inspect", a).out) as [NetInspect];
+    const a = runDetached(TEST_IMAGE_NAME, "sleep", "100");
+    const info = inspect(a);
     const ip = info.NetworkSettings.IPAddress;
     assert.match(ip, /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/);
     assert.equal(info.NetworkSettings.Networks.bridge?.IPAddress, ip);
@@ -63,35 +103,147 @@ describe("bridge networking", () => {
 
     const record = JSON.parse(
       readFileSync(join(runtime.base, "root", "containers", a, "container.json"), "utf8"),
-    ) as {
-      state: { network: { hostVeth: string } };
-    };
-    const hostSide = record.state.network.hostVeth;
+    ) as { state: { networks: { hostVeth: string }[] } };
+    const hostSide = record.state.networks[0]?.hostVeth ?? "";
     assert.ok(links().includes(hostSide));
     assert.equal(rt("rm", "-f", a).code, 0);
     assert.ok(!links().includes(hostSide), "the veth pair is gone");
     const leases = JSON.parse(
       readFileSync(join(runtime.base, "root", "network", "bridge.ipam.json"), "utf8"),
-    ) as {
-      leases: Record<string, string>;
-    };
+    ) as { leases: Record<string, string> };
     assert.deepEqual(leases.leases, {});
   });
 
-  test("--network none gives loopback only; --network host is refused clearly", () => {
-    const r = rt(
+  test("egress: a container reaches another host, which sees the host's address (NAT)", async () => {
+    await outside.serveRemoteAddress(9000);
+    const r = rt("run", "--rm", TEST_IMAGE_NAME, "sh", "-c", `nc ${outside.ip} 9000 </dev/null`);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.trim(), outside.hostIp, "the container's address is masqueraded");
+  });
+
+  test("-p publishes on 127.0.0.1, on the host's addresses (from another host) and on a random port", async () => {
+    const fixed = await freePort();
+    const loopbackOnly = await freePort();
+    const web = runDetached(
+      "--name",
+      "web",
+      "-h",
+      "web",
+      "-p",
+      `${fixed}:80`,
+      "-p",
+      `127.0.0.1:${loopbackOnly}:80`,
+      "-p",
+      "80",
+      ...WEB,
+    );
+    assert.equal(await get(`http://127.0.0.1:${fixed}/`), "hello from web\n");
+    assert.equal(await get(`http://127.0.0.1:${loopbackOnly}/`), "hello from web\n");
+    // From another host, through the host's address on the link to it.
+    const fromOutside = outside.run([
+      "busybox",
+      "wget",
+      "-qO-",
+      `http://${outside.hostIp}:${fixed}/`,
+    ]);
+    assert.equal(fromOutside, "hello from web\n");
+    assert.throws(
+      () =>
+        outside.run([
+          "busybox",
+          "wget",
+          "-qO-",
+          "-T",
+          "2",
+          `http://${outside.hostIp}:${loopbackOnly}/`,
+        ]),
+      "a port published on 127.0.0.1 is not reachable from other hosts",
+    );
+
+    const ports = inspect(web).NetworkSettings.Ports["80/tcp"] ?? [];
+    assert.equal(ports.length, 3);
+    const random = ports.find(
+      (p) => p.HostPort !== String(fixed) && p.HostPort !== String(loopbackOnly),
+    );
+    assert.ok(random && Number(random.HostPort) > 0);
+    assert.equal(await get(`http://127.0.0.1:${random.HostPort}/`), "hello from web\n");
+    const ps = rt("ps", "--format", "json");
+    const row = ps.out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { Names: string; Ports: string })
+      .find((x) => x.Names === "web");
+    assert.match(row?.Ports ?? "", new RegExp(`0\\.0\\.0\\.0:${fixed}->80/tcp`));
+    assert.match(row?.Ports ?? "", new RegExp(`127\\.0\\.0\\.1:${loopbackOnly}->80/tcp`));
+
+    // A container reaches a published port through the host, too (hairpin).
+    const gateway = inspect(web).NetworkSettings.Gateway;
+    const hairpin = rt("exec", web, "wget", "-qO-", `http://${gateway}:${fixed}/`);
+    assert.equal(hairpin.out, "hello from web\n", hairpin.err);
+
+    // Stopped: the port is no longer published; started again: it is.
+    assert.equal(rt("stop", "-t", "1", web).code, 0);
+    await assert.rejects(
+      fetch(`http://127.0.0.1:${fixed}/`, { signal: AbortSignal.timeout(2000) }),
+    );
+    assert.equal(rt("start", web).code, 0);
+    assert.equal(await get(`http://127.0.0.1:${fixed}/`), "hello from web\n");
+    assert.equal(rt("rm", "-f", web).code, 0);
+    const table = execFileSync("nft", ["list", "ruleset"], { encoding: "utf8" });
+    assert.ok(!table.includes(`dport ${fixed} `), "rm takes the DNAT rule away");
+  });
+
+  test("-P publishes every exposed port; a host port in use is refused and the container not started", async () => {
+    const a = runDetached("--expose", "80", "-P", ...WEB);
+    const ports = inspect(a).NetworkSettings.Ports;
+    const hostPort = ports["80/tcp"]?.[0]?.HostPort;
+    assert.ok(hostPort, JSON.stringify(ports));
+    assert.match(await get(`http://127.0.0.1:${hostPort}/`), /^hello from/);
+
+    const busy = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => busy.listen(port, "0.0.0.0", r));
+    try {
+      const r = rt("run", "-d", "--name", "clash", "-p", `${port}:80`, ...WEB);
+      assert.equal(r.code, 125);
+      assert.match(
+        r.err,
+        new RegExp(`Bind for 0\\.0\\.0\\.0:${port} failed: port is already allocated`),
+      );
+      assert.equal(r.err.trim().split("\n").length, 1, "one line");
+      const [c] = JSON.parse(rt("inspect", "clash").out) as [{ State: { Running: boolean } }];
+      assert.equal(c.State.Running, false);
+      // The same port twice in one runtime is refused too.
+      const second = rt("run", "-d", "-p", `${hostPort}:80`, ...WEB);
+      assert.equal(second.code, 125);
+      assert.match(second.err, /already allocated/);
+    } finally {
+      busy.close();
+    }
+    const bad = rt("run", "--rm", "-p", "70000:80", TEST_IMAGE_NAME, "true");
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /invalid port "70000"/);
+  });
+
+  test("--network none has loopback only; --network host shares the host's interfaces and name", () => {
+    const none = rt("run", "--rm", "--network", "none", TEST_IMAGE_NAME, "ls", "/sys/class/net");
+    assert.equal(none.out, "lo\n");
+    const host = rt(
       "run",
       "--rm",
       "--network",
-      "none",
+      "host",
       TEST_IMAGE_NAME,
       "sh",
       "-c",
-      "ls /sys/class/net",
+      "ls /sys/class/net; echo name=$(hostname)",
     );
-    assert.equal(r.out, "lo\n");
-    const host = rt("run", "--rm", "--network", "host", TEST_IMAGE_NAME, "true");
-    assert.equal(host.code, 125);
-    assert.match(host.err, /--network host is not supported yet/);
+    assert.equal(host.code, 0, host.err);
+    const names = host.out.trim().split("\n");
+    for (const l of links()) if (!l.startsWith("vs")) assert.ok(names.includes(l), `${l} visible`);
+    assert.ok(names.includes(`name=${hostname()}`));
+    const refused = rt("run", "--rm", "--network", "host", "-p", "80:80", TEST_IMAGE_NAME, "true");
+    assert.equal(refused.code, 125);
+    assert.match(refused.err, /ports cannot be published with --network host/);
   });
 });

@@ -9,6 +9,7 @@ import type { ContainerView, ExecFlags } from "./exec-command.js";
 import { api, client, collect, enc, ExitError } from "./common.js";
 import { pull, registerPullCommand } from "./pull.js";
 import { registerImageCommands } from "./image-commands.js";
+import { registerNetworkCommands } from "./network-commands.js";
 
 function addRunFlags(cmd: Command): Command {
   return cmd
@@ -41,7 +42,11 @@ function addRunFlags(cmd: Command): Command {
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
     .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
-    .option("--network <mode>", "bridge (default) or none")
+    .option("--network <network>", "bridge (default), host, none or a user-defined network")
+    .option("--network-alias <name>", "another name on a user-defined network", collect)
+    .option("-p, --publish <[ip:]hostPort:port>", "publish a container port on the host", collect)
+    .option("-P, --publish-all", "publish every exposed port on a free host port")
+    .option("--expose <port[/proto]>", "expose a port (published by -P)", collect)
     .option("--pull <policy>", "missing (default), never or always")
     .option("--stop-timeout <seconds>", "seconds to wait before killing on stop")
     .argument("<image>")
@@ -396,6 +401,7 @@ program
   });
 
 registerImageCommands(program);
+registerNetworkCommands(program);
 registerPullCommand(program);
 
 const volume = program.command("volume").description("manage volumes");

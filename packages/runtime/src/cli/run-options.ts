@@ -1,5 +1,6 @@
 // Turns Docker's `run`/`create` flags into a create request. Pure, so every flag's meaning is
 // unit-tested without a daemon.
+import { parseExposed, parsePublish } from "../network/ports.js";
 import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
 import { parseBytes } from "../container/units.js";
@@ -32,11 +33,24 @@ export interface RunFlags {
   stopTimeout?: string;
   securityOpt?: string[];
   network?: string;
+  networkAlias?: string[];
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
   /** Handled by the CLI before the create request: missing, never, always. */
   pull?: string;
 }
 
 export class UsageError extends Error {}
+
+/** Runs a parser whose errors are the user's to fix (exit code 125). */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
 
 function envEntry(entry: string): string | undefined {
   if (entry.includes("=")) return entry;
@@ -137,14 +151,6 @@ function bytes(value: string | undefined, what: string): number | undefined {
   }
 }
 
-function networkMode(value: string | undefined): "bridge" | "none" {
-  if (value === undefined || value === "bridge" || value === "default") return "bridge";
-  if (value === "none") return "none";
-  if (value === "host")
-    throw new UsageError("--network host is not supported yet: use bridge (default) or none");
-  throw new UsageError(`network ${value} not found: use bridge (default) or none`);
-}
-
 export function createRequestFromFlags(
   image: string,
   command: string[],
@@ -193,7 +199,14 @@ export function createRequestFromFlags(
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
     seccomp: !(f.securityOpt ?? []).includes("seccomp=unconfined"),
-    network: networkMode(f.network),
+    network: f.network ?? "bridge",
+    networkAliases: f.networkAlias ?? [],
+    publish: (f.publish ?? []).flatMap((p) => usage(() => parsePublish(p))),
+    publishAll: f.publishAll ?? false,
+    expose: (f.expose ?? []).map((e) => {
+      usage(() => parseExposed(e));
+      return e;
+    }),
     tty: f.tty ?? false,
     openStdin: f.interactive ?? false,
     init: f.init ?? false,

@@ -1,6 +1,7 @@
 // A container create request: what `corral-rt run/create` (and later the agent) send to the
 // runtime daemon. Validated at the daemon's door; every message says what to do.
 import { z } from "zod";
+import { portRequestSchema } from "../network/ports.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -61,8 +62,21 @@ export const createRequestSchema = z.object({
   pidsLimit: z.number().int().optional(),
   readOnly: z.boolean().default(false),
   init: z.boolean().default(false),
-  /** --network: the default bridge, or none (loopback only). */
-  network: z.enum(["bridge", "none"]).default("bridge"),
+  /** --network: bridge (the default network), host, none (loopback only) or a user network. */
+  network: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "a network is named by letters, digits, '_', '.', '-'")
+    .default("bridge"),
+  /** --network-alias: more names the container answers to on a user network. */
+  networkAliases: z.array(z.string().regex(CONTAINER_NAME, "invalid network alias")).default([]),
+  /** -p */
+  publish: z.array(portRequestSchema).default([]),
+  /** -P: every exposed port on a free host port. */
+  publishAll: z.boolean().default(false),
+  /** --expose: "80", "80/tcp", "53/udp", "8000-8010". */
+  expose: z
+    .array(z.string().regex(/^[0-9]+(-[0-9]+)?(\/(tcp|udp))?$/, "expose PORT[/tcp|udp]"))
+    .default([]),
   /** --security-opt seccomp=unconfined turns the default filter off. */
   seccomp: z.boolean().default(true),
   /** -t: a terminal, held by the daemon (its output is the log). */

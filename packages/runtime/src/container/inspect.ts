@@ -1,6 +1,53 @@
 // Docker-shaped views of a container: `inspect` JSON and `ps` rows, so that scripts written
 // for `docker inspect`/`docker ps --format json` read ours.
 import type { ContainerRecord } from "./record.js";
+import { formatBinding, type PortRequest } from "../network/ports.js";
+
+type HostPorts = { HostIp: string; HostPort: string }[];
+
+function portBindings(requests: readonly PortRequest[]): Record<string, HostPorts> {
+  const out: Record<string, HostPorts> = {};
+  for (const p of requests) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    (out[key] ??= []).push({ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : "" });
+  }
+  return out;
+}
+
+/** Docker's NetworkSettings: every network the container joins (addresses while it runs), ports. */
+function networkSettings(r: ContainerRecord): Record<string, unknown> {
+  const running = r.state.networks ?? [];
+  const primary = running.find((a) => a.ifName === "eth0");
+  const ports: Record<string, HostPorts | null> = {};
+  for (const e of r.exposedPorts) ports[e] = null;
+  for (const b of r.state.ports ?? []) {
+    const key = `${b.containerPort}/${b.protocol}`;
+    (ports[key] ??= []).push({ HostIp: b.hostIp || "0.0.0.0", HostPort: String(b.hostPort) });
+  }
+  return {
+    IPAddress: primary?.ipAddress ?? "",
+    IPPrefixLen: primary?.prefixLen ?? 0,
+    Gateway: primary?.gateway ?? "",
+    MacAddress: primary?.macAddress ?? "",
+    Networks: Object.fromEntries(
+      r.endpoints.map((e) => {
+        const a = running.find((x) => x.network === e.network);
+        return [
+          e.network,
+          {
+            Aliases: e.aliases.length ? e.aliases : null,
+            NetworkID: a?.networkId ?? "",
+            IPAddress: a?.ipAddress ?? "",
+            IPPrefixLen: a?.prefixLen ?? 0,
+            Gateway: a?.gateway ?? "",
+            MacAddress: a?.macAddress ?? "",
+          },
+        ];
+      }),
+    ),
+    Ports: ports,
+  };
+}
 
 export function inspectContainer(r: ContainerRecord, dir: string): Record<string, unknown> {
   const s = r.state;
@@ -67,6 +114,8 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
         r.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, m.options ?? ""]),
       ),
       NetworkMode: req.network === "bridge" ? "default" : req.network,
+      PortBindings: portBindings(req.publish),
+      PublishAllPorts: req.publishAll,
     },
     Mounts: r.mounts
       .filter((m) => m.type !== "tmpfs")
@@ -77,23 +126,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
         Destination: m.target,
         RW: !m.readOnly,
       })),
-    NetworkSettings: {
-      IPAddress: s.network?.ipAddress ?? "",
-      IPPrefixLen: s.network?.prefixLen ?? 0,
-      Gateway: s.network?.gateway ?? "",
-      MacAddress: s.network?.macAddress ?? "",
-      Networks: s.network
-        ? {
-            [s.network.network]: {
-              IPAddress: s.network.ipAddress,
-              IPPrefixLen: s.network.prefixLen,
-              Gateway: s.network.gateway,
-              MacAddress: s.network.macAddress,
-            },
-          }
-        : {},
-      Ports: {},
-    },
+    NetworkSettings: networkSettings(r),
   };
 }
 
@@ -136,7 +169,8 @@ export function psRow(r: ContainerRecord): Record<string, string> {
     Status: statusText(r),
     State: r.state.status,
     Names: r.name,
-    Ports: "",
+    Ports: (r.state.ports ?? []).map(formatBinding).join(", "),
+    Networks: r.endpoints.map((e) => e.network).join(",") || r.request.network,
     Mounts: r.mounts.map((m) => m.name ?? m.source).join(","),
     Labels: Object.entries(r.request.labels)
       .map(([k, v]) => `${k}=${v}`)

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import type { CreateRequest } from "./config.js";
-import type { NetworkAttachment } from "../network/manager.js";
+import type { EndpointRequest, NetworkAttachment } from "../network/manager.js";
+import type { PortBinding } from "../network/ports.js";
 
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 
@@ -21,8 +22,10 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   restartCount: number;
-  /** The container's address while it runs on a network. */
-  network?: NetworkAttachment;
+  /** The container's interfaces and addresses while it runs, one per network. */
+  networks?: NetworkAttachment[];
+  /** Its published ports while it runs (host ports chosen by then). */
+  ports?: PortBinding[];
   /** Set by `stop`/`kill` so that restart policies know the user asked for it. */
   stoppedByUser: boolean;
 }
@@ -59,6 +62,10 @@ export interface ContainerRecord {
     stopSignal: string;
   };
   mounts: ContainerMount[];
+  /** The bridge networks it joins when it starts (changed by network connect/disconnect). */
+  endpoints: EndpointRequest[];
+  /** Exposed ports ("80/tcp"): the image's and --expose's; -P publishes them. */
+  exposedPorts: string[];
   state: ContainerState;
 }
 

@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { constants as osConstants } from "node:os";
+import { constants as osConstants, hostname as osHostname } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
 import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
@@ -31,7 +31,8 @@ import { processStartTime } from "../util/proc.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper } from "./log-keeper.js";
-import { NetworkManager } from "../network/manager.js";
+import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
+import { parseExposed, type PortRequest } from "../network/ports.js";
 import {
   TerminalStream,
   openContainerPty,
@@ -52,6 +53,7 @@ export interface ImageProvider {
       User?: string;
       StopSignal?: string;
       Volumes?: Record<string, unknown> | null;
+      ExposedPorts?: Record<string, unknown> | null;
     };
     layerDirs: string[];
   }>;
@@ -177,6 +179,8 @@ export class ContainerService extends EventEmitter {
       } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
         this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
+        const warning = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
+        if (warning) process.stderr.write(`corral-rtd: container ${r.name}: ${warning}\n`);
       } else {
         await this.onExit(r.id);
       }
@@ -244,7 +248,22 @@ export class ContainerService extends EventEmitter {
       const args = [...entrypoint, ...cmd];
       if (args.length === 0)
         throw new UserError("No command specified: give a command after the image name");
-      const hostname = req.hostname ?? id.slice(0, 12);
+      const mode = req.network === "default" ? DEFAULT_NETWORK : req.network;
+      const isBridge = mode !== "host" && mode !== "none";
+      // The network must exist now (Docker's rule); it is named in the record by its name.
+      const network = isBridge ? this.network.find(mode).name : mode;
+      if (req.networkAliases.length > 0 && (network === DEFAULT_NETWORK || !isBridge))
+        throw new UserError("network-scoped aliases are only supported for user-defined networks");
+      if (!isBridge && (req.publish.length > 0 || req.publishAll))
+        throw new UserError(`ports cannot be published with --network ${mode}: drop -p/-P`);
+      const exposedPorts = [
+        ...new Set(
+          [...Object.keys(cfg.ExposedPorts ?? {}), ...req.expose].flatMap((e) =>
+            parseExposed(e).map((x) => `${x.port}/${x.protocol}`),
+          ),
+        ),
+      ];
+      const hostname = req.hostname ?? (mode === "host" ? osHostname() : id.slice(0, 12));
       const env = mergeEnv(mergeEnv([`PATH=${DEFAULT_PATH}`], cfg.Env ?? []), [
         `HOSTNAME=${hostname}`,
         ...req.env,
@@ -267,6 +286,8 @@ export class ContainerService extends EventEmitter {
           stopSignal: req.stopSignal ?? cfg.StopSignal ?? "SIGTERM",
         },
         mounts,
+        endpoints: isBridge ? [{ network, aliases: req.networkAliases }] : [],
+        exposedPorts,
         state: initialState(),
       };
       signalNumber(record.process.stopSignal);
@@ -383,8 +404,16 @@ export class ContainerService extends EventEmitter {
     for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
       writeFileSync(join(init, f), "");
     writeFileSync(join(dir, "hostname"), `${r.process.hostname}\n`);
-    writeFileSync(join(dir, "hosts"), hostsFile(undefined, r.process.hostname));
-    writeFileSync(join(dir, "resolv.conf"), hostResolvConf());
+    // --network host sees the host's names and resolvers as they are, as Docker's does.
+    const hostNetwork = r.request.network === "host";
+    writeFileSync(
+      join(dir, "hosts"),
+      hostNetwork ? readHostFile("/etc/hosts") : hostsFile(undefined, r.process.hostname),
+    );
+    writeFileSync(
+      join(dir, "resolv.conf"),
+      hostNetwork ? readHostFile("/etc/resolv.conf") : hostResolvConf(),
+    );
     writeFileSync(join(dir, "console.log"), "", { mode: 0o640 });
   }
 
@@ -508,7 +537,8 @@ export class ContainerService extends EventEmitter {
       await cgroup.destroy().catch(() => undefined);
       throw err;
     }
-    const warm = await this.pool.take();
+    const hostNetwork = r.request.network === "host";
+    const warm = await (hostNetwork ? this.pool.takeInHostNetwork() : this.pool.take());
     warm.shim.once("exit", () => void this.onExit(r.id));
     r.state = {
       ...r.state,
@@ -525,13 +555,21 @@ export class ContainerService extends EventEmitter {
     };
     try {
       await cgroup.addProcess(warm.hostPid);
-      if (r.request.network === "bridge") {
-        // The init waits in its own network namespace: give it eth0 before it becomes the container.
-        const net = await this.network.connect(r.id, warm.hostPid, warm.slotId);
-        r.state.network = net;
+      if (r.endpoints.length > 0) {
+        // The init waits in its own network namespace: give it its interfaces before it
+        // becomes the container.
+        const { attachments, ports } = await this.network.connectAtStart(
+          r,
+          warm.hostPid,
+          warm.slotId,
+          r.endpoints,
+          this.publishRequests(r),
+        );
+        r.state.networks = attachments;
+        r.state.ports = ports;
         // In place: the file is bind-mounted, and a rename would not be seen through the mount.
-        writeFileSync(join(dir, "hosts"), hostsFile(net.ipAddress, r.process.hostname));
-      } else {
+        writeFileSync(join(dir, "hosts"), hostsFile(attachments[0]?.ipAddress, r.process.hostname));
+      } else if (!hostNetwork) {
         await this.network.unwire(warm.hostPid, warm.slotId);
       }
       this.records.save(r);
@@ -559,18 +597,96 @@ export class ContainerService extends EventEmitter {
     } catch (err) {
       const exitCode = err instanceof InitError ? err.exitCode : 125;
       const message = (err as Error).message;
-      r.state = { ...r.state, error: message, exitCode };
+      r.state = { ...r.state, error: message, exitCode, networks: undefined, ports: undefined };
       this.records.save(r);
       try {
         process.kill(warm.hostPid, "SIGKILL");
       } catch {
         // already gone
       }
+      await this.network.release(r.id).catch(() => undefined);
       throw new StartError(exitCode, message);
     }
     this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
     this.emitEvent("start", r);
     return r;
+  }
+
+  /** -p as given, then -P: each exposed port not published yet, on a free host port. */
+  private publishRequests(r: ContainerRecord): PortRequest[] {
+    const requests: PortRequest[] = [...r.request.publish];
+    if (r.request.publishAll) {
+      for (const exposed of r.exposedPorts) {
+        const [port = "", protocol = "tcp"] = exposed.split("/");
+        const containerPort = Number(port);
+        if (requests.some((p) => p.containerPort === containerPort && p.protocol === protocol))
+          continue;
+        requests.push({
+          hostIp: "",
+          hostPort: 0,
+          containerPort,
+          protocol: protocol === "udp" ? "udp" : "tcp",
+        });
+      }
+    }
+    return requests;
+  }
+
+  // ---- networks -------------------------------------------------------------------------
+
+  /** Names of the containers (running or not) that join `network` when they run. */
+  networkUsers(network: string): string[] {
+    return [...this.byId.values()]
+      .filter((r) => r.endpoints.some((e) => e.network === network))
+      .map((r) => r.name);
+  }
+
+  /** `network connect`: joins now if the container runs, and at every start from now on. */
+  connectNetwork(ref: string, network: string, aliases: string[]): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    return this.mutex.run(r.id, async () => {
+      const mode = r.request.network;
+      if (mode === "host" || mode === "none")
+        throw new UserError(
+          `container ${r.name} runs with --network ${mode} and cannot join other networks`,
+          409,
+        );
+      const info = this.network.find(network);
+      if (!info.config)
+        throw new UserError(`container cannot be connected to the ${info.name} network`, 409);
+      if (r.endpoints.some((e) => e.network === info.name))
+        throw new UserError(
+          `endpoint with name ${r.name} already exists in network ${info.name}`,
+          409,
+        );
+      if (aliases.length > 0 && info.name === DEFAULT_NETWORK)
+        throw new UserError("network-scoped aliases are only supported for user-defined networks");
+      const endpoint = { network: info.name, aliases };
+      if (r.state.status === "running" || r.state.status === "paused") {
+        const attachment = await this.network.connectRunning(r, r.state.pid, endpoint);
+        r.state.networks = [...(r.state.networks ?? []), attachment];
+      }
+      r.endpoints = [...r.endpoints, endpoint];
+      this.records.save(r);
+      return r;
+    });
+  }
+
+  /** `network disconnect`: leaves now if it runs, and stays off. */
+  disconnectNetwork(ref: string, network: string): Promise<ContainerRecord> {
+    const r = this.get(ref);
+    return this.mutex.run(r.id, async () => {
+      const info = this.network.find(network);
+      if (!r.endpoints.some((e) => e.network === info.name))
+        throw new UserError(`container ${r.name} is not connected to network ${info.name}`, 404);
+      await this.network.disconnectRunning(r.id, info.name);
+      r.state.networks = r.state.networks?.filter(
+        (a: NetworkAttachment) => a.network !== info.name,
+      );
+      r.endpoints = r.endpoints.filter((e) => e.network !== info.name);
+      this.records.save(r);
+      return r;
+    });
   }
 
   // ---- exit -----------------------------------------------------------------------------
@@ -588,7 +704,7 @@ export class ContainerService extends EventEmitter {
       this.logs.unwatch(id);
       this.inputs.get(id)?.close();
       this.inputs.delete(id);
-      if (r.state.network) await this.network.release(id).catch(() => undefined);
+      await this.network.release(id).catch(() => undefined);
       const exitFile = join(this.containerDir(id), "exit");
       let exitCode = -1;
       let finishedAt = new Date().toISOString();
@@ -615,7 +731,8 @@ export class ContainerService extends EventEmitter {
         oomKilled,
         finishedAt,
         error,
-        network: undefined,
+        networks: undefined,
+        ports: undefined,
       };
       this.records.save(r);
       if (oomKilled) this.emitEvent("oom", r);
@@ -850,6 +967,14 @@ const LOCALHOST_LINES =
   "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
 /** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
+function readHostFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 function hostsFile(ip: string | undefined, hostname: string): string {
   return LOCALHOST_LINES + (ip ? `${ip}\t${hostname}\n` : "");
 }

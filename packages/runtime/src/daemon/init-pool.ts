@@ -22,7 +22,7 @@ const INIT_SCRIPT = fileURLToPath(new URL("../container/init.js", import.meta.ur
 // turn that case back into 128+9, the code Docker reports for a killed container.
 const SHIM_SCRIPT = `
 exec 4<&0
-unshare --fork --pid --mount --uts --ipc --net --propagation private -- "$CORRAL_NODE" "$CORRAL_INIT" 0<&4 4<&- 2>"$CORRAL_SLOT/unshare.err" &
+unshare --fork --pid --mount --uts --ipc $CORRAL_NET_NS --propagation private -- "$CORRAL_NODE" "$CORRAL_INIT" 0<&4 4<&- 2>"$CORRAL_SLOT/unshare.err" &
 child=$!
 exec 4<&- 3>&-
 wait "$child"
@@ -129,6 +129,14 @@ export class InitPool {
     return Promise.resolve(w);
   }
 
+  /**
+   * An init in the host's network namespace (--network host), started for this container
+   * alone: rare enough that no pool waits for it.
+   */
+  takeInHostNetwork(): Promise<WarmInit> {
+    return this.spawnSlot(true);
+  }
+
   close(): void {
     this.closed = true;
     if (this.refillTimer) clearTimeout(this.refillTimer);
@@ -141,7 +149,7 @@ export class InitPool {
     rmSync(w.slotDir, { recursive: true, force: true });
   }
 
-  private spawnSlot(): Promise<WarmInit> {
+  private spawnSlot(hostNetwork = false): Promise<WarmInit> {
     const slotDir = join(this.runDir, "slots", randomBytes(8).toString("hex"));
     mkdirSync(slotDir, { mode: 0o700 });
     const shim = spawn("/bin/sh", ["-c", SHIM_SCRIPT], {
@@ -151,6 +159,7 @@ export class InitPool {
         CORRAL_NODE: process.execPath,
         CORRAL_INIT: INIT_SCRIPT,
         CORRAL_SLOT: slotDir,
+        CORRAL_NET_NS: hostNetwork ? "" : "--net",
         PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
       },
     });

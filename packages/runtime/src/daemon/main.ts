@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const images = new ImageApi(paths.root);
   const containers = new ContainerService(paths.root, pool, images, volumes, network);
   await containers.recover();
+  await network.reconcile();
   pool.fill();
   const server = await listen(createApi(containers, volumes, images), paths.socket, containers);
   log(`listening on ${paths.socket} (state in ${paths.root})`);
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     server.close();
     pool.close();
     containers.close();
+    network.close();
     rmSync(paths.socket, { force: true });
     rmSync(pidFile, { force: true });
     process.exit(0);

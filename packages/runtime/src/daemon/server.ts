@@ -11,6 +11,7 @@ import { streamLog } from "./logs.js";
 import { Router } from "./http.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
+import { registerNetworkRoutes } from "./network-routes.js";
 
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
@@ -123,6 +124,7 @@ export function createApi(
       return {};
     });
   images.routes(router, containers);
+  registerNetworkRoutes(router, containers);
   return router;
 }
 

@@ -13,6 +13,8 @@ export class Ipam {
   constructor(
     private readonly file: string,
     private readonly subnet: Subnet,
+    /** The bridge's own address, never handed out (the subnet's first by default). */
+    private readonly gateway: string = formatIp(gatewayOf(subnet)),
   ) {}
 
   private read(): IpamFile {
@@ -25,9 +27,9 @@ export class Ipam {
     const data = this.read();
     const existing = data.leases[containerId];
     if (existing) return existing;
-    const used = new Set(Object.values(data.leases).map(parseIp));
+    const used = new Set([...Object.values(data.leases), this.gateway].map(parseIp));
     const last = this.subnet.base + size(this.subnet) - 2; // below broadcast
-    for (let n = gatewayOf(this.subnet) + 1; n <= last; n++) {
+    for (let n = this.subnet.base + 1; n <= last; n++) {
       if (used.has(n)) continue;
       data.leases[containerId] = formatIp(n);
       writeFileAtomicSync(this.file, JSON.stringify(data));

@@ -1,36 +1,51 @@
-// Container networking, Docker's default bridge model: one bridge (corral0) on a subnet that
-// collides with no host route, a veth pair per container with eth0 inside, addresses from a
-// persisted IPAM. The container's end dies with its network namespace, taking the host end
-// with it, so an exit leaves no link behind.
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+// Container networking in Docker's bridge model: one Linux bridge per network (the default
+// `bridge` and user-defined ones), a veth pair per container and network with ethN inside,
+// addresses from a persisted IPAM, egress NAT and published ports in Corral's own nftables
+// table. A container's links die with its network namespace, so an exit leaves none behind;
+// whatever a crash leaves (a bridge of a removed network, a stray veth, a lease) is removed by
+// reconcile() when the daemon starts.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { Mutex } from "../util/mutex.js";
-import { writeFileAtomicSync } from "../util/atomic-file.js";
+import { UserError } from "../util/errors.js";
 import { Ipam } from "./ipam.js";
 import { ipBatch, ipBatchIn, ipJson, linkExists } from "./iproute.js";
+import { applyRuleset, renderRuleset, tableName, type FirewallModel } from "./nftables.js";
 import {
-  formatIp,
-  formatSubnet,
-  gatewayOf,
-  parseSubnet,
-  pickSubnet,
-  routeSubnets,
-  type Subnet,
-} from "./subnet.js";
+  DEFAULT_NETWORK,
+  NetworkStore,
+  type CreateNetworkOptions,
+  type NetworkConfig,
+  type NetworkInfo,
+} from "./networks.js";
+import { PortReservations, type PortBinding, type PortRequest } from "./ports.js";
+import { formatSubnet, parseSubnet, routeSubnets, type Subnet } from "./subnet.js";
 
-export const DEFAULT_NETWORK = "bridge";
-export const DEFAULT_BRIDGE = "corral0";
-const DEFAULT_ROOT = "/var/lib/corral";
+export { DEFAULT_NETWORK } from "./networks.js";
 
 export interface NetworkAttachment {
   network: string;
+  networkId: string;
+  /** Inside the container: eth0 for the first network, eth1... for those connected later. */
+  ifName: string;
   ipAddress: string;
   prefixLen: number;
   gateway: string;
   macAddress: string;
-  /** The host end of the container's veth pair (on the bridge). */
+  /** The host end of the container's veth pair (on the network's bridge). */
   hostVeth: string;
+  aliases: string[];
+}
+
+/** A network a container is (to be) on, with the extra names it answers to there. */
+export interface EndpointRequest {
+  network: string;
+  aliases: string[];
+}
+
+export interface ContainerIdentity {
+  id: string;
+  name: string;
 }
 
 /** Link names for a pool slot: `vs…` on the host, `vq…` until it becomes eth0 inside. */
@@ -38,89 +53,157 @@ function vethNames(slotId: string): { host: string; peer: string } {
   return { host: `vs${slotId.slice(0, 12)}`, peer: `vq${slotId.slice(0, 12)}` };
 }
 
-interface NetworkConfig {
+/** Docker's scheme: 02:42 and the IPv4 address. */
+function macFor(ip: string): string {
+  return ["02", "42", ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0"))].join(
+    ":",
+  );
+}
+
+interface RunningEndpoints {
   name: string;
-  bridge: string;
-  subnet: string;
+  attachments: NetworkAttachment[];
+  ports: PortBinding[];
 }
 
 export class NetworkManager {
-  private readonly dir: string;
+  readonly store: NetworkStore;
   private readonly mutex = new Mutex();
-  /** corral0 for the host's runtime; other state roots (tests, a second runtime) get their own. */
-  private readonly bridgeName: string;
-
-  constructor(root: string) {
-    this.dir = join(root, "network");
-    this.bridgeName =
-      root === DEFAULT_ROOT
-        ? DEFAULT_BRIDGE
-        : `cr${createHash("sha256").update(root).digest("hex").slice(0, 10)}`;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-  }
-
-  private configFile(name: string): string {
-    return join(this.dir, `${name}.json`);
-  }
-
-  /** The default network's config, choosing its subnet on first use (CORRAL_BRIDGE_SUBNET overrides). */
-  private defaultConfig(): NetworkConfig {
-    const file = this.configFile(DEFAULT_NETWORK);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as NetworkConfig;
-    const wanted = process.env.CORRAL_BRIDGE_SUBNET;
-    const subnet = wanted
-      ? parseSubnet(wanted)
-      : pickSubnet(routeSubnets(ipJson<{ dst: string }[]>(["route", "show"])));
-    const config = { name: DEFAULT_NETWORK, bridge: this.bridgeName, subnet: formatSubnet(subnet) };
-    writeFileAtomicSync(file, JSON.stringify(config));
-    return config;
-  }
-
-  private bridgeReady = false;
+  private readonly reservations = new PortReservations();
+  private readonly table: string;
+  /** Running containers' networks and ports: what the firewall and name lookups are made of. */
+  private readonly running = new Map<string, RunningEndpoints>();
+  private readonly readyBridges = new Set<string>();
+  private readonly prewired = new Set<string>();
+  private appliedRuleset = "";
   private mtu: number | undefined;
 
-  private ensureBridge(config: NetworkConfig, subnet: Subnet): void {
-    if (this.bridgeReady) return;
-    this.bridgeReady = true;
-    if (linkExists(config.bridge)) return;
-    ipBatch([
-      `link add ${config.bridge} type bridge`,
-      `addr add ${formatIp(gatewayOf(subnet))}/${subnet.prefix} dev ${config.bridge}`,
-      `link set ${config.bridge} up`,
-    ]);
+  constructor(root: string, options: { defaultSubnet?: string } = {}) {
+    this.store = new NetworkStore(root, options.defaultSubnet ?? process.env.CORRAL_BRIDGE_SUBNET);
+    this.table = tableName(root, this.store.isDefaultRoot);
+  }
+
+  private readonly hostRoutes = (): Subnet[] =>
+    routeSubnets(ipJson<{ dst: string }[]>(["route", "show"])).filter(
+      // A Corral bridge's own route is not a collision with itself.
+      (r) => !this.store.bridgeNetworks().some((n) => n.subnet === formatSubnet(r)),
+    );
+
+  // ---- networks -------------------------------------------------------------------------
+
+  list(): NetworkInfo[] {
+    return this.store.list(this.hostRoutes);
+  }
+
+  find(ref: string): NetworkInfo {
+    return this.store.find(ref, this.hostRoutes);
+  }
+
+  /** Containers running on a network, with their attachment there. */
+  endpointsOn(networkName: string): { id: string; name: string; attachment: NetworkAttachment }[] {
+    return [...this.running].flatMap(([id, r]) =>
+      r.attachments
+        .filter((a) => a.network === networkName)
+        .map((attachment) => ({ id, name: r.name, attachment })),
+    );
+  }
+
+  create(options: CreateNetworkOptions): Promise<NetworkConfig> {
+    return this.mutex.run(async () => {
+      this.store.defaultNetwork(this.hostRoutes); // the default bridge keeps the first subnet
+      const config = this.store.create(options, this.hostRoutes);
+      try {
+        this.ensureBridge(config);
+        this.syncFirewall();
+      } catch (err) {
+        this.store.remove(config.name);
+        if (linkExists(config.bridge)) ipBatch([`link del ${config.bridge}`]);
+        throw err;
+      }
+      return config;
+    });
+  }
+
+  /** Removes a user network; refused while containers (running or not) are on it. */
+  remove(ref: string, usedBy: (network: string) => string[]): Promise<NetworkInfo> {
+    return this.mutex.run(async () => {
+      const info = this.find(ref);
+      if (info.name === DEFAULT_NETWORK || !info.config)
+        throw new UserError(`${info.name} is a pre-defined network and cannot be removed`, 409);
+      const users = usedBy(info.name);
+      if (users.length > 0)
+        throw new UserError(
+          `error while removing network: network ${info.name} id ${info.id} has active endpoints (${users.join(", ")}): remove them or disconnect them first`,
+          409,
+        );
+      this.store.remove(info.name);
+      this.readyBridges.delete(info.config.bridge);
+      this.syncFirewall();
+      if (linkExists(info.config.bridge)) ipBatch([`link del ${info.config.bridge}`]);
+      return info;
+    });
+  }
+
+  /** A bridge network's definition for a container's endpoint; host and none are not bridges. */
+  private bridgeNetwork(name: string): NetworkConfig {
+    if (name === DEFAULT_NETWORK) return this.store.defaultNetwork(this.hostRoutes);
+    const info = this.find(name);
+    if (!info.config)
+      throw new UserError(`network ${name} cannot be combined with other networks`, 409);
+    return info.config;
+  }
+
+  private ensureBridge(config: NetworkConfig): void {
+    if (this.readyBridges.has(config.bridge)) return;
+    if (!linkExists(config.bridge)) {
+      const prefix = parseSubnet(config.subnet).prefix;
+      ipBatch([
+        `link add ${config.bridge} type bridge`,
+        `addr add ${config.gateway}/${prefix} dev ${config.bridge}`,
+        `link set ${config.bridge} up`,
+      ]);
+    }
+    // Routing for egress and published ports (Docker sets the same); route_localnet lets
+    // 127.0.0.1:PORT be DNATed to a container (see nftables.ts for the guard that goes with it).
+    writeFileSync("/proc/sys/net/ipv4/ip_forward", "1\n");
+    writeFileSync(`/proc/sys/net/ipv4/conf/${config.bridge}/route_localnet`, "1\n");
+    this.readyBridges.add(config.bridge);
   }
 
   /** MTU of the host's default route, as Docker uses for its bridge. */
   private hostMtu(): number {
     if (this.mtu !== undefined) return this.mtu;
-    this.mtu = this.readHostMtu();
+    const route = ipJson<{ dst: string; dev?: string }[]>(["route", "show", "default"])[0];
+    this.mtu = route?.dev
+      ? (ipJson<{ mtu?: number }[]>(["link", "show", route.dev])[0]?.mtu ?? 1500)
+      : 1500;
     return this.mtu;
   }
 
-  private readHostMtu(): number {
-    const route = ipJson<{ dst: string; dev?: string }[]>(["route", "show", "default"])[0];
-    if (!route?.dev) return 1500;
-    return ipJson<{ mtu?: number }[]>(["link", "show", route.dev])[0]?.mtu ?? 1500;
+  private vethCommands(host: string, peer: string, bridge: string, pid: number): string[] {
+    const mtu = this.hostMtu();
+    return [
+      `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu}`,
+      `link set ${host} master ${bridge} up`,
+      // A container may reach its own published port through the host.
+      `link set ${host} type bridge_slave hairpin on`,
+      `link set ${peer} netns ${pid}`,
+    ];
   }
 
-  private readonly prewired = new Set<string>();
+  // ---- container start and stop ---------------------------------------------------------
 
   /**
    * Off the start path, while an init waits in the pool: a veth pair whose host end is on the
-   * bridge and whose other end is already in the init's network namespace. Creating a veth and
-   * moving it costs ~30 ms of kernel time here; a start then only configures it.
+   * default bridge and whose other end is already in the init's network namespace. Creating a
+   * veth and moving it costs ~30 ms of kernel time here; a start then only configures it.
    */
   prewire(pid: number, slotId: string): Promise<void> {
     return this.mutex.run(async () => {
-      const config = this.defaultConfig();
-      this.ensureBridge(config, parseSubnet(config.subnet));
+      const config = this.store.defaultNetwork(this.hostRoutes);
+      this.ensureBridge(config);
       const { host, peer } = vethNames(slotId);
-      const mtu = this.hostMtu();
-      const commands = [
-        `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu}`,
-        `link set ${host} master ${config.bridge} up`,
-        `link set ${peer} netns ${pid}`,
-      ];
+      const commands = this.vethCommands(host, peer, config.bridge, pid);
       try {
         ipBatch(commands);
       } catch (err) {
@@ -133,60 +216,236 @@ export class NetworkManager {
     });
   }
 
-  /** Gives the pre-started process `pid` (pool slot `slotId`) its eth0 on the default bridge. */
-  async connect(containerId: string, pid: number, slotId: string): Promise<NetworkAttachment> {
-    if (!this.prewired.has(slotId)) await this.prewire(pid, slotId);
-    this.prewired.delete(slotId);
-    return this.mutex.run(async () => {
-      const config = this.defaultConfig();
-      const subnet = parseSubnet(config.subnet);
-      const ipam = new Ipam(join(this.dir, `${config.name}.ipam.json`), subnet);
-      const ip = ipam.allocate(containerId);
-      const gateway = formatIp(gatewayOf(subnet));
-      // Docker's scheme: 02:42 and the IPv4 address.
-      const mac = [
-        "02",
-        "42",
-        ...ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")),
-      ].join(":");
-      try {
-        ipBatchIn(pid, [
-          `link set ${vethNames(slotId).peer} name eth0`,
-          `link set eth0 address ${mac}`,
-          `addr add ${ip}/${subnet.prefix} dev eth0`,
-          `link set eth0 up`,
-          `route add default via ${gateway}`,
-        ]);
-      } catch (err) {
-        ipam.release(containerId);
-        throw err;
-      }
-      return {
-        network: config.name,
-        ipAddress: ip,
-        prefixLen: subnet.prefix,
-        gateway,
-        macAddress: mac,
-        hostVeth: vethNames(slotId).host,
-      };
-    });
-  }
-
-  /** For --network none: the pre-wired link leaves the init's namespace (loopback only). */
+  /** For --network none or host: the pre-wired link leaves the init's namespace. */
   async unwire(pid: number, slotId: string): Promise<void> {
     if (!this.prewired.delete(slotId)) return;
     ipBatchIn(pid, [`link del ${vethNames(slotId).peer}`]);
   }
 
-  /** Returns the container's address to the pool (its links died with its namespace). */
+  /**
+   * Puts the pre-started process `pid` (pool slot `slotId`) on its networks, first one as
+   * eth0 with the default route, and publishes its ports. On failure nothing is held.
+   */
+  async connectAtStart(
+    c: ContainerIdentity,
+    pid: number,
+    slotId: string,
+    endpoints: readonly EndpointRequest[],
+    publish: readonly PortRequest[],
+  ): Promise<{ attachments: NetworkAttachment[]; ports: PortBinding[] }> {
+    if (!this.prewired.has(slotId)) await this.prewire(pid, slotId);
+    this.prewired.delete(slotId);
+    return this.mutex.run(async () => {
+      const attachments: NetworkAttachment[] = [];
+      let ports: PortBinding[] = [];
+      try {
+        ports = await this.reservations.reserve(c.id, publish);
+        for (const [index, endpoint] of endpoints.entries()) {
+          const wired = index === 0 ? vethNames(slotId) : undefined;
+          attachments.push(this.attach(c.id, pid, endpoint, `eth${index}`, wired));
+        }
+        this.running.set(c.id, { name: c.name, attachments, ports });
+        this.syncFirewall();
+      } catch (err) {
+        this.running.delete(c.id);
+        this.reservations.release(c.id);
+        for (const a of attachments) this.releaseLease(c.id, a.network);
+        throw err;
+      }
+      return { attachments, ports };
+    });
+  }
+
+  /**
+   * One network for a running container: a veth pair (the pre-wired one for eth0), an
+   * address, the default route on eth0. Links are named by the kernel's 15-character rule.
+   */
+  private attach(
+    containerId: string,
+    pid: number,
+    endpoint: EndpointRequest,
+    ifName: string,
+    wired?: { host: string; peer: string },
+  ): NetworkAttachment {
+    const config = this.bridgeNetwork(endpoint.network);
+    this.ensureBridge(config);
+    const subnet = parseSubnet(config.subnet);
+    const ipam = new Ipam(this.store.ipamFile(config.name), subnet, config.gateway);
+    const ip = ipam.allocate(containerId);
+    const mac = macFor(ip);
+    const suffix = randomBytes(6).toString("hex");
+    const veth = wired ?? { host: `vc${suffix}`, peer: `vp${suffix}` };
+    try {
+      if (!wired) ipBatch(this.vethCommands(veth.host, veth.peer, config.bridge, pid));
+      else if (config.name !== DEFAULT_NETWORK)
+        ipBatch([`link set ${veth.host} master ${config.bridge}`]);
+      ipBatchIn(pid, [
+        `link set ${veth.peer} name ${ifName}`,
+        `link set ${ifName} address ${mac}`,
+        `addr add ${ip}/${subnet.prefix} dev ${ifName}`,
+        `link set ${ifName} up`,
+        ...(ifName === "eth0" ? [`route add default via ${config.gateway}`] : []),
+      ]);
+    } catch (err) {
+      ipam.release(containerId);
+      if (!wired && linkExists(veth.host)) ipBatch([`link del ${veth.host}`]);
+      throw err;
+    }
+    return {
+      network: config.name,
+      networkId: config.id,
+      ifName,
+      ipAddress: ip,
+      prefixLen: subnet.prefix,
+      gateway: config.gateway,
+      macAddress: mac,
+      hostVeth: veth.host,
+      aliases: endpoint.aliases,
+    };
+  }
+
+  /** `network connect` for a running container: a new interface, at once. */
+  connectRunning(
+    c: ContainerIdentity,
+    pid: number,
+    endpoint: EndpointRequest,
+  ): Promise<NetworkAttachment> {
+    return this.mutex.run(async () => {
+      const entry = this.running.get(c.id) ?? { name: c.name, attachments: [], ports: [] };
+      const used = new Set(entry.attachments.map((a) => a.ifName));
+      let n = 0;
+      while (used.has(`eth${n}`)) n++;
+      const attachment = this.attach(c.id, pid, endpoint, `eth${n}`);
+      entry.attachments.push(attachment);
+      this.running.set(c.id, entry);
+      this.syncFirewall();
+      return attachment;
+    });
+  }
+
+  /** `network disconnect` for a running container: its interface on that network goes. */
+  disconnectRunning(containerId: string, network: string): Promise<void> {
+    return this.mutex.run(async () => {
+      const entry = this.running.get(containerId);
+      const attachment = entry?.attachments.find((a) => a.network === network);
+      if (!entry || !attachment) return;
+      // Deleting the host end deletes the pair, and the container's interface with it.
+      if (linkExists(attachment.hostVeth)) ipBatch([`link del ${attachment.hostVeth}`]);
+      entry.attachments = entry.attachments.filter((a) => a !== attachment);
+      this.releaseLease(containerId, network);
+      this.syncFirewall();
+    });
+  }
+
+  /** A stopped container: its addresses return to the pools, its ports are free. */
   release(containerId: string): Promise<void> {
     return this.mutex.run(async () => {
-      const file = this.configFile(DEFAULT_NETWORK);
-      if (!existsSync(file)) return;
-      const config = JSON.parse(readFileSync(file, "utf8")) as NetworkConfig;
-      new Ipam(join(this.dir, `${config.name}.ipam.json`), parseSubnet(config.subnet)).release(
-        containerId,
-      );
+      const entry = this.running.get(containerId);
+      this.running.delete(containerId);
+      this.reservations.release(containerId);
+      for (const network of new Set([
+        DEFAULT_NETWORK,
+        ...(entry?.attachments.map((a) => a.network) ?? []),
+      ]))
+        this.releaseLease(containerId, network);
+      if (entry) this.syncFirewall();
     });
+  }
+
+  private releaseLease(containerId: string, network: string): void {
+    const config = this.store.bridgeNetworks().find((n) => n.name === network);
+    if (!config) return;
+    new Ipam(this.store.ipamFile(network), parseSubnet(config.subnet), config.gateway).release(
+      containerId,
+    );
+  }
+
+  /**
+   * A container that kept running while no daemon did: its addresses and ports are its own
+   * again (the ports are re-bound; a program that took one meanwhile is reported, not fatal).
+   */
+  async adopt(
+    c: ContainerIdentity,
+    attachments: NetworkAttachment[],
+    ports: PortBinding[],
+  ): Promise<string | undefined> {
+    let warning: string | undefined;
+    try {
+      await this.reservations.reserve(c.id, ports);
+    } catch (err) {
+      warning = (err as Error).message;
+    }
+    this.running.set(c.id, { name: c.name, attachments, ports });
+    return warning;
+  }
+
+  // ---- the whole picture ----------------------------------------------------------------
+
+  /** Renders the firewall from the networks and running containers; applies it if it changed. */
+  private syncFirewall(force = false): void {
+    const model: FirewallModel = {
+      table: this.table,
+      networks: this.store.bridgeNetworks().map((n) => ({ bridge: n.bridge, subnet: n.subnet })),
+      ports: [...this.running.values()].flatMap((r) => {
+        const primary = r.attachments.find((a) => a.ifName === "eth0") ?? r.attachments[0];
+        return primary
+          ? r.ports.map((binding) => ({ binding, containerIp: primary.ipAddress }))
+          : [];
+      }),
+    };
+    const ruleset = renderRuleset(model);
+    if (!force && ruleset === this.appliedRuleset) return;
+    applyRuleset(model);
+    this.appliedRuleset = ruleset;
+  }
+
+  /**
+   * After the daemon starts and has adopted its running containers: bridges are back (after a
+   * reboot), and what a crash left is gone: bridges of removed networks, veths of no running
+   * container, leases of stopped ones. The firewall is rendered anew.
+   */
+  reconcile(): Promise<void> {
+    return this.mutex.run(async () => {
+      const networks = this.store.bridgeNetworks();
+      const bridges = new Set(networks.map((n) => n.bridge));
+      const owned = new Set(
+        [...this.running.values()].flatMap((r) => r.attachments.map((a) => a.hostVeth)),
+      );
+      const links = ipJson<
+        { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[]
+      >(["-d", "link", "show"]);
+      const stale = links.filter(
+        (l) =>
+          (l.linkinfo?.info_kind === "bridge" &&
+            l.ifname.startsWith(this.store.bridgePrefix) &&
+            !bridges.has(l.ifname)) ||
+          (l.master !== undefined &&
+            bridges.has(l.master) &&
+            /^v[sc]/.test(l.ifname) &&
+            !owned.has(l.ifname) &&
+            ![...this.prewired].some((slot) => vethNames(slot).host === l.ifname)),
+      );
+      for (const l of stale) {
+        try {
+          ipBatch([`link del ${l.ifname}`]);
+        } catch {
+          // gone meanwhile (a dying init's namespace takes its veth along)
+        }
+      }
+      for (const n of networks) {
+        this.ensureBridge(n);
+        const alive = new Set(
+          [...this.running]
+            .filter(([, r]) => r.attachments.some((a) => a.network === n.name))
+            .map(([id]) => id),
+        );
+        new Ipam(this.store.ipamFile(n.name), parseSubnet(n.subnet), n.gateway).retain(alive);
+      }
+      this.syncFirewall(true);
+    });
+  }
+
+  close(): void {
+    this.reservations.close();
   }
 }

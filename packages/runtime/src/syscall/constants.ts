@@ -38,6 +38,19 @@ export const S_IFCHR = 0o020000;
 export const SYS_pivot_root = 155;
 export const SYS_close_range = 436;
 
+// Sockets, for rtnetlink (<linux/socket.h>, <linux/netlink.h>).
+export const AF_NETLINK = 16;
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
+export const NETLINK_ROUTE = 0;
+export const SOL_NETLINK = 270;
+/** Acks of failed requests do not echo the request back. */
+export const NETLINK_CAP_ACK = 10;
+/** Acks of failed requests carry the kernel's reason as text. */
+export const NETLINK_EXT_ACK = 11;
+/** recv returns a datagram's real length even when the buffer was too small. */
+export const MSG_TRUNC = 0x20;
+
 /** RLIMIT_* resource numbers by the names Docker and the OCI spec use. */
 export const RLIMIT = {
   RLIMIT_CPU: 0,

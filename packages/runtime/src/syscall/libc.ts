@@ -15,11 +15,14 @@ import {
   RLIMIT,
   SYS_close_range,
   SYS_pivot_root,
+  AF_NETLINK,
   type CapabilityName,
   type RlimitName,
 } from "./constants.js";
 
 type NativeFn = (...args: unknown[]) => number;
+
+const EINTR = 4;
 
 interface Bindings {
   mount: NativeFn;
@@ -45,6 +48,12 @@ interface Bindings {
   dup3: NativeFn;
   _exit: NativeFn;
   setsid: NativeFn;
+  socket: NativeFn;
+  bind: NativeFn;
+  setsockopt: NativeFn;
+  sendto: NativeFn;
+  recv: NativeFn;
+  strerror: (errno: number) => string;
 }
 
 let bindings: Bindings | undefined;
@@ -95,6 +104,14 @@ function libc(): Bindings {
     dup3: f("int dup3(int oldfd, int newfd, int flags)"),
     _exit: f("void _exit(int status)"),
     setsid: f("int setsid(void)"),
+    socket: f("int socket(int domain, int type, int protocol)"),
+    bind: f("int bind(int fd, const void *addr, uint32_t len)"),
+    setsockopt: f("int setsockopt(int fd, int level, int name, const void *value, uint32_t len)"),
+    sendto: f(
+      "long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)",
+    ),
+    recv: f("long recv(int fd, void *buf, size_t len, int flags)"),
+    strerror: lib.func("const char *strerror(int errnum)") as (errno: number) => string,
   };
   return bindings;
 }
@@ -309,4 +326,56 @@ export function ioctlBuffer(fd: number, request: number, buf: Buffer): number {
 export function dup2(oldFd: number, newFd: number): void {
   if (oldFd === newFd) return clearCloexec(newFd);
   check(libc().dup3(oldFd, newFd, 0), "dup2", `fd ${oldFd} to ${newFd}`);
+}
+
+/** A socket(2) file descriptor; close it with fs.closeSync. */
+export function socket(domain: number, type: number, protocol: number): number {
+  return check(libc().socket(domain, type, protocol), "socket", `domain ${domain}`);
+}
+
+/** Binds a netlink socket (struct sockaddr_nl); port 0 lets the kernel pick a unique one. */
+export function bindNetlink(fd: number, port = 0, groups = 0): void {
+  const addr = Buffer.alloc(12);
+  addr.writeUInt16LE(AF_NETLINK, 0);
+  addr.writeUInt32LE(port, 4);
+  addr.writeUInt32LE(groups, 8);
+  check(libc().bind(fd, addr, addr.length), "bind", `netlink fd ${fd}`);
+}
+
+/** setsockopt(2) with an int value. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(value);
+  check(libc().setsockopt(fd, level, name, buf, 4), `setsockopt(${level}, ${name})`, `fd ${fd}`);
+}
+
+/**
+ * Sends one datagram to the socket's default peer (for an unconnected netlink socket: the
+ * kernel). Returns the bytes sent.
+ */
+export function send(fd: number, buf: Buffer, flags = 0): number {
+  for (;;) {
+    const n = libc().sendto(fd, buf, buf.length, flags, null, 0);
+    if (n >= 0) return n;
+    const errno = koffi.errno();
+    if (errno !== EINTR) throw new SyscallError("send", errno, `fd ${fd}`);
+  }
+}
+
+/**
+ * Receives one datagram into `buf`, blocking. Returns its length (with MSG_TRUNC, its full
+ * length even when `buf` was shorter).
+ */
+export function recv(fd: number, buf: Buffer, flags = 0): number {
+  for (;;) {
+    const n = libc().recv(fd, buf, buf.length, flags);
+    if (n >= 0) return n;
+    const errno = koffi.errno();
+    if (errno !== EINTR) throw new SyscallError("recv", errno, `fd ${fd}`);
+  }
+}
+
+/** The C library's text for an errno ("File exists" for EEXIST). */
+export function strerror(errno: number): string {
+  return libc().strerror(errno);
 }

@@ -1,0 +1,231 @@
+// User-defined networks with real containers: isolation, connect/disconnect, removal, and
+// what is left after rm, network rm and a daemon killed with -9 (nothing). Traffic only goes to
+// containers this test starts and to 127.0.0.1.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TEST_IMAGE_NAME } from "./fixtures/images.js";
+import { freePort } from "./fixtures/registry.js";
+import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
+import { tableName } from "../src/network/nftables.js";
+
+let runtime: TestRuntime;
+const rt = (...args: string[]): ReturnType<TestRuntime["rt"]> => runtime.rt(...args);
+
+interface NetworkView {
+  Id: string;
+  Name: string;
+  IPAM: { Config: { Subnet: string; Gateway: string }[] };
+  Options: Record<string, string>;
+  Containers: Record<string, { Name: string; IPv4Address: string }>;
+}
+
+const ok = (r: ReturnType<TestRuntime["rt"]>): string => {
+  assert.equal(r.code, 0, r.err);
+  return r.out.trim();
+};
+const network = (name: string): NetworkView =>
+  (JSON.parse(ok(rt("network", "inspect", name))) as [NetworkView])[0];
+const ipOn = (container: string, net: string): string => {
+  const [c] = JSON.parse(ok(rt("inspect", container))) as [
+    { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } },
+  ];
+  return c.NetworkSettings.Networks[net]?.IPAddress ?? "";
+};
+const reaches = (from: string, ip: string): boolean =>
+  rt("exec", from, "ping", "-c", "1", "-W", "1", ip).code === 0;
+
+const bridgePrefix = (): string =>
+  `cr${createHash("sha256").update(join(runtime.base, "root")).digest("hex").slice(0, 5)}`;
+
+/** What the runtime holds on the host: links, rules and leases, to compare before and after. */
+function footprint(): {
+  links: string[];
+  poolLinks: number;
+  rules: string;
+  leases: Record<string, unknown>;
+} {
+  // This runtime's links only (other tests may run their own): its bridges and what is on them.
+  const prefix = bridgePrefix();
+  const all = (
+    JSON.parse(execFileSync("ip", ["-j", "link", "show"], { encoding: "utf8" })) as {
+      ifname: string;
+      master?: string;
+    }[]
+  )
+    .filter((l) => l.ifname.startsWith(prefix) || l.master?.startsWith(prefix))
+    .map((l) => l.ifname)
+    .sort();
+  const links = all.filter((l) => !l.startsWith("vs"));
+  const poolLinks = all.length - links.length;
+  let rules = "";
+  try {
+    rules = execFileSync(
+      "nft",
+      ["list", "chain", "ip", tableName(join(runtime.base, "root"), false), "published"],
+      { encoding: "utf8" },
+    );
+  } catch {
+    // no table
+  }
+  const netDir = join(runtime.base, "root", "network");
+  const leases: Record<string, unknown> = {};
+  for (const n of ["bridge", "front", "back"]) {
+    try {
+      leases[n] = (
+        JSON.parse(readFileSync(join(netDir, `${n}.ipam.json`), "utf8")) as { leases: unknown }
+      ).leases;
+    } catch {
+      // no such network (yet)
+    }
+  }
+  return {
+    links,
+    poolLinks,
+    rules: rules
+      .split("\n")
+      .filter((l) => l.includes("dnat"))
+      .join("\n"),
+    leases,
+  };
+}
+
+describe("user-defined networks", () => {
+  before(async () => {
+    runtime = await startRuntime("netuser");
+  });
+  after(() => runtime?.cleanup());
+
+  test("create, ls, inspect; bad names and clashing subnets are refused in one line", () => {
+    ok(rt("network", "create", "front"));
+    ok(rt("network", "create", "--subnet", "10.231.0.0/24", "back"));
+    const ls = ok(rt("network", "ls", "--format", "json"))
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { Name: string }).Name);
+    assert.deepEqual(ls, ["bridge", "host", "none", "back", "front"]);
+    const back = network("back");
+    assert.deepEqual(back.IPAM.Config, [{ Subnet: "10.231.0.0/24", Gateway: "10.231.0.1" }]);
+    const bridge = back.Options["com.docker.network.bridge.name"] ?? "";
+    assert.ok(
+      execFileSync("ip", ["-br", "addr", "show", bridge], { encoding: "utf8" }).includes(
+        "10.231.0.1/24",
+      ),
+    );
+
+    const dup = rt("network", "create", "front");
+    assert.equal(dup.code, 1);
+    assert.equal(dup.err, "corral-rt: network with name front already exists\n");
+    const overlap = rt("network", "create", "--subnet", "10.231.0.128/25", "other");
+    assert.match(overlap.err, /overlaps network back/);
+    assert.match(rt("network", "create", "bad name").err, /invalid network name/);
+    assert.match(rt("network", "create", "host").err, /reserved/);
+    assert.match(
+      rt("run", "--rm", "--network", "nowhere", TEST_IMAGE_NAME, "true").err,
+      /network nowhere not found/,
+    );
+  });
+
+  test("containers reach each other on their network and not across networks; connect and disconnect change that at once", () => {
+    const f1 = ok(
+      rt("run", "-d", "--name", "f1", "--network", "front", TEST_IMAGE_NAME, "sleep", "300"),
+    );
+    const f2 = ok(
+      rt("run", "-d", "--name", "f2", "--network", "front", TEST_IMAGE_NAME, "sleep", "300"),
+    );
+    const b1 = ok(
+      rt("run", "-d", "--name", "b1", "--network", "back", TEST_IMAGE_NAME, "sleep", "300"),
+    );
+    const plain = ok(rt("run", "-d", "--name", "plain", TEST_IMAGE_NAME, "sleep", "300"));
+    assert.ok(reaches(f1, ipOn(f2, "front")));
+    assert.match(ipOn(b1, "back"), /^10\.231\.0\./);
+    assert.equal(reaches(f1, ipOn(b1, "back")), false, "front cannot reach back");
+    assert.equal(reaches(plain, ipOn(f1, "front")), false, "the default bridge cannot reach front");
+
+    ok(rt("network", "connect", "front", "b1"));
+    const b1Front = ipOn(b1, "front");
+    assert.ok(b1Front, "b1 has an address on front");
+    assert.match(ok(rt("exec", b1, "ls", "/sys/class/net")), /eth1/);
+    assert.ok(reaches(f1, b1Front), "f1 reaches b1 once connected");
+    assert.equal(Object.values(network("front").Containers).length, 3);
+    assert.match(rt("network", "connect", "front", "b1").err, /already exists in network front/);
+
+    ok(rt("network", "disconnect", "front", "b1"));
+    assert.doesNotMatch(ok(rt("exec", b1, "ls", "/sys/class/net")), /eth1/);
+    assert.equal(reaches(f1, b1Front), false);
+
+    // Removing a network in use is refused; stopped containers count as users too.
+    ok(rt("stop", "-t", "1", f2));
+    const busy = rt("network", "rm", "front");
+    assert.match(busy.err, /has active endpoints \(f1, f2\)/);
+    for (const id of [f1, f2, b1, plain]) ok(rt("rm", "-f", id));
+  });
+
+  test("no leftovers after rm and network rm; a daemon killed with -9 comes back with addresses and ports, and clears what a crash left", async () => {
+    const before = footprint();
+    const port = await freePort();
+    const web = ok(
+      rt(
+        "run",
+        "-d",
+        "--network",
+        "back",
+        "-p",
+        `127.0.0.1:${port}:80`,
+        TEST_IMAGE_NAME,
+        "sh",
+        "-c",
+        "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
+      ),
+    );
+    const ip = ipOn(web, "back");
+    const fetchIt = async (): Promise<string> => {
+      for (let i = 0; ; i++) {
+        try {
+          return await (
+            await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })
+          ).text();
+        } catch (err) {
+          if (i > 30) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    assert.equal(await fetchIt(), "up\n");
+
+    // A crash: the daemon dies with -9, and a stray bridge and lease are left as if a removed
+    // network and container had not been cleaned up.
+    process.kill(runtime.daemonPid(), "SIGKILL");
+    const strayBridge = `${bridgePrefix()}deadbeef`;
+    execFileSync("ip", ["link", "add", strayBridge, "type", "bridge"]);
+    const ipamFile = join(runtime.base, "root", "network", "back.ipam.json");
+    const ipam = JSON.parse(readFileSync(ipamFile, "utf8")) as { leases: Record<string, string> };
+    ipam.leases["f".repeat(64)] = "10.231.0.200";
+    writeFileSync(ipamFile, JSON.stringify(ipam));
+    assert.equal(await fetchIt(), "up\n", "the port keeps working while no daemon runs");
+
+    ok(rt("ps")); // starts a new daemon
+    assert.equal(ipOn(web, "back"), ip, "the adopted container keeps its address");
+    assert.equal(await fetchIt(), "up\n", "and its published port");
+    const links = footprint().links;
+    assert.ok(!links.includes(strayBridge), "the stray bridge is gone");
+    const leases = (
+      JSON.parse(readFileSync(ipamFile, "utf8")) as { leases: Record<string, string> }
+    ).leases;
+    assert.deepEqual(Object.values(leases), [ip], "only the running container's lease is left");
+    const clash = rt("run", "-d", "-p", `127.0.0.1:${port}:80`, TEST_IMAGE_NAME, "true");
+    assert.match(clash.err, /already allocated/, "the adopted port is held again");
+
+    for (const id of ok(rt("ps", "-a", "-q"))
+      .split("\n")
+      .filter(Boolean))
+      ok(rt("rm", "-f", id));
+    assert.deepEqual(footprint(), before, "rm leaves no link, rule or lease behind");
+    const backBridge = network("back").Options["com.docker.network.bridge.name"] ?? "";
+    ok(rt("network", "rm", "front", "back"));
+    assert.ok(!footprint().links.includes(backBridge), "network rm removes its bridge");
+    assert.match(rt("network", "rm", "bridge").err, /pre-defined network/);
+  });
+});

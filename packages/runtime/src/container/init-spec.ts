@@ -35,6 +35,22 @@ export const initSpecSchema = z.object({
   etcFiles: z.array(z.object({ source: z.string().startsWith("/"), target: z.string() })),
   mounts: z.array(initMountSchema),
   hostname: z.string().min(1).max(64),
+  /**
+   * The container's eth0, configured by the init itself over rtnetlink (its veth end is
+   * already in the init's namespace, named eth0). Absent for host and none networking.
+   */
+  network: z
+    .object({
+      ifName: z.string().min(1).max(15),
+      mac: z.string(),
+      mtu: z.number().int().min(68),
+      address: z.string(),
+      prefixLen: z.number().int().min(1).max(32),
+      gateway: z.string(),
+    })
+    .optional(),
+  /** Bring lo up (not in the host's network namespace: its lo is the host's). */
+  loopback: z.boolean().default(true),
   process: z.object({
     args: z.array(z.string()).min(1),
     env: z.array(z.string()),

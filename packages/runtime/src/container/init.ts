@@ -48,6 +48,7 @@ import { DEFAULT_PATH } from "./defaults.js";
 import { defaultSeccompProgram } from "./seccomp.js";
 import { hostCgroupLayout } from "../cgroups/detect.js";
 import { processStartTime } from "../util/proc.js";
+import { configureInterface, linkIndex, loopbackUp } from "../network/netlink.js";
 
 const STATUS_FD = 3;
 const TIOCSCTTY = 0x540e;
@@ -113,6 +114,10 @@ function becomeContainer(spec: InitSpec): never {
   // Opened while the host's filesystem is still visible; becomes fds 1 and 2 at the end.
   const logFd = step("open log file", () => openSync(proc.logPath, "a", 0o640));
   step("cgroup namespace", () => unshare(CLONE_NEWCGROUP));
+  const net = spec.network;
+  if (net)
+    step("network", () => configureInterface(net)); // brings lo up too
+  else if (spec.loopback) step("loopback", () => loopbackUp());
   step("rootfs", () => setupRootfs(spec));
   step("pivot_root", () => pivotInto(spec.rootfs.mountPoint, spec.rootfs.readOnly));
   step("hostname", () => sethostname(spec.hostname));
@@ -202,6 +207,7 @@ function becomeContainer(spec: InitSpec): never {
  */
 function prewarm(): Buffer {
   getrlimit("RLIMIT_NOFILE");
+  linkIndex("lo"); // binds the netlink calls (a few ms on first use)
   hostCgroupLayout();
   initSpecSchema.safeParse({
     containerId: "0".repeat(64),

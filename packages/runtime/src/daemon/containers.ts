@@ -500,6 +500,7 @@ export class ContainerService extends EventEmitter {
           : { type: "bind" as const, source: m.source, target: m.target, readOnly: m.readOnly },
       ),
       hostname: r.process.hostname,
+      loopback: r.request.network !== "host",
       process: {
         args: r.process.args,
         env: r.process.env,
@@ -558,7 +559,7 @@ export class ContainerService extends EventEmitter {
       if (r.endpoints.length > 0) {
         // The init waits in its own network namespace: give it its interfaces before it
         // becomes the container.
-        const { attachments, ports } = await this.network.connectAtStart(
+        const { attachments, ports, eth0 } = await this.network.connectAtStart(
           r,
           warm.hostPid,
           warm.slotId,
@@ -567,6 +568,7 @@ export class ContainerService extends EventEmitter {
         );
         r.state.networks = attachments;
         r.state.ports = ports;
+        spec.network = eth0;
         // In place: the file is bind-mounted, and a rename would not be seen through the mount.
         writeFileSync(join(dir, "hosts"), hostsFile(attachments[0]?.ipAddress, r.process.hostname));
       } else if (!hostNetwork) {

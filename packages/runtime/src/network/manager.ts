@@ -48,9 +48,19 @@ export interface ContainerIdentity {
   name: string;
 }
 
-/** Link names for a pool slot: `vs…` on the host, `vq…` until it becomes eth0 inside. */
-function vethNames(slotId: string): { host: string; peer: string } {
-  return { host: `vs${slotId.slice(0, 12)}`, peer: `vq${slotId.slice(0, 12)}` };
+/** The host end of a pool slot's veth (the other end is eth0 in the init's namespace). */
+function slotVeth(slotId: string): string {
+  return `vs${slotId.slice(0, 12)}`;
+}
+
+/** What a container's init needs to configure its eth0 itself (see container/init.ts). */
+export interface InterfaceSetup {
+  ifName: string;
+  mac: string;
+  mtu: number;
+  address: string;
+  prefixLen: number;
+  gateway: string;
 }
 
 /** Docker's scheme: 02:42 and the IPv4 address. */
@@ -183,11 +193,12 @@ export class NetworkManager {
   private vethCommands(host: string, peer: string, bridge: string, pid: number): string[] {
     const mtu = this.hostMtu();
     return [
-      `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu}`,
+      // Created inside the namespace under its final name: a rename later costs milliseconds
+      // (the kernel waits for an RCU grace period), more on a busy host.
+      `link add ${host} mtu ${mtu} type veth peer name ${peer} mtu ${mtu} netns ${pid}`,
       `link set ${host} master ${bridge} up`,
       // A container may reach its own published port through the host.
       `link set ${host} type bridge_slave hairpin on`,
-      `link set ${peer} netns ${pid}`,
     ];
   }
 
@@ -202,8 +213,8 @@ export class NetworkManager {
     return this.mutex.run(async () => {
       const config = this.store.defaultNetwork(this.hostRoutes);
       this.ensureBridge(config);
-      const { host, peer } = vethNames(slotId);
-      const commands = this.vethCommands(host, peer, config.bridge, pid);
+      const host = slotVeth(slotId);
+      const commands = this.vethCommands(host, "eth0", config.bridge, pid);
       try {
         ipBatch(commands);
       } catch (err) {
@@ -219,7 +230,7 @@ export class NetworkManager {
   /** For --network none or host: the pre-wired link leaves the init's namespace. */
   async unwire(pid: number, slotId: string): Promise<void> {
     if (!this.prewired.delete(slotId)) return;
-    ipBatchIn(pid, [`link del ${vethNames(slotId).peer}`]);
+    ipBatchIn(pid, ["link del eth0"]);
   }
 
   /**
@@ -232,7 +243,7 @@ export class NetworkManager {
     slotId: string,
     endpoints: readonly EndpointRequest[],
     publish: readonly PortRequest[],
-  ): Promise<{ attachments: NetworkAttachment[]; ports: PortBinding[] }> {
+  ): Promise<{ attachments: NetworkAttachment[]; ports: PortBinding[]; eth0?: InterfaceSetup }> {
     if (!this.prewired.has(slotId)) await this.prewire(pid, slotId);
     this.prewired.delete(slotId);
     return this.mutex.run(async () => {
@@ -241,7 +252,7 @@ export class NetworkManager {
       try {
         ports = await this.reservations.reserve(c.id, publish);
         for (const [index, endpoint] of endpoints.entries()) {
-          const wired = index === 0 ? vethNames(slotId) : undefined;
+          const wired = index === 0 ? slotVeth(slotId) : undefined;
           attachments.push(this.attach(c.id, pid, endpoint, `eth${index}`, wired));
         }
         this.running.set(c.id, { name: c.name, attachments, ports });
@@ -252,20 +263,29 @@ export class NetworkManager {
         for (const a of attachments) this.releaseLease(c.id, a.network);
         throw err;
       }
-      return { attachments, ports };
+      const first = attachments[0];
+      const eth0 = first && {
+        ifName: "eth0",
+        mac: first.macAddress,
+        mtu: this.hostMtu(),
+        address: first.ipAddress,
+        prefixLen: first.prefixLen,
+        gateway: first.gateway,
+      };
+      return { attachments, ports, eth0 };
     });
   }
 
   /**
-   * One network for a running container: a veth pair (the pre-wired one for eth0), an
-   * address, the default route on eth0. Links are named by the kernel's 15-character rule.
+   * One network for a container: a veth pair and an address. The pre-wired eth0 (`wiredHost`,
+   * its host end) is left for the init to configure; later ones are configured here.
    */
   private attach(
     containerId: string,
     pid: number,
     endpoint: EndpointRequest,
     ifName: string,
-    wired?: { host: string; peer: string },
+    wiredHost?: string,
   ): NetworkAttachment {
     const config = this.bridgeNetwork(endpoint.network);
     this.ensureBridge(config);
@@ -274,21 +294,22 @@ export class NetworkManager {
     const ip = ipam.allocate(containerId);
     const mac = macFor(ip);
     const suffix = randomBytes(6).toString("hex");
-    const veth = wired ?? { host: `vc${suffix}`, peer: `vp${suffix}` };
+    const hostVeth = wiredHost ?? `vc${suffix}`;
     try {
-      if (!wired) ipBatch(this.vethCommands(veth.host, veth.peer, config.bridge, pid));
-      else if (config.name !== DEFAULT_NETWORK)
-        ipBatch([`link set ${veth.host} master ${config.bridge}`]);
-      ipBatchIn(pid, [
-        `link set ${veth.peer} name ${ifName}`,
-        `link set ${ifName} address ${mac}`,
-        `addr add ${ip}/${subnet.prefix} dev ${ifName}`,
-        `link set ${ifName} up`,
-        ...(ifName === "eth0" ? [`route add default via ${config.gateway}`] : []),
-      ]);
+      if (wiredHost) {
+        if (config.name !== DEFAULT_NETWORK)
+          ipBatch([`link set ${hostVeth} master ${config.bridge}`]);
+      } else {
+        ipBatch(this.vethCommands(hostVeth, ifName, config.bridge, pid));
+        ipBatchIn(pid, [
+          `link set ${ifName} address ${mac}`,
+          `addr add ${ip}/${subnet.prefix} dev ${ifName}`,
+          `link set ${ifName} up`,
+        ]);
+      }
     } catch (err) {
       ipam.release(containerId);
-      if (!wired && linkExists(veth.host)) ipBatch([`link del ${veth.host}`]);
+      if (!wiredHost && linkExists(hostVeth)) ipBatch([`link del ${hostVeth}`]);
       throw err;
     }
     return {
@@ -299,7 +320,7 @@ export class NetworkManager {
       prefixLen: subnet.prefix,
       gateway: config.gateway,
       macAddress: mac,
-      hostVeth: veth.host,
+      hostVeth,
       aliases: endpoint.aliases,
     };
   }
@@ -423,7 +444,7 @@ export class NetworkManager {
             bridges.has(l.master) &&
             /^v[sc]/.test(l.ifname) &&
             !owned.has(l.ifname) &&
-            ![...this.prewired].some((slot) => vethNames(slot).host === l.ifname)),
+            ![...this.prewired].some((slot) => slotVeth(slot) === l.ifname)),
       );
       for (const l of stale) {
         try {

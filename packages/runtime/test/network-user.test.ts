@@ -140,21 +140,43 @@ describe("user-defined networks", () => {
     );
     const plain = ok(rt("run", "-d", "--name", "plain", TEST_IMAGE_NAME, "sleep", "300"));
     assert.ok(reaches(f1, ipOn(f2, "front")));
+    // Names: the embedded resolver on the network's gateway answers for names, aliases and
+    // short ids of the network's containers, and only them.
+    const lookup = (from: string, name: string): string => {
+      const r = rt("exec", from, "nslookup", name);
+      return r.code === 0 ? (/Address: ([0-9.]+)\s*$/.exec(r.out.trim())?.[1] ?? "") : "";
+    };
+    assert.equal(lookup(f1, "f2"), ipOn(f2, "front"));
+    assert.equal(
+      lookup(f1, "F2.front"),
+      ipOn(f2, "front"),
+      "case and the network suffix do not matter",
+    );
+    assert.equal(lookup(f1, f2.slice(0, 12)), ipOn(f2, "front"));
+    assert.equal(lookup(f1, "b1"), "", "names on another network do not resolve");
+    assert.match(
+      ok(rt("exec", f1, "cat", "/etc/resolv.conf")),
+      /^nameserver 10\.|^nameserver 172\.|^nameserver 192\./,
+    );
+    assert.ok(rt("exec", f1, "ping", "-c", "1", "-W", "2", "f2").code === 0, "ping by name");
     assert.match(ipOn(b1, "back"), /^10\.231\.0\./);
     assert.equal(reaches(f1, ipOn(b1, "back")), false, "front cannot reach back");
     assert.equal(reaches(plain, ipOn(f1, "front")), false, "the default bridge cannot reach front");
 
-    ok(rt("network", "connect", "front", "b1"));
+    ok(rt("network", "connect", "--alias", "db", "front", "b1"));
     const b1Front = ipOn(b1, "front");
     assert.ok(b1Front, "b1 has an address on front");
     assert.match(ok(rt("exec", b1, "ls", "/sys/class/net")), /eth1/);
     assert.ok(reaches(f1, b1Front), "f1 reaches b1 once connected");
+    assert.equal(lookup(f1, "b1"), b1Front, "and resolves it");
+    assert.equal(lookup(f1, "db"), b1Front, "by its alias too");
     assert.equal(Object.values(network("front").Containers).length, 3);
     assert.match(rt("network", "connect", "front", "b1").err, /already exists in network front/);
 
     ok(rt("network", "disconnect", "front", "b1"));
     assert.doesNotMatch(ok(rt("exec", b1, "ls", "/sys/class/net")), /eth1/);
     assert.equal(reaches(f1, b1Front), false);
+    assert.equal(lookup(f1, "b1"), "", "a disconnected container's name is gone at once");
 
     // Removing a network in use is refused; stopped containers count as users too.
     ok(rt("stop", "-t", "1", f2));

@@ -569,8 +569,10 @@ export class ContainerService extends EventEmitter {
         r.state.networks = attachments;
         r.state.ports = ports;
         spec.network = eth0;
-        // In place: the file is bind-mounted, and a rename would not be seen through the mount.
+        // In place: the files are bind-mounted, and a rename would not be seen through the mount.
         writeFileSync(join(dir, "hosts"), hostsFile(attachments[0]?.ipAddress, r.process.hostname));
+        const resolv = this.network.resolvConf(attachments[0]?.network ?? DEFAULT_NETWORK);
+        writeFileSync(join(dir, "resolv.conf"), resolv ?? hostResolvConf());
       } else if (!hostNetwork) {
         await this.network.unwire(warm.hostPid, warm.slotId);
       }

@@ -19,6 +19,8 @@ import {
   type NetworkInfo,
 } from "./networks.js";
 import { PortReservations, type PortBinding, type PortRequest } from "./ports.js";
+import { EmbeddedDns } from "./dns.js";
+import { readResolvConf } from "./resolv-conf.js";
 import { formatSubnet, parseSubnet, routeSubnets, type Subnet } from "./subnet.js";
 
 export { DEFAULT_NETWORK } from "./networks.js";
@@ -86,11 +88,68 @@ export class NetworkManager {
   private readonly readyBridges = new Set<string>();
   private readonly prewired = new Set<string>();
   private appliedRuleset = "";
+  /** Names on user networks (not on the default bridge, as in Docker), served on each gateway. */
+  private readonly dns: EmbeddedDns;
+  private readonly dnsListening = new Set<string>();
   private mtu: number | undefined;
 
   constructor(root: string, options: { defaultSubnet?: string } = {}) {
     this.store = new NetworkStore(root, options.defaultSubnet ?? process.env.CORRAL_BRIDGE_SUBNET);
     this.table = tableName(root, this.store.isDefaultRoot);
+    const host = readResolvConf();
+    this.dns = new EmbeddedDns({
+      upstreams: host.nameservers.map((address) => ({ address })),
+      searchDomains: host.search,
+      log: (message) => process.stderr.write(`corral-rtd: dns: ${message}\n`),
+    });
+  }
+
+  /** The resolv.conf of a container whose first network is `network`. */
+  resolvConf(network: string): string | undefined {
+    if (network === DEFAULT_NETWORK) return undefined; // the host's, as Docker's default bridge
+    const config = this.store.bridgeNetworks().find((n) => n.name === network);
+    if (!config) return undefined;
+    const host = readResolvConf();
+    return [
+      `nameserver ${config.gateway}`,
+      ...(host.search.length ? [`search ${host.search.join(" ")}`] : []),
+      "options ndots:0",
+      "",
+    ].join("\n");
+  }
+
+  /** The embedded resolver listens on a user network's gateway, port 53. */
+  private async serveNames(config: NetworkConfig): Promise<void> {
+    if (config.name === DEFAULT_NETWORK || this.dnsListening.has(config.name)) return;
+    try {
+      await this.dns.listen({
+        network: config.name,
+        address: config.gateway,
+        port: 53,
+        clients: config.subnet,
+      });
+      this.dnsListening.add(config.name);
+    } catch (err) {
+      process.stderr.write(
+        `corral-rtd: containers on network ${config.name} cannot resolve names: ${(err as Error).message}\n`,
+      );
+    }
+  }
+
+  private updateNames(): void {
+    this.dns.setRecords(
+      [...this.running].flatMap(([containerId, r]) =>
+        r.attachments
+          .filter((a) => a.network !== DEFAULT_NETWORK)
+          .map((a) => ({
+            network: a.network,
+            containerId,
+            name: r.name,
+            aliases: a.aliases,
+            ipv4: a.ipAddress,
+          })),
+      ),
+    );
   }
 
   private readonly hostRoutes = (): Subnet[] =>
@@ -125,6 +184,7 @@ export class NetworkManager {
       try {
         this.ensureBridge(config);
         this.syncFirewall();
+        await this.serveNames(config);
       } catch (err) {
         this.store.remove(config.name);
         if (linkExists(config.bridge)) ipBatch([`link del ${config.bridge}`]);
@@ -148,6 +208,8 @@ export class NetworkManager {
         );
       this.store.remove(info.name);
       this.readyBridges.delete(info.config.bridge);
+      if (this.dnsListening.delete(info.name))
+        await this.dns.unlisten({ address: info.config.gateway, port: 53 });
       this.syncFirewall();
       if (linkExists(info.config.bridge)) ipBatch([`link del ${info.config.bridge}`]);
       return info;
@@ -257,6 +319,7 @@ export class NetworkManager {
         }
         this.running.set(c.id, { name: c.name, attachments, ports });
         this.syncFirewall();
+        this.updateNames();
       } catch (err) {
         this.running.delete(c.id);
         this.reservations.release(c.id);
@@ -340,6 +403,7 @@ export class NetworkManager {
       entry.attachments.push(attachment);
       this.running.set(c.id, entry);
       this.syncFirewall();
+      this.updateNames();
       return attachment;
     });
   }
@@ -355,6 +419,7 @@ export class NetworkManager {
       entry.attachments = entry.attachments.filter((a) => a !== attachment);
       this.releaseLease(containerId, network);
       this.syncFirewall();
+      this.updateNames();
     });
   }
 
@@ -369,7 +434,10 @@ export class NetworkManager {
         ...(entry?.attachments.map((a) => a.network) ?? []),
       ]))
         this.releaseLease(containerId, network);
-      if (entry) this.syncFirewall();
+      if (entry) {
+        this.syncFirewall();
+        this.updateNames();
+      }
     });
   }
 
@@ -463,10 +531,13 @@ export class NetworkManager {
         new Ipam(this.store.ipamFile(n.name), parseSubnet(n.subnet), n.gateway).retain(alive);
       }
       this.syncFirewall(true);
+      for (const n of networks) await this.serveNames(n);
+      this.updateNames();
     });
   }
 
   close(): void {
     this.reservations.close();
+    void this.dns.close();
   }
 }

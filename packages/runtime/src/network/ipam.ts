@@ -1,5 +1,7 @@
 // Address management for one network: leases persisted on disk (atomically), so that a
 // restarted daemon neither hands out an address a running container holds nor forgets one.
+// Writes skip fsync: the durable truth is each running container's record (its addresses are
+// saved with its state), from which the daemon restores leases at start (claim/retain).
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import { formatIp, gatewayOf, parseIp, size, type Subnet } from "./subnet.js";
@@ -32,7 +34,7 @@ export class Ipam {
     for (let n = this.subnet.base + 1; n <= last; n++) {
       if (used.has(n)) continue;
       data.leases[containerId] = formatIp(n);
-      writeFileAtomicSync(this.file, JSON.stringify(data));
+      writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
       return formatIp(n);
     }
     throw new Error(
@@ -44,7 +46,7 @@ export class Ipam {
     const data = this.read();
     if (!(containerId in data.leases)) return;
     delete data.leases[containerId];
-    writeFileAtomicSync(this.file, JSON.stringify(data));
+    writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
   }
 
   /** Drops leases of containers that no longer exist (e.g. after a crash mid-remove). */
@@ -52,8 +54,16 @@ export class Ipam {
     const data = this.read();
     const kept = Object.fromEntries(Object.entries(data.leases).filter(([id]) => alive.has(id)));
     if (Object.keys(kept).length !== Object.keys(data.leases).length) {
-      writeFileAtomicSync(this.file, JSON.stringify({ leases: kept }));
+      writeFileAtomicSync(this.file, JSON.stringify({ leases: kept }), 0o600, { durable: false });
     }
+  }
+
+  /** Restores a running container's lease (a crash may have lost the write). */
+  claim(containerId: string, address: string): void {
+    const data = this.read();
+    if (data.leases[containerId] === address) return;
+    data.leases[containerId] = address;
+    writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
   }
 
   leases(): Record<string, string> {

@@ -474,7 +474,9 @@ export class NetworkManager {
   private syncFirewall(force = false): void {
     const model: FirewallModel = {
       table: this.table,
-      networks: this.store.bridgeNetworks().map((n) => ({ bridge: n.bridge, subnet: n.subnet })),
+      networks: this.store
+        .bridgeNetworks()
+        .map((n) => ({ bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
       ports: [...this.running.values()].flatMap((r) => {
         const primary = r.attachments.find((a) => a.ifName === "eth0") ?? r.attachments[0];
         return primary
@@ -528,7 +530,10 @@ export class NetworkManager {
             .filter(([, r]) => r.attachments.some((a) => a.network === n.name))
             .map(([id]) => id),
         );
-        new Ipam(this.store.ipamFile(n.name), parseSubnet(n.subnet), n.gateway).retain(alive);
+        const ipam = new Ipam(this.store.ipamFile(n.name), parseSubnet(n.subnet), n.gateway);
+        ipam.retain(alive);
+        for (const [id, r] of this.running)
+          for (const a of r.attachments) if (a.network === n.name) ipam.claim(id, a.ipAddress);
       }
       this.syncFirewall(true);
       for (const n of networks) await this.serveNames(n);

@@ -6,8 +6,8 @@ test("the ruleset replaces Corral's table atomically and holds NAT, ports and is
   const text = renderRuleset({
     table: "corral",
     networks: [
-      { bridge: "corral0", subnet: "172.17.0.0/16" },
-      { bridge: "corral-1234abcd", subnet: "172.18.0.0/16" },
+      { bridge: "corral0", subnet: "172.17.0.0/16", gateway: "172.17.0.1" },
+      { bridge: "corral-1234abcd", subnet: "172.18.0.0/16", gateway: "172.18.0.1" },
     ],
     ports: [
       {
@@ -35,4 +35,9 @@ test("the ruleset replaces Corral's table atomically and holds NAT, ports and is
     ),
   );
   assert.ok(lines.some((l) => l.startsWith("iifname {") && l.includes("127.0.0.0/8")));
+  assert.ok(
+    lines.includes(
+      'iifname "corral0" ip saddr 172.17.0.0/16 ip daddr 172.17.0.0/16 ip daddr != 172.17.0.1 notrack',
+    ),
+  );
 });

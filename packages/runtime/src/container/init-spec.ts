@@ -47,6 +47,8 @@ export const initSpecSchema = z.object({
       address: z.string(),
       prefixLen: z.number().int().min(1).max(32),
       gateway: z.string(),
+      /** The default route's MTU (the host uplink's), below the link's. */
+      routeMtu: z.number().int().min(68).optional(),
     })
     .optional(),
   /** Bring lo up (not in the host's network namespace: its lo is the host's). */

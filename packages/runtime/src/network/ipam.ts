@@ -19,9 +19,14 @@ export class Ipam {
     private readonly gateway: string = formatIp(gatewayOf(subnet)),
   ) {}
 
+  /** Read once: the daemon is the file's only writer (one daemon per state root). */
+  private cached: IpamFile | undefined;
+
   private read(): IpamFile {
-    if (!existsSync(this.file)) return { leases: {} };
-    return JSON.parse(readFileSync(this.file, "utf8")) as IpamFile;
+    this.cached ??= existsSync(this.file)
+      ? (JSON.parse(readFileSync(this.file, "utf8")) as IpamFile)
+      : { leases: {} };
+    return this.cached;
   }
 
   /** The container's address: its existing lease, or the lowest free one. */
@@ -54,7 +59,8 @@ export class Ipam {
     const data = this.read();
     const kept = Object.fromEntries(Object.entries(data.leases).filter(([id]) => alive.has(id)));
     if (Object.keys(kept).length !== Object.keys(data.leases).length) {
-      writeFileAtomicSync(this.file, JSON.stringify({ leases: kept }), 0o600, { durable: false });
+      this.cached = { leases: kept };
+      writeFileAtomicSync(this.file, JSON.stringify(this.cached), 0o600, { durable: false });
     }
   }
 

@@ -50,6 +50,14 @@ export interface ContainerIdentity {
   name: string;
 }
 
+/**
+ * The MTU of Corral's bridges and veths: loopback's. Between containers (and between them and
+ * the host) packets are never on a wire, and 1500-byte frames cost ~40 % of the throughput
+ * (bench/results/network.md). Traffic that leaves the host keeps the host's MTU: the default
+ * route inside the container carries it (`mtu` on the route), so TCP picks the right MSS.
+ */
+const LINK_MTU = 65535;
+
 /** The host end of a pool slot's veth (the other end is eth0 in the init's namespace). */
 function slotVeth(slotId: string): string {
   return `vs${slotId.slice(0, 12)}`;
@@ -63,6 +71,8 @@ export interface InterfaceSetup {
   address: string;
   prefixLen: number;
   gateway: string;
+  /** MTU of the default route: the host's uplink's. */
+  routeMtu: number;
 }
 
 /** Docker's scheme: 02:42 and the IPv4 address. */
@@ -93,8 +103,12 @@ export class NetworkManager {
   private readonly dnsListening = new Set<string>();
   private mtu: number | undefined;
 
-  constructor(root: string, options: { defaultSubnet?: string } = {}) {
-    this.store = new NetworkStore(root, options.defaultSubnet ?? process.env.CORRAL_BRIDGE_SUBNET);
+  constructor(root: string, options: { defaultSubnet?: string; defaultGateway?: string } = {}) {
+    this.store = new NetworkStore(
+      root,
+      options.defaultSubnet ?? process.env.CORRAL_BRIDGE_SUBNET,
+      options.defaultGateway,
+    );
     this.table = tableName(root, this.store.isDefaultRoot);
     const host = readResolvConf();
     this.dns = new EmbeddedDns({
@@ -230,7 +244,7 @@ export class NetworkManager {
     if (!linkExists(config.bridge)) {
       const prefix = parseSubnet(config.subnet).prefix;
       ipBatch([
-        `link add ${config.bridge} type bridge`,
+        `link add ${config.bridge} mtu ${LINK_MTU} type bridge`,
         `addr add ${config.gateway}/${prefix} dev ${config.bridge}`,
         `link set ${config.bridge} up`,
       ]);
@@ -242,7 +256,7 @@ export class NetworkManager {
     this.readyBridges.add(config.bridge);
   }
 
-  /** MTU of the host's default route, as Docker uses for its bridge. */
+  /** MTU of the host's default route: what containers' traffic leaving the host must fit. */
   private hostMtu(): number {
     if (this.mtu !== undefined) return this.mtu;
     const route = ipJson<{ dst: string; dev?: string }[]>(["route", "show", "default"])[0];
@@ -253,7 +267,7 @@ export class NetworkManager {
   }
 
   private vethCommands(host: string, peer: string, bridge: string, pid: number): string[] {
-    const mtu = this.hostMtu();
+    const mtu = LINK_MTU;
     return [
       // Created inside the namespace under its final name: a rename later costs milliseconds
       // (the kernel waits for an RCU grace period), more on a busy host.
@@ -330,7 +344,8 @@ export class NetworkManager {
       const eth0 = first && {
         ifName: "eth0",
         mac: first.macAddress,
-        mtu: this.hostMtu(),
+        mtu: LINK_MTU,
+        routeMtu: this.hostMtu(),
         address: first.ipAddress,
         prefixLen: first.prefixLen,
         gateway: first.gateway,
@@ -353,7 +368,7 @@ export class NetworkManager {
     const config = this.bridgeNetwork(endpoint.network);
     this.ensureBridge(config);
     const subnet = parseSubnet(config.subnet);
-    const ipam = new Ipam(this.store.ipamFile(config.name), subnet, config.gateway);
+    const ipam = this.ipamFor(config);
     const ip = ipam.allocate(containerId);
     const mac = macFor(ip);
     const suffix = randomBytes(6).toString("hex");
@@ -441,12 +456,23 @@ export class NetworkManager {
     });
   }
 
+  private readonly ipams = new Map<string, Ipam>();
+
+  /** One IPAM per network definition (a changed `bip` or a re-created name is another). */
+  private ipamFor(config: NetworkConfig): Ipam {
+    const key = `${config.id} ${config.subnet} ${config.gateway}`;
+    let ipam = this.ipams.get(key);
+    if (!ipam) {
+      ipam = new Ipam(this.store.ipamFile(config.name), parseSubnet(config.subnet), config.gateway);
+      this.ipams.set(key, ipam);
+    }
+    return ipam;
+  }
+
   private releaseLease(containerId: string, network: string): void {
     const config = this.store.bridgeNetworks().find((n) => n.name === network);
     if (!config) return;
-    new Ipam(this.store.ipamFile(network), parseSubnet(config.subnet), config.gateway).release(
-      containerId,
-    );
+    this.ipamFor(config).release(containerId);
   }
 
   /**
@@ -497,6 +523,12 @@ export class NetworkManager {
    */
   reconcile(): Promise<void> {
     return this.mutex.run(async () => {
+      // A new `bip`: the default bridge is made anew, unless containers still run on it (then
+      // it changes at the first daemon start without them).
+      if (this.endpointsOn(DEFAULT_NETWORK).length === 0) {
+        const old = this.store.forgetChangedDefault();
+        if (old && linkExists(old.bridge)) ipBatch([`link del ${old.bridge}`]);
+      }
       const networks = this.store.bridgeNetworks();
       const bridges = new Set(networks.map((n) => n.bridge));
       const owned = new Set(
@@ -530,7 +562,7 @@ export class NetworkManager {
             .filter(([, r]) => r.attachments.some((a) => a.network === n.name))
             .map(([id]) => id),
         );
-        const ipam = new Ipam(this.store.ipamFile(n.name), parseSubnet(n.subnet), n.gateway);
+        const ipam = this.ipamFor(n);
         ipam.retain(alive);
         for (const [id, r] of this.running)
           for (const a of r.attachments) if (a.network === n.name) ipam.claim(id, a.ipAddress);

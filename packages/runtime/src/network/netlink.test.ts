@@ -76,6 +76,11 @@ test("ip route add default via 10.88.0.1 [dev IF]", () => {
   assert.equal(withDev.subject, "default via 10.88.0.1 dev eth0");
 });
 
+test("ip route add default via 10.88.0.1 dev IF mtu 1500: RTA_METRICS nests RTAX_MTU", () => {
+  const r = addDefaultRouteRequest("10.88.0.1", 3, "eth0", 1500);
+  assert.deepEqual(r.body.subarray(20), hex("0800 0400 03000000  0c00 0800 0800 0200 dc050000"));
+});
+
 test("RTM_GETLINK by name asks for an ack and no statistics", () => {
   assert.deepEqual(
     encode(getLinkRequest("vqa"), 7),

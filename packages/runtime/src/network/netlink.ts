@@ -55,6 +55,9 @@ const RT_SCOPE_UNIVERSE = 0;
 const RTN_UNICAST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
+const RTA_METRICS = 8;
+/** In RTA_METRICS: the path MTU of the route. */
+const RTAX_MTU = 2;
 
 // <linux/if_link.h>, <linux/if_addr.h>, <linux/if.h>
 const IFLA_ADDRESS = 1;
@@ -284,9 +287,15 @@ export function addAddressRequest(
 }
 
 /** `ip route add default via GW [dev INDEX]` (main table, proto boot, scope universe). */
-export function addDefaultRouteRequest(gateway: string, index?: number, label?: string): Request {
+export function addDefaultRouteRequest(
+  gateway: string,
+  index?: number,
+  label?: string,
+  mtu?: number,
+): Request {
   const attrs = [rtattr(RTA_GATEWAY, ipv4Bytes(gateway))];
   if (index !== undefined) attrs.push(rtattr(RTA_OIF, u32(index)));
+  if (mtu !== undefined) attrs.push(rtattr(RTA_METRICS, rtattr(RTAX_MTU, u32(mtu))));
   const dev = label ?? (index === undefined ? undefined : `ifindex ${index}`);
   return {
     type: RTM_NEWROUTE,
@@ -512,6 +521,8 @@ export interface InterfaceConfig {
   prefixLen: number;
   /** Default route via this address; none when unset. */
   gateway?: string;
+  /** The default route's MTU (`ip route add default via GW mtu N`), when it differs from the link's. */
+  routeMtu?: number;
 }
 
 /**
@@ -541,7 +552,7 @@ export function configureInterface(config: InterfaceConfig): { index: number } {
       ),
     ];
     if (config.gateway !== undefined)
-      requests.push(addDefaultRouteRequest(config.gateway, index, name));
+      requests.push(addDefaultRouteRequest(config.gateway, index, name, config.routeMtu));
     return requests;
   };
   build(1);

@@ -60,8 +60,10 @@ export class NetworkStore {
 
   constructor(
     private readonly root: string,
-    /** The default bridge's subnet when first chosen (configuration or CORRAL_BRIDGE_SUBNET). */
+    /** The default bridge's subnet (configuration `bip`, or CORRAL_BRIDGE_SUBNET). */
     private readonly defaultSubnet?: string,
+    /** Its address (`bip`'s), the subnet's first by default. */
+    private readonly defaultGateway?: string,
   ) {
     this.dir = join(root, "network");
     this.rootHash = createHash("sha256").update(root).digest("hex");
@@ -98,17 +100,26 @@ export class NetworkStore {
     return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as NetworkConfig) : undefined;
   }
 
+  /** Read once, dropped on every change: the daemon is the only writer. */
+  private cached: NetworkConfig[] | undefined;
+
   /** Bridge networks with a definition on disk (the default one once used, and user ones). */
   bridgeNetworks(): NetworkConfig[] {
-    return readdirSync(this.dir)
+    this.cached ??= readdirSync(this.dir)
       .filter((f) => f.endsWith(".json") && !f.endsWith(".ipam.json"))
       .map((f) => this.read(f.slice(0, -".json".length)))
       .filter((c): c is NetworkConfig => c !== undefined);
+    return this.cached;
+  }
+
+  private write(config: NetworkConfig): void {
+    writeFileAtomicSync(this.file(config.name), JSON.stringify(config));
+    this.cached = undefined;
   }
 
   /** The default bridge's definition, choosing its subnet on first use. */
   defaultNetwork(hostRoutes: () => Subnet[]): NetworkConfig {
-    const existing = this.read(DEFAULT_NETWORK);
+    const existing = this.bridgeNetworks().find((n) => n.name === DEFAULT_NETWORK);
     if (existing) return existing;
     const taken = [...hostRoutes(), ...this.bridgeNetworks().map((n) => parseSubnet(n.subnet))];
     const subnet = this.defaultSubnet ? parseSubnet(this.defaultSubnet) : pickSubnet(taken);
@@ -118,12 +129,25 @@ export class NetworkStore {
       name: DEFAULT_NETWORK,
       bridge: this.bridgeFor(id),
       subnet: formatSubnet(subnet),
-      gateway: formatIp(gatewayOf(subnet)),
+      gateway: this.defaultGateway ?? formatIp(gatewayOf(subnet)),
       created: new Date().toISOString(),
       labels: {},
     };
-    writeFileAtomicSync(this.file(DEFAULT_NETWORK), JSON.stringify(config));
+    this.write(config);
     return config;
+  }
+
+  /**
+   * The default bridge as configured now differs from the one on disk (`bip` changed): forget
+   * the old definition so that the next use creates it anew. Returns the old one.
+   */
+  forgetChangedDefault(): NetworkConfig | undefined {
+    const existing = this.read(DEFAULT_NETWORK);
+    if (!existing || !this.defaultSubnet) return undefined;
+    const gateway = this.defaultGateway ?? formatIp(gatewayOf(parseSubnet(this.defaultSubnet)));
+    if (existing.subnet === this.defaultSubnet && existing.gateway === gateway) return undefined;
+    this.remove(DEFAULT_NETWORK);
+    return existing;
   }
 
   list(hostRoutes: () => Subnet[]): NetworkInfo[] {
@@ -219,12 +243,13 @@ export class NetworkStore {
       created: new Date().toISOString(),
       labels: options.labels ?? {},
     };
-    writeFileAtomicSync(this.file(name), JSON.stringify(config));
+    this.write(config);
     return config;
   }
 
   remove(name: string): void {
     rmSync(this.file(name), { force: true });
     rmSync(this.ipamFile(name), { force: true });
+    this.cached = undefined;
   }
 }

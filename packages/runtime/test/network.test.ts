@@ -96,6 +96,20 @@ describe("bridge networking", () => {
       new RegExp(`^default via ${info.NetworkSettings.Gateway.replace(/\./g, "\\.")} dev eth0`),
     );
     assert.equal(hosts, `${ip}\t${info.Config.Hostname}`);
+    // Links between containers carry 64 KiB frames; the way out has the uplink's MTU.
+    const uplink = (
+      JSON.parse(execFileSync("ip", ["-j", "route", "show", "default"], { encoding: "utf8" })) as {
+        dev: string;
+      }[]
+    )[0]?.dev;
+    const uplinkMtu = uplink ? readFileSync(`/sys/class/net/${uplink}/mtu`, "utf8").trim() : "1500";
+    // (busybox's ip does not print route metrics: ask iproute2 in the container's namespace)
+    const [withPid] = JSON.parse(rt("inspect", a).out) as [{ State: { Pid: number } }];
+    const routes = execFileSync("nsenter", ["-t", String(withPid.State.Pid), "-n", "ip", "route"], {
+      encoding: "utf8",
+    });
+    assert.match(routes, new RegExp(`^default via \\S+ dev eth0 mtu ${uplinkMtu}\\b`, "m"));
+    assert.equal(rt("exec", a, "cat", "/sys/class/net/eth0/mtu").out.trim(), "65535");
 
     const ping = rt("run", "--rm", TEST_IMAGE_NAME, "ping", "-c", "1", "-W", "3", ip);
     assert.equal(ping.code, 0, ping.out + ping.err);

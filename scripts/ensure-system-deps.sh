@@ -6,8 +6,9 @@ set -euo pipefail
 # Runtime parts: tini (--init), util-linux (unshare), iproute2, gcc + libc6-dev (the exec helper).
 # nftables: egress NAT and published ports.
 # Test/bench parts: busybox-static (test rootfs), umoci + skopeo (build test images),
-# runc (the reference in the benchmark), docker-registry (a real registry to pull from).
-packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry)
+# runc (the reference in the benchmark), docker-registry (a real registry to pull from),
+# apache2-utils (htpasswd -B: the password file of the test registry behind Basic auth).
+packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -17,11 +17,11 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { NetworkManager } from "../dist/network/manager.js";
 import { tableName } from "../dist/network/nftables.js";
+import { now, summarize } from "./lib.js";
 
 const RUNS = 30;
 const NETLINK = fileURLToPath(new URL("../dist/network/netlink.js", import.meta.url));
 const RESULTS = fileURLToPath(new URL("../../../bench/results/network.md", import.meta.url));
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 function ensureIperf(): void {
   try {
@@ -29,11 +29,6 @@ function ensureIperf(): void {
   } catch {
     execFileSync("apt-get", ["install", "-y", "-q", "iperf3"], { stdio: "inherit" });
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 const children: ChildProcess[] = [];
@@ -191,7 +186,7 @@ async function main(): Promise<void> {
 
     const fmt = (v: number): string => `${v.toFixed(2)} ms`;
     const step = daemonSide.map((d, i) => d + (initSide[i] ?? 0));
-    const median = (v: number[]): number => percentile(v, 50);
+    const median = (v: number[]): number => summarize(v).p50;
     const table = [
       `# bench:network (${new Date().toISOString()})`,
       "",
@@ -201,10 +196,10 @@ async function main(): Promise<void> {
       "## Network step of a container start",
       "| what | p50 | p95 |",
       "|---|---|---|",
-      `| Corral: daemon part (address, ports, firewall) | ${fmt(median(daemonSide))} | ${fmt(percentile(daemonSide, 95))} |`,
-      `| Corral: init part (eth0, lo, route over rtnetlink) | ${fmt(median(initSide))} | ${fmt(percentile(initSide, 95))} |`,
-      `| **Corral: network step (sum)** | **${fmt(median(step))}** | **${fmt(percentile(step, 95))}** |`,
-      `| reference: one nsenter + ip -batch (the previous way) | ${fmt(median(nsenterIp))} | ${fmt(percentile(nsenterIp, 95))} |`,
+      `| Corral: daemon part (address, ports, firewall) | ${fmt(median(daemonSide))} | ${fmt(summarize(daemonSide).p95)} |`,
+      `| Corral: init part (eth0, lo, route over rtnetlink) | ${fmt(median(initSide))} | ${fmt(summarize(initSide).p95)} |`,
+      `| **Corral: network step (sum)** | **${fmt(median(step))}** | **${fmt(summarize(step).p95)}** |`,
+      `| reference: one nsenter + ip -batch (the previous way) | ${fmt(median(nsenterIp))} | ${fmt(summarize(nsenterIp).p95)} |`,
       "",
       "Goal: < 5 ms.",
       "",

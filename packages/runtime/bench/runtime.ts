@@ -37,6 +37,7 @@ import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
 import type { InitSpec } from "../dist/container/init-spec.js";
 import type { ContainerRecord } from "../dist/container/record.js";
 import { buildTestImages, TEST_IMAGE_NAME } from "../test/fixtures/images.js";
+import { log, must, now, REPO, summarize, timeProcess, treeState } from "./lib.js";
 
 // ---- settings ----------------------------------------------------------------------------
 
@@ -49,43 +50,13 @@ const PROBES = 10;
 const BURST = 8;
 
 const PKG = fileURLToPath(new URL("..", import.meta.url));
-const REPO = fileURLToPath(new URL("../../..", import.meta.url));
 const CLI = join(PKG, "dist/cli/main.js");
 const DAEMON = join(PKG, "dist/daemon/main.js");
 const RESULTS = join(REPO, "bench/results/runtime.md");
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
-function log(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-// ---- statistics ----------------------------------------------------------------------------
-
-interface Summary {
-  n: number;
-  p50: number;
-  p95: number;
-  mean: number;
-  min: number;
-  max: number;
-}
-
-function summarize(values: readonly number[]): Summary {
-  const s = [...values].sort((a, b) => a - b);
-  const rank = (p: number): number => s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
-  return {
-    n: s.length,
-    p50: rank(50),
-    p95: rank(95),
-    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
-    min: s[0] ?? NaN,
-    max: s[s.length - 1] ?? NaN,
-  };
-}
-
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : "n/a");
 const mb = (kb: number): string => (kb / 1024).toFixed(1);
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 // ---- /proc ---------------------------------------------------------------------------------
 
@@ -158,43 +129,6 @@ async function busyFraction(windowMs: number): Promise<number> {
   await sleep(windowMs);
   const [t1, i1] = sample();
   return t1 === t0 ? 0 : 1 - (i1 - i0) / (t1 - t0);
-}
-
-// ---- running things ------------------------------------------------------------------------
-
-interface Timed {
-  ms: number;
-  code: number | null;
-  stderr: string;
-}
-
-/** Spawn to exit, in ms, of one command. */
-function timeProcess(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const t0 = now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env });
-    let stderr = "";
-    let exited: { t1: number; code: number | null } | undefined;
-    let closed = false;
-    const done = (): void => {
-      if (exited && closed) resolve({ ms: exited.t1 - t0, code: exited.code, stderr });
-    };
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stderr.on("close", () => {
-      closed = true;
-      done();
-    });
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      exited = { t1: now(), code };
-      done();
-    });
-  });
-}
-
-function must(t: Timed, what: string): number {
-  if (t.code !== 0) throw new Error(`${what} exited with ${t.code}: ${t.stderr.trim()}`);
-  return t.ms;
 }
 
 // ---- cleanup, whatever happens -------------------------------------------------------------
@@ -865,26 +799,6 @@ function sh(cmd: string, args: string[]): string {
   } catch {
     return "unknown";
   }
-}
-
-/** The tree the benchmark ran on, read before it starts (others may commit meanwhile). */
-function treeState(): string {
-  const head = sh("git", ["rev-parse", "--short", "HEAD"]);
-  let dirty: string[] = [];
-  try {
-    dirty = execFileSync("git", ["status", "--porcelain", "--", "packages/runtime"], {
-      encoding: "utf8",
-      cwd: REPO,
-    })
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => l.slice(3));
-  } catch {
-    // not a git checkout
-  }
-  return dirty.length
-    ? `${head} plus ${dirty.length} uncommitted change(s) under packages/runtime (${dirty.join(", ")})`
-    : head;
 }
 
 const TREE = treeState();

@@ -5,7 +5,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { freePort } from "./fixtures/registry.js";
@@ -249,5 +250,38 @@ describe("user-defined networks", () => {
     ok(rt("network", "rm", "front", "back"));
     assert.ok(!footprint().links.includes(backBridge), "network rm removes its bridge");
     assert.match(rt("network", "rm", "bridge").err, /pre-defined network/);
+  });
+});
+
+describe("the default bridge from runtime.json's bip", () => {
+  let configured: TestRuntime;
+  const dir = mkdtempSync(join(tmpdir(), "corral-bip-"));
+  before(async () => {
+    const config = join(dir, "runtime.json");
+    writeFileSync(config, JSON.stringify({ bip: "10.232.7.1/24" }));
+    process.env.CORRAL_CONFIG = config;
+    try {
+      configured = await startRuntime("bip");
+    } finally {
+      delete process.env.CORRAL_CONFIG;
+    }
+  });
+  after(() => {
+    configured?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("containers get addresses in bip's subnet, with bip's address as gateway", () => {
+    const r = configured.rt(
+      "run",
+      "--rm",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "ip -4 -o addr show eth0; ip route",
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /inet 10\.232\.7\.[0-9]+\/24/);
+    assert.match(r.out, /default via 10\.232\.7\.1 dev eth0/);
   });
 });

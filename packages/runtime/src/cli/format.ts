@@ -20,3 +20,23 @@ export function formatBytes(n: number): string {
   }
   return `${v < 10 && i > 0 ? v.toFixed(2) : v < 100 && i > 0 ? v.toFixed(1) : Math.round(v)}${units[i]}`;
 }
+
+/** How long ago `iso` was, as Docker words it ("2 hours ago"); "N/A" for no time. */
+export function timeAgo(iso: string, now = Date.now()): string {
+  const at = Date.parse(iso);
+  if (!iso || !Number.isFinite(at) || at <= 0) return "N/A";
+  const s = Math.max(0, (now - at) / 1000);
+  const h = s / 3600;
+  const ago = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? "" : "s"} ago`;
+  // The thresholds of Docker's units.HumanDuration.
+  if (s < 1) return "Less than a second ago";
+  if (s < 60) return ago(Math.floor(s), "second");
+  if (s < 120) return "About a minute ago";
+  if (s < 3600) return ago(Math.floor(s / 60), "minute");
+  if (s < 7200) return "About an hour ago";
+  if (h < 48) return ago(Math.floor(h), "hour");
+  if (h < 24 * 7 * 2) return ago(Math.floor(h / 24), "day");
+  if (h < 24 * 30 * 2) return ago(Math.floor(h / 24 / 7), "week");
+  if (h < 24 * 365 * 2) return ago(Math.floor(h / 24 / 30), "month");
+  return ago(Math.floor(h / 24 / 365), "year");
+}

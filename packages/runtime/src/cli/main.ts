@@ -9,6 +9,7 @@ import type { ContainerView, ExecFlags } from "./exec-command.js";
 import { api, client, collect, enc, ExitError } from "./common.js";
 import { pull, registerPullCommand } from "./pull.js";
 import { registerImageCommands } from "./image-commands.js";
+import { registerRegistryCommands } from "./registry-commands.js";
 import { registerNetworkCommands } from "./network-commands.js";
 
 function addRunFlags(cmd: Command): Command {
@@ -401,6 +402,7 @@ program
   });
 
 registerImageCommands(program);
+registerRegistryCommands(program);
 registerNetworkCommands(program);
 registerPullCommand(program);
 

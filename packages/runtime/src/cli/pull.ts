@@ -1,42 +1,52 @@
-// `pull`: the NDJSON progress stream of the daemon's pull, drawn for a person.
+// `pull`: the NDJSON progress stream of the daemon's pull, drawn for a person: progress bars
+// redrawn in place on a terminal, a plain line per finished layer otherwise.
+import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { client, enc, ExitError } from "./common.js";
-import { formatBytes } from "./format.js";
+import { plainLine, ProgressBoard, type LayerEvent } from "./progress.js";
 
-/** Pulls `ref` through the daemon, printing Docker-like progress lines; returns the image id. */
+/** One line of the daemon's pull stream. */
+type PullEvent =
+  | LayerEvent
+  | { type: "done"; id?: string; manifestDigest?: string }
+  | { type: "error"; message?: string };
+
+/** Pulls `ref` through the daemon, printing Docker-like progress; returns the image id. */
 export async function pull(ref: string, quiet = false): Promise<string> {
   await client.ensureDaemon();
   const res = await client.stream("POST", `/v1/images/pull?ref=${enc(ref)}`);
-  let pending = "";
+  const err = process.stderr;
+  const say = (line: string): void => void (quiet || err.write(line + "\n"));
+  const board = !quiet && err.isTTY ? new ProgressBoard() : undefined;
+  const columns = (): number => err.columns || 80;
+  const redraw = (): void => void (board && err.write(board.draw(columns(), performance.now())));
   let downloaded = false;
-  const say = (line: string): void => void (quiet || process.stderr.write(line + "\n"));
-  for await (const chunk of res) {
-    const lines = (pending + (chunk as Buffer).toString("utf8")).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines.filter(Boolean)) {
-      const e = JSON.parse(line) as {
-        type: string;
-        digest?: string;
-        status?: string;
-        bytes?: number;
-        total?: number;
-        id?: string;
-        manifestDigest?: string;
-        message?: string;
-      };
-      const short = (e.digest ?? "").replace(/^sha256:/, "").slice(0, 12);
-      if (e.type === "layer" && e.status === "exists") say(`${short}: Already exists`);
-      else if (e.type === "layer" && e.status === "done") {
-        downloaded = true;
-        say(`${short}: Pull complete (${formatBytes(e.bytes ?? 0)})`);
-      } else if (e.type === "error") throw new ExitError(e.message ?? "pull failed", 1);
-      else if (e.type === "done") {
+  try {
+    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+      if (line === "") continue;
+      const e = JSON.parse(line) as PullEvent;
+      if (e.type === "layer") {
+        if (e.status === "done") downloaded = true;
+        if (board === undefined) {
+          const text = plainLine(e);
+          if (text !== undefined) say(text);
+        } else if (board.update(e, performance.now())) {
+          redraw();
+        }
+      } else if (e.type === "error") {
+        redraw();
+        throw new ExitError(e.message ?? "pull failed", 1);
+      } else if (e.type === "done") {
+        redraw();
         say(`Digest: ${e.manifestDigest ?? ""}`);
         say(`Status: ${downloaded ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
         return e.id ?? "";
       }
     }
+  } finally {
+    res.destroy();
   }
+  redraw();
   throw new ExitError("pull ended without a result", 1);
 }
 

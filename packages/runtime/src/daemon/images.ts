@@ -1,16 +1,23 @@
 // The daemon's face of the image store: what containers need to run an image, and the image
-// routes of the API (list, inspect, load, remove).
+// routes of the API (list, inspect, history, tag, load, save, remove, prune).
 import { basename, dirname } from "node:path";
-import { ImageStore } from "../image/store.js";
+import { pipeline } from "node:stream/promises";
+import { ImageError } from "../image/errors.js";
+import { ImageStore, type GarbageCollectResult } from "../image/store.js";
 import { loadImageArchive } from "../image/load.js";
-import { pullImage } from "../image/registry/index.js";
+import { saveImages } from "../image/save.js";
+import { RegistryAccess } from "./registries.js";
+import { registerRegistryRoutes } from "./registry-routes.js";
 import { UserError } from "../util/errors.js";
 import type { Router } from "./http.js";
 import type { ContainerService, ImageProvider } from "./containers.js";
 
 export class ImageApi implements ImageProvider {
   readonly store: ImageStore;
-  constructor(root: string) {
+  constructor(
+    root: string,
+    readonly registries = new RegistryAccess(root),
+  ) {
     this.store = new ImageStore(root);
   }
 
@@ -25,7 +32,17 @@ export class ImageApi implements ImageProvider {
     };
   }
 
+  /**
+   * Removes layers and blobs no image uses. Layers under any container's rootfs stay, even
+   * when their image was forced out.
+   */
+  async collectGarbage(containers: ContainerService): Promise<GarbageCollectResult> {
+    const layersInUse = [...containers.layerDirsInUse()].map((d) => basename(dirname(d)));
+    return this.store.garbageCollect({ layersInUse });
+  }
+
   routes(router: Router, containers: ContainerService): void {
+    registerRegistryRoutes(router, { store: this.store, registries: this.registries });
     const inUse = (imageId: string): boolean =>
       containers.imagesInUse().has(imageId.replace(/^sha256:/, ""));
     router
@@ -37,6 +54,50 @@ export class ImageApi implements ImageProvider {
           throw new UserError((err as Error).message, 404);
         }
       })
+      .on("GET", "/v1/images/:ref/history", async ({ params }) =>
+        this.store.history(params.ref as string).catch(rethrow),
+      )
+      .on("POST", "/v1/images/:ref/tag", async ({ params, query }) => {
+        const target = query.get("target");
+        if (!target) throw new UserError("tag needs a target name, e.g. myimage:1.0");
+        await this.store.tag(params.ref as string, target).catch(rethrow);
+        return {};
+      })
+      // A tar stream; a failure after the first byte (a layer that no longer matches its
+      // diff_id) is reported in the X-Corral-Error trailer, the archive then being incomplete.
+      .on("GET", "/v1/images/get", async ({ query, res }) => {
+        const archive = await saveImages(this.store, query.getAll("names")).catch(rethrow);
+        res.writeHead(200, { "content-type": "application/x-tar", trailer: "X-Corral-Error" });
+        try {
+          await pipeline(archive, res, { end: false });
+        } catch (err) {
+          archive.destroy();
+          const message = (err as Error).message.replace(/[\r\n]+/g, " ");
+          if (!res.destroyed) res.addTrailers({ "X-Corral-Error": message });
+        }
+        res.end();
+      })
+      // Docker's prune: images no container uses, only untagged ones unless all=1.
+      .on("POST", "/v1/images/prune", async ({ query }) => {
+        const all = query.get("all") === "1";
+        const deleted: Array<{ Untagged: string } | { Deleted: string }> = [];
+        for (const image of await this.store.list()) {
+          if (!all && image.repoTags.length > 0) continue;
+          if (inUse(image.id)) continue;
+          let removed;
+          try {
+            removed = await this.store.remove(image.id, { force: true, isInUse: inUse });
+          } catch (err) {
+            if (err instanceof ImageError && err.code === "not-found") continue;
+            throw err;
+          }
+          for (const e of removed) {
+            deleted.push("untagged" in e ? { Untagged: e.untagged } : { Deleted: e.deleted });
+          }
+        }
+        const gc = await this.collectGarbage(containers);
+        return { ImagesDeleted: deleted, SpaceReclaimed: gc.reclaimedBytes };
+      })
       // NDJSON: one progress event per line, then {"type":"done",...} or {"type":"error",...}.
       .on("POST", "/v1/images/pull", async ({ query, res }) => {
         const ref = query.get("ref");
@@ -44,7 +105,7 @@ export class ImageApi implements ImageProvider {
         res.writeHead(200, { "content-type": "application/x-ndjson" });
         const send = (event: object): void => void res.write(JSON.stringify(event) + "\n");
         try {
-          const result = await pullImage(this.store, ref, { onProgress: send });
+          const result = await this.registries.pull(this.store, ref, { onProgress: send });
           send({ type: "done", ...result });
         } catch (err) {
           send({ type: "error", message: (err as Error).message });
@@ -72,12 +133,15 @@ export class ImageApi implements ImageProvider {
         }
         const untagged = result.flatMap((e) => ("untagged" in e ? [e.untagged] : []));
         const deleted = result.flatMap((e) => ("deleted" in e ? [e.deleted] : []));
-        if (deleted.length) {
-          // Layers under any container's rootfs stay, even when their image was forced out.
-          const layersInUse = [...containers.layerDirsInUse()].map((d) => basename(dirname(d)));
-          await this.store.garbageCollect({ layersInUse }).catch(() => undefined);
-        }
+        if (deleted.length) await this.collectGarbage(containers).catch(() => undefined);
         return { untagged, deleted };
       });
   }
+}
+
+/** An image store error as the API's: 404 unknown, 409 conflict, 400 anything else. */
+function rethrow(err: unknown): never {
+  if (!(err instanceof ImageError)) throw err;
+  const status = err.code === "not-found" ? 404 : err.code === "conflict" ? 409 : 400;
+  throw new UserError(err.message, status);
 }

@@ -11,6 +11,8 @@ import { InitPool } from "./init-pool.js";
 import { createApi, listen } from "./server.js";
 import { VolumeStore } from "./volumes.js";
 import { ImageApi } from "./images.js";
+import { RegistryAccess } from "./registries.js";
+import { loadRuntimeConfig } from "../config/runtime-config.js";
 import { NetworkManager } from "../network/manager.js";
 
 function log(message: string): void {
@@ -58,6 +60,8 @@ function cleanStaleSlots(runDir: string): void {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("corral-rtd must run as root");
+  // runtime.json (CORRAL_CONFIG): a bad file is one line in the log and no daemon.
+  const config = loadRuntimeConfig();
   const paths = runtimePaths();
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
@@ -68,12 +72,16 @@ async function main(): Promise<void> {
   cleanStaleSlots(paths.run);
   rmSync(paths.socket, { force: true });
 
-  const network = new NetworkManager(paths.root);
+  const network = new NetworkManager(paths.root, {
+    defaultSubnet: config.bip?.subnet,
+    defaultGateway: config.bip?.address,
+  });
   const pool = new InitPool(paths.run, Number(process.env.CORRAL_POOL_SIZE ?? 2), (w) =>
     network.prewire(w.hostPid, w.slotId),
   );
   const volumes = new VolumeStore(paths.root);
-  const images = new ImageApi(paths.root);
+  const registries = new RegistryAccess(paths.root, config, log);
+  const images = new ImageApi(paths.root, registries);
   const containers = new ContainerService(paths.root, pool, images, volumes, network);
   await containers.recover();
   await network.reconcile();
@@ -93,6 +101,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGHUP", () => {
+    try {
+      registries.reconfigure(loadRuntimeConfig());
+      log("SIGHUP: registry configuration reloaded");
+    } catch (err) {
+      log(`SIGHUP: ${(err as Error).message}; keeping the configuration in use`);
+    }
+  });
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,7 @@ import { Router } from "./http.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
 import { registerNetworkRoutes } from "./network-routes.js";
+import { registerSystemRoutes } from "./system.js";
 
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
@@ -124,6 +125,7 @@ export function createApi(
       return {};
     });
   images.routes(router, containers);
+  registerSystemRoutes(router, containers, volumes, images);
   registerNetworkRoutes(router, containers);
   return router;
 }

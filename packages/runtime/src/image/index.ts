@@ -1,4 +1,5 @@
-// The image store's public surface: references, the store, layer unpacking, archive loading.
+// The image store's public surface: references, the store, layer unpacking, archive loading
+// and saving.
 export { ImageError, type ImageErrorCode } from "./errors.js";
 export { isDigest, parseDigest, type Digest } from "./digest.js";
 export {
@@ -16,10 +17,12 @@ export {
   type Image,
   type ImageRecord,
   type ImageSummary,
+  type LayerTar,
   type RemoveOptions,
   type RemoveResult,
+  type StoreUsage,
 } from "./store.js";
-export type { ImageInspect } from "./inspect.js";
+export type { HistoryItem, ImageInspect } from "./inspect.js";
 export type { ContainerConfig, ImageConfig } from "./schema.js";
 export {
   DEFAULT_MAX_LAYER_BYTES,
@@ -28,4 +31,5 @@ export {
   type UnpackResult,
 } from "./unpack.js";
 export { loadImageArchive, type LoadOptions, type LoadProgress, type LoadResult } from "./load.js";
+export { saveImages } from "./save.js";
 export * from "./registry/index.js";

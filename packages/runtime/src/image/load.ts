@@ -28,6 +28,7 @@ import {
 } from "./schema.js";
 import type { ImageStore, StagedLayer } from "./store.js";
 import { unpackLayer } from "./unpack.js";
+import { TAR_SPLIT_FILE } from "./tar-split.js";
 import { hostPlatform, pickPlatform } from "./platform.js";
 
 export interface LoadProgress {
@@ -132,6 +133,7 @@ export async function loadImageArchive(
           join(dir, "fs"),
           {
             maxBytes: options.maxLayerBytes,
+            tarSplitPath: join(dir, TAR_SPLIT_FILE),
             onBytes: (bytes) =>
               progress({ type: "layer", diffId: layer.diffId, status: "unpacking", bytes }),
           },

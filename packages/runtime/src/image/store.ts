@@ -7,6 +7,8 @@
 //   layers/<diffid-hex>/     one unpacked layer, keyed by its diff_id (sha256 of the
 //     fs/                    uncompressed tar), the directory overlayfs uses as a lowerdir
 //     layer.json             {diffId, size, tarSize, createdAt}
+//     tar-split.json.gz      the tar's headers and padding (tar-split.ts), from which the
+//                            exact tar is rebuilt for save and push (as Docker does)
 //                            A layer is unpacked in tmp/ and renamed here only when complete,
 //                            so a layer directory that exists is whole.
 //   images/<id-hex>.json     one record per image; id = sha256 of its config blob (as Docker)
@@ -16,8 +18,10 @@
 //   tmp/<pid>-*              work areas (unpacking, archive extraction, deletion); entries of
 //                            dead processes are removed when a store opens and by GC
 //
-// Compressed layer blobs are not kept: layers live unpacked only, which halves the disk use,
-// at the price that an image cannot be pushed or saved byte-for-byte as it came in.
+// Compressed layer blobs are not kept: layers live unpacked only, which halves the disk use.
+// The uncompressed tar (whose sha256 is the diff_id) is rebuilt byte for byte from the unpacked
+// files and the layer's tar-split record; a compressed blob cannot be (gzip output differs
+// between implementations and levels), so a push compresses anew and gets new blob digests.
 import { createHash, randomBytes } from "node:crypto";
 import {
   mkdir,
@@ -31,13 +35,14 @@ import {
   unlink,
 } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { z } from "zod";
 import { digestHex, isDigest, parseDigest, sha256, type Digest } from "./digest.js";
 import { ImageError, notFound } from "./errors.js";
 import { MAX_JSON_BYTES, isErrno, readFileCapped } from "./fsutil.js";
 import { syncDir, writeFileAtomic } from "../util/atomic-file.js";
-import { toInspect, type ImageInspect } from "./inspect.js";
+import { toHistory, toInspect, type HistoryItem, type ImageInspect } from "./inspect.js";
+import { TAR_SPLIT_FILE, assembleTar } from "./tar-split.js";
 import { Mutex } from "../util/mutex.js";
 import {
   familiarName,
@@ -80,6 +85,21 @@ export interface ImageSummary {
 }
 
 export type RemoveResult = Array<{ untagged: string } | { deleted: Digest }>;
+
+/** What the store holds, for `system df`: every image with its layers, and every layer. */
+export interface StoreUsage {
+  images: Array<ImageSummary & { diffIds: Digest[] }>;
+  /** bytes of file content of each layer in the store, images' or not */
+  layers: Map<Digest, number>;
+}
+
+/** A layer's tar, rebuilt: `stream` fails if its bytes do not hash to the diff_id. */
+export interface LayerTar {
+  diffId: Digest;
+  /** length of the tar */
+  size: number;
+  stream: Readable;
+}
 
 export interface RemoveOptions {
   force?: boolean;
@@ -249,7 +269,19 @@ export class ImageStore {
   }
 
   async inspect(ref: string): Promise<ImageInspect> {
-    return toInspect(await this.resolve(ref));
+    const image = await this.resolve(ref);
+    const layerDirs = await this.layerDirs(image.id).catch(() => undefined);
+    return toInspect({ ...image, layerDirs });
+  }
+
+  /** `docker history`: the config's history paired with the layers and their sizes. */
+  async history(ref: string): Promise<HistoryItem[]> {
+    const image = await this.resolve(ref);
+    const sizes = new Map<Digest, number>();
+    for (const diffId of new Set(image.diffIds)) {
+      sizes.set(diffId, (await this.readLayerMeta(diffId))?.size ?? 0);
+    }
+    return toHistory(image, (diffId) => sizes.get(diffId) ?? 0);
   }
 
   /** The image's config (Env, Cmd, ...) by exact id. */
@@ -289,6 +321,75 @@ export class ImageStore {
   async hasLayer(diffId: Digest): Promise<boolean> {
     await this.ready();
     return this.pathExists(join(this.layerPath(parseDigest(diffId, "layer")), "layer.json"));
+  }
+
+  /** Bytes of file content in a layer; undefined when the store does not hold it. */
+  async layerSize(diffId: Digest): Promise<number | undefined> {
+    await this.ready();
+    return (await this.readLayerMeta(parseDigest(diffId, "layer")))?.size;
+  }
+
+  /**
+   * A layer's uncompressed tar exactly as it came in (for save and push), rebuilt from its
+   * files and its tar-split record and checked against its diff_id while it streams. The layer
+   * is safe from garbage collection until the stream ends.
+   */
+  async layerTar(diffId: Digest): Promise<LayerTar> {
+    await this.ready();
+    const d = parseDigest(diffId, "layer");
+    const short = digestHex(d).slice(0, 12);
+    const meta = await this.readLayerMeta(d);
+    if (meta === undefined) throw new ImageError("not-found", `layer ${d} is not in the store`);
+    const split = join(this.layerPath(d), TAR_SPLIT_FILE);
+    if (!(await this.pathExists(split))) {
+      throw new ImageError(
+        "not-found",
+        `layer ${short} was stored without its tar-split record (by an older Corral), so its tar cannot be rebuilt: remove the images that use it and pull or load them again`,
+      );
+    }
+    const fsDir = join(this.layerPath(d), "fs");
+    async function* verified(): AsyncGenerator<Buffer> {
+      const hash = createHash("sha256");
+      let bytes = 0;
+      for await (const chunk of assembleTar(split, fsDir)) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        yield chunk;
+      }
+      const got = `sha256:${hash.digest("hex")}`;
+      if (got !== d || bytes !== meta?.tarSize) {
+        throw new ImageError(
+          "refused",
+          `layer ${short}: the rebuilt tar hashes to ${got} (${bytes} bytes), not to its diff_id: its files changed since it was unpacked`,
+        );
+      }
+    }
+    // Leased from now until the stream closes (ended, failed or destroyed unread).
+    const lease = this.lease();
+    lease.holdLayer(d);
+    const stream = Readable.from(verified(), { objectMode: false });
+    stream.once("close", () => lease.release());
+    return { diffId: d, size: meta.tarSize, stream };
+  }
+
+  /** Every image with its layers and every layer with its size (for `system df`). */
+  async usage(): Promise<StoreUsage> {
+    await this.ready();
+    const references = await this.readReferences();
+    const images = (await this.readAllRecords()).map((record) => {
+      const { id, repoTags, repoDigests, created, size, diffIds } = this.withNames(
+        record,
+        references,
+      );
+      return { id, repoTags, repoDigests, created, size, diffIds };
+    });
+    const layers = new Map<Digest, number>();
+    for (const hex of await readdir(this.layersDir)) {
+      if (!HEX64.test(hex)) continue;
+      const meta = await this.readLayerMeta(`sha256:${hex}`);
+      if (meta !== undefined) layers.set(`sha256:${hex}`, meta.size);
+    }
+    return { images, layers };
   }
 
   // ---- names ----------------------------------------------------------------------------
@@ -333,19 +434,26 @@ export class ImageStore {
         );
 
       if (reference !== undefined) {
-        // By name: untag; delete only if nothing but digests of the same repository remain.
+        // By name, as Docker: untag; a repository's last tag takes its digests along; the
+        // image is deleted only when no name at all remains.
         const repo = repositoryOf(reference);
-        const others = names.filter((n) => n !== reference);
-        const onlyDigestsOfRepo = others.every((n) => n.startsWith(`${repo}@`));
-        if (!onlyDigestsOfRepo) {
-          delete references[reference];
+        const untag = [reference];
+        const lastTagOfRepo =
+          !reference.includes("@") &&
+          !names.some((n) => n !== reference && !n.includes("@") && repositoryOf(n) === repo);
+        if (lastTagOfRepo) untag.push(...names.filter((n) => n.startsWith(`${repo}@`)).sort());
+        if (names.some((n) => !untag.includes(n))) {
+          for (const name of untag) delete references[name];
           await this.writeReferences(references);
-          return [{ untagged: reference }];
+          return untag.map((name) => ({ untagged: name }));
         }
         if (!force && isInUse(id)) throw inUseError(reference);
       } else {
-        // By id: fine when all names are of one repository (a tag and its digest), as in Docker.
-        if (new Set(names.map(repositoryOf)).size > 1 && !force) {
+        // By id: fine when the names are one tag and digests of its repository, as in Docker
+        // (isSingleReference); several tags, even of one repository, need -f.
+        const tags = names.filter((n) => !n.includes("@"));
+        const single = new Set(names.map(repositoryOf)).size <= 1 && tags.length <= 1;
+        if (!single && !force) {
           throw new ImageError(
             "conflict",
             `conflict: unable to delete ${shortId(id)} (must be forced): the image is referenced by ${names.join(", ")}; remove it by name or use -f`,

@@ -4,14 +4,16 @@
 //
 // Transport rules:
 // - HTTPS always, except for "insecure" registries: those listed in `insecureRegistries`
-//   (as `host` or `host:port`) and loopback hosts (localhost, 127.0.0.1, ::1), which are
-//   spoken to over plain HTTP. There is no HTTPS-then-HTTP fallback: an insecure registry
-//   is plain HTTP.
+//   (as `host`, `host:port` or a CIDR for IP addresses) and loopback hosts (localhost,
+//   127.0.0.1, ::1), which are spoken to over plain HTTP. There is no HTTPS-then-HTTP
+//   fallback: an insecure registry is plain HTTP. A mirror (`endpoint`) is spoken to with the
+//   scheme its URL names.
 // - Redirects (blob downloads are commonly redirected to a CDN) are followed by hand, at most
 //   5: the Authorization header goes to the registry's own origin only, never to the origin
 //   a redirect points at; a redirect from HTTPS to plain HTTP is refused unless the target
 //   host is insecure as above.
 // - Every error is an ImageError with a one-line message.
+import { matchesInsecure } from "../../config/runtime-config.js";
 import { ImageError, messageOf } from "../errors.js";
 import { DEFAULT_REGISTRY } from "../reference.js";
 
@@ -23,10 +25,12 @@ export interface Credentials {
 export interface RegistryClientOptions {
   /** registry host[:port] as in a reference ("docker.io" for Docker Hub) */
   registry: string;
-  /** repository path inside the registry, e.g. "library/busybox" */
+  /** repository path inside the registry, e.g. "library/busybox"; "" for the API root (login) */
   repository: string;
+  /** base URL to speak to instead of the registry's own (a mirror), e.g. http://127.0.0.1:5001 */
+  endpoint?: string;
   credentials?: Credentials;
-  /** hosts (`host` or `host:port`) spoken to over plain HTTP */
+  /** hosts (`host`, `host:port` or CIDR) spoken to over plain HTTP */
   insecureRegistries?: readonly string[];
   /** aborts every request in flight */
   signal?: AbortSignal;
@@ -59,17 +63,29 @@ function splitHost(hostPort: string): { host: string; port: string | undefined }
 /** Whether `hostPort` may be spoken to over plain HTTP (see the file comment). */
 export function isInsecureRegistry(hostPort: string, insecure: readonly string[] = []): boolean {
   const { host } = splitHost(hostPort.toLowerCase());
-  if (LOOPBACK.has(host)) return true;
-  return insecure.some((entry) => {
-    const e = entry.toLowerCase();
-    return e === hostPort.toLowerCase() || e === host;
-  });
+  return LOOPBACK.has(host) || matchesInsecure(hostPort, insecure);
 }
 
 /** The base URL of a registry's API, e.g. `https://registry-1.docker.io`. */
 export function registryBaseUrl(registry: string, insecure: readonly string[] = []): string {
   const host = registry === DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
   return `${isInsecureRegistry(host, insecure) ? "http" : "https"}://${host}`;
+}
+
+/** The registry refused the credentials (or wants some): login maps this to its own line. */
+export class UnauthorizedError extends ImageError {
+  constructor(message: string) {
+    // The name stays "ImageError": callers match on that; `instanceof` tells this one apart.
+    super("refused", message);
+  }
+}
+
+/** What a request sends besides its path: method, headers and a body made afresh per try. */
+interface Send {
+  method?: string;
+  headers?: Record<string, string>;
+  /** called for each attempt (a 401 retry sends the body again) */
+  body?: () => Buffer | AsyncIterable<Uint8Array>;
 }
 
 export interface Challenge {
@@ -180,9 +196,13 @@ export class RegistryClient {
   constructor(options: RegistryClientOptions) {
     this.registry = options.registry;
     this.repository = options.repository;
+    const endpoint = options.endpoint?.replace(/\/+$/, "");
     this.insecure = options.insecureRegistries ?? [];
-    this.baseUrl = registryBaseUrl(options.registry, this.insecure);
+    this.baseUrl = endpoint ?? registryBaseUrl(options.registry, this.insecure);
     this.origin = new URL(this.baseUrl).origin;
+    // A mirror configured as http:// was chosen as plain HTTP by its URL: its own redirects and
+    // token server on that host may be too.
+    if (endpoint?.startsWith("http:")) this.insecure = [...this.insecure, new URL(endpoint).host];
     this.credentials = options.credentials;
     this.signal = options.signal;
     this.fetchFn = options.fetch ?? fetch;
@@ -196,7 +216,7 @@ export class RegistryClient {
   ): Promise<{ bytes: Buffer; mediaType: string; digestHeader: string | undefined }> {
     const what = `manifest for ${this.registry}/${this.repository}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
     const response = await this.request(`/v2/${this.repository}/manifests/${reference}`, what, {
-      accept: accept.join(", "),
+      headers: { accept: accept.join(", ") },
     });
     const bytes = await readCapped(response, maxBytes, what);
     const mediaType = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
@@ -211,7 +231,7 @@ export class RegistryClient {
   async getBlob(digest: string): Promise<BlobResponse> {
     const what = `blob ${digest} of ${this.registry}/${this.repository}`;
     const response = await this.request(`/v2/${this.repository}/blobs/${digest}`, what, {
-      "accept-encoding": "identity",
+      headers: { "accept-encoding": "identity" },
     });
     const declared = Number(response.headers.get("content-length") ?? NaN);
     const body = response.body;
@@ -231,19 +251,88 @@ export class RegistryClient {
     return { body: chunks(), length: Number.isFinite(declared) ? declared : undefined };
   }
 
-  /** A GET against the registry: authenticates on 401, follows redirects, maps errors. */
-  private async request(
-    path: string,
-    what: string,
-    headers: Record<string, string>,
-  ): Promise<Response> {
-    let response = await this.follow(`${this.baseUrl}${path}`, headers);
+  /** GET /v2/ with the credentials: resolves when the registry lets them in (`login`). */
+  async ping(): Promise<void> {
+    const response = await this.request("/v2/", `the API of ${this.registry}`, {});
+    await response.body?.cancel().catch(() => undefined);
+  }
+
+  /** HEAD /v2/<repo>/blobs/<digest>: whether the registry has the blob already. */
+  async hasBlob(digest: string): Promise<boolean> {
+    const what = `blob ${digest} of ${this.registry}/${this.repository}`;
+    try {
+      const response = await this.request(`/v2/${this.repository}/blobs/${digest}`, what, {
+        method: "HEAD",
+      });
+      await response.body?.cancel().catch(() => undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof ImageError && err.code === "not-found") return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Uploads a blob in one PUT (POST to start the upload, then PUT with ?digest=); the registry
+   * checks the digest. `body` is called again if the upload has to be retried after a 401.
+   */
+  async uploadBlob(
+    digest: string,
+    size: number,
+    body: () => AsyncIterable<Uint8Array>,
+  ): Promise<void> {
+    const what = `upload of blob ${digest} to ${this.registry}/${this.repository}`;
+    const started = await this.request(`/v2/${this.repository}/blobs/uploads/`, what, {
+      method: "POST",
+      headers: { "content-length": "0" },
+    });
+    await started.body?.cancel().catch(() => undefined);
+    const location = started.headers.get("location");
+    if (location === null) {
+      throw new ImageError(
+        "refused",
+        `registry ${this.registry} started an upload without a location`,
+      );
+    }
+    const target = new URL(location, this.baseUrl);
+    target.searchParams.set("digest", digest);
+    const put = await this.request(target.href, what, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "content-length": String(size) },
+      body,
+    });
+    await put.body?.cancel().catch(() => undefined);
+  }
+
+  /** PUT /v2/<repo>/manifests/<reference>; returns the digest the registry reports. */
+  async putManifest(
+    reference: string,
+    mediaType: string,
+    bytes: Buffer,
+  ): Promise<string | undefined> {
+    const what = `manifest ${this.registry}/${this.repository}:${reference}`;
+    const response = await this.request(`/v2/${this.repository}/manifests/${reference}`, what, {
+      method: "PUT",
+      headers: { "content-type": mediaType },
+      body: () => bytes,
+    });
+    await response.body?.cancel().catch(() => undefined);
+    return response.headers.get("docker-content-digest") ?? undefined;
+  }
+
+  /**
+   * A request to the registry (`path` relative to its base, or an absolute URL on it):
+   * authenticates on 401, follows redirects, maps errors.
+   */
+  private async request(path: string, what: string, send: Send): Promise<Response> {
+    const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
+    let response = await this.follow(url, send);
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate") ?? "";
       await response.body?.cancel().catch(() => undefined);
       const tried = this.authorization;
       await this.authenticate(challenge, tried);
-      response = await this.follow(`${this.baseUrl}${path}`, headers);
+      response = await this.follow(url, send);
       if (response.status === 401) {
         await response.body?.cancel().catch(() => undefined);
         throw this.unauthorized();
@@ -259,9 +348,10 @@ export class RegistryClient {
       throw new ImageError("not-found", `${what} not found: ${detail}`);
     }
     if (response.status === 403) {
+      const action = send.method === undefined || send.method === "GET" ? "pull" : "push";
       throw new ImageError(
         "refused",
-        `pull access denied for ${this.registry}/${this.repository}: ${detail}`,
+        `${action} access denied for ${this.registry}/${this.repository}: ${detail}`,
       );
     }
     throw new ImageError(
@@ -270,16 +360,15 @@ export class RegistryClient {
     );
   }
 
-  private unauthorized(): ImageError {
+  private unauthorized(): UnauthorizedError {
     if (this.credentials !== undefined) {
-      return new ImageError(
-        "refused",
+      return new UnauthorizedError(
         `unauthorized: authentication to ${this.registry} failed: wrong username or password`,
       );
     }
-    return new ImageError(
-      "refused",
-      `unauthorized: ${this.registry}/${this.repository} requires authentication (log in first) or does not exist`,
+    const name = this.repository === "" ? this.registry : `${this.registry}/${this.repository}`;
+    return new UnauthorizedError(
+      `unauthorized: ${name} requires authentication (corral-rt login ${this.registry}) or does not exist`,
     );
   }
 
@@ -327,7 +416,9 @@ export class RegistryClient {
       );
     }
     if (params["service"]) url.searchParams.set("service", params["service"]);
-    url.searchParams.set("scope", params["scope"] || `repository:${this.repository}:pull`);
+    // Login asks for a token with no scope, as `docker login` does.
+    const scope = params["scope"] || (this.repository && `repository:${this.repository}:pull`);
+    if (scope) url.searchParams.set("scope", scope);
     const headers: Record<string, string> = {};
     if (this.credentials !== undefined) {
       url.searchParams.set("account", this.credentials.username);
@@ -381,17 +472,23 @@ export class RegistryClient {
   }
 
   /** Fetches, following redirects by hand so credentials stay with the registry's origin. */
-  private async follow(start: string, headers: Record<string, string>): Promise<Response> {
+  private async follow(start: string, send: Send): Promise<Response> {
     let url = new URL(start);
     for (let hop = 0; ; hop++) {
-      const sent: Record<string, string> = { ...headers };
+      const sent: Record<string, string> = { ...send.headers };
       if (url.origin === this.origin && this.authorization !== undefined) {
         sent["authorization"] = this.authorization;
       }
       let response: Response;
       try {
+        const body = send.body?.();
         response = await this.fetchFn(url, {
+          method: send.method ?? "GET",
           headers: sent,
+          // A streamed request body needs half duplex in Node's fetch (undici).
+          ...(body === undefined
+            ? {}
+            : { body: body as NonNullable<RequestInit["body"]>, duplex: "half" }),
           redirect: "manual",
           signal: this.signal,
         });

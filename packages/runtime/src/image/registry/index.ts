@@ -15,3 +15,7 @@ export {
   type PullProgress,
   type PullResult,
 } from "./pull.js";
+export { UnauthorizedError } from "./client.js";
+export { CredentialStore, DOCKER_HUB_AUTH_KEY, registryOfServer } from "./credentials.js";
+export { pullWithMirrors, type MirrorPullOptions } from "./mirrors.js";
+export { pushImage, type PushOptions, type PushProgress, type PushResult } from "./push.js";

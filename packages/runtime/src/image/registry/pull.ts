@@ -22,6 +22,7 @@ import {
 } from "../schema.js";
 import type { ImageStore, StagedLayer } from "../store.js";
 import { unpackLayer, type UnpackResult } from "../unpack.js";
+import { TAR_SPLIT_FILE } from "../tar-split.js";
 import { RegistryClient, type Credentials } from "./client.js";
 import { hostPlatform, pickPlatform, type Platform } from "../platform.js";
 
@@ -46,8 +47,10 @@ export interface PullProgress {
 
 export interface PullOptions {
   credentials?: Credentials;
-  /** registries (`host` or `host:port`) spoken to over plain HTTP; loopback always is */
+  /** registries (`host`, `host:port` or CIDR) spoken to over plain HTTP; loopback always is */
   insecureRegistries?: readonly string[];
+  /** a mirror's base URL to pull from instead of the registry itself (see mirrors.ts) */
+  endpoint?: string;
   onProgress?: (event: PullProgress) => void;
   /** the platform picked from an image index (default linux and this host's architecture) */
   platform?: Platform;
@@ -84,7 +87,8 @@ const V1_TYPES = new Set([
   "application/vnd.docker.distribution.manifest.v1+json",
   "application/vnd.docker.distribution.manifest.v1+prettyjws",
 ]);
-const PROGRESS_STEP = 256 * 1024;
+/** Byte counts are reported at most this often per layer: smooth bars, few events. */
+const PROGRESS_INTERVAL_MS = 100;
 
 function refuse(message: string): never {
   throw new ImageError("refused", message);
@@ -222,7 +226,7 @@ interface LayerJob {
 }
 
 /** Runs `fn` over `items`, at most `limit` at once; the first failure stops new starts. */
-async function runLimited<T>(
+export async function runLimited<T>(
   items: T[],
   limit: number,
   fn: (item: T) => Promise<void>,
@@ -285,6 +289,7 @@ export async function pullImage(
   const client = new RegistryClient({
     registry: ref.registry,
     repository: ref.repository,
+    endpoint: options.endpoint,
     credentials: options.credentials,
     insecureRegistries: options.insecureRegistries,
     signal: abort.signal,
@@ -367,7 +372,7 @@ export async function pullImage(
         const source = body[Symbol.asyncIterator]();
         const hash = createHash("sha256");
         let bytes = 0;
-        let reported = 0;
+        let reportedAt = performance.now();
         let ended = false;
         const next = async (): Promise<Buffer | undefined> => {
           const step = await source.next();
@@ -382,8 +387,8 @@ export async function pullImage(
             );
           }
           hash.update(step.value);
-          if (bytes - reported >= PROGRESS_STEP) {
-            reported = bytes;
+          if (performance.now() - reportedAt >= PROGRESS_INTERVAL_MS) {
+            reportedAt = performance.now();
             emit("downloading", bytes);
           }
           return step.value;
@@ -409,6 +414,7 @@ export async function pullImage(
           try {
             result = await unpackLayer(metered(), join(dir, "fs"), {
               maxBytes: options.maxLayerBytes,
+              tarSplitPath: join(dir, TAR_SPLIT_FILE),
             });
           } catch (err) {
             if (!abort.signal.aborted) {

@@ -1,0 +1,104 @@
+// What the benchmarks share: logging, percentiles, a clock, timing a process, and the state of
+// the tree they ran on (for the report).
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
+
+export function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p95: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles. */
+export function summarize(values: readonly number[]): Summary {
+  const s = [...values].sort((a, b) => a - b);
+  const rank = (p: number): number => s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
+  return {
+    n: s.length,
+    p50: rank(50),
+    p95: rank(95),
+    mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+    min: s[0] ?? NaN,
+    max: s[s.length - 1] ?? NaN,
+  };
+}
+
+/** Milliseconds, monotonic. */
+export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export interface Timed {
+  ms: number;
+  code: number | null;
+  stderr: string;
+}
+
+/** Spawn to exit (and its stderr closed), in ms, of one command. */
+export function timeProcess(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let stderr = "";
+    let exited: { t1: number; code: number | null } | undefined;
+    let closed = false;
+    const done = (): void => {
+      if (exited && closed) resolve({ ms: exited.t1 - t0, code: exited.code, stderr });
+    };
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("close", () => {
+      closed = true;
+      done();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      exited = { t1: now(), code };
+      done();
+    });
+  });
+}
+
+/** The time of a run that must have succeeded. */
+export function must(t: Timed, what: string): number {
+  if (t.code !== 0) throw new Error(`${what} exited with ${t.code}: ${t.stderr.trim()}`);
+  return t.ms;
+}
+
+/**
+ * The tree the benchmark ran on, read before it starts (others may commit meanwhile); read
+ * only (no index refresh, no lock). `relevant` picks the uncommitted files worth naming.
+ */
+export function treeState(relevant: (file: string) => boolean = () => true): string {
+  let head = "unknown";
+  let status = "";
+  try {
+    head = execFileSync("git", ["-C", REPO, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    status = execFileSync(
+      "git",
+      ["--no-optional-locks", "-C", REPO, "status", "--porcelain", "--", "packages/runtime"],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+    );
+  } catch {
+    // not a git checkout
+  }
+  const dirty = status
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.slice(3).replace(/^packages\/runtime\//, ""));
+  if (dirty.length === 0) return head;
+  const named = dirty.filter(relevant);
+  return (
+    `${head} plus ${dirty.length} uncommitted change(s) under packages/runtime` +
+    (named.length ? ` (${named.join(", ")})` : "")
+  );
+}

@@ -52,6 +52,7 @@ import {
   type Reference,
 } from "./reference.js";
 import { ImageConfigSchema, parseJson, type ContainerConfig, type ImageConfig } from "./schema.js";
+import { processAlive } from "../util/proc.js";
 
 export interface ImageRecord {
   /** "sha256:<hex>" of the config blob */
@@ -189,15 +190,6 @@ function repositoryOf(name: string): string {
   if (at !== -1) return name.slice(0, at);
   const colon = name.lastIndexOf(":");
   return colon > name.lastIndexOf("/") ? name.slice(0, colon) : name;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return !isErrno(err, "ESRCH");
-  }
 }
 
 export class ImageStore {

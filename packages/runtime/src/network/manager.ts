@@ -241,13 +241,20 @@ export class NetworkManager {
 
   private ensureBridge(config: NetworkConfig): void {
     if (this.readyBridges.has(config.bridge)) return;
+    // A fixed MAC: a bridge otherwise takes its ports' lowest, so a container joining could
+    // change the gateway's MAC under the others' ARP caches (they would lose the gateway: DNS,
+    // egress) until those expire.
+    const mac = `link set ${config.bridge} address ${macFor(config.gateway)}`;
     if (!linkExists(config.bridge)) {
       const prefix = parseSubnet(config.subnet).prefix;
       ipBatch([
         `link add ${config.bridge} mtu ${LINK_MTU} type bridge`,
+        mac,
         `addr add ${config.gateway}/${prefix} dev ${config.bridge}`,
         `link set ${config.bridge} up`,
       ]);
+    } else {
+      ipBatch([mac]);
     }
     // Routing for egress and published ports (Docker sets the same); route_localnet lets
     // 127.0.0.1:PORT be DNATed to a container (see nftables.ts for the guard that goes with it).
@@ -331,7 +338,8 @@ export class NetworkManager {
           const wired = index === 0 ? slotVeth(slotId) : undefined;
           attachments.push(this.attach(c.id, pid, endpoint, `eth${index}`, wired));
         }
-        this.running.set(c.id, { name: c.name, attachments, ports });
+        // Copies: the caller keeps these arrays in the container's record.
+        this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...ports] });
         this.syncFirewall();
         this.updateNames();
       } catch (err) {
@@ -490,7 +498,7 @@ export class NetworkManager {
     } catch (err) {
       warning = (err as Error).message;
     }
-    this.running.set(c.id, { name: c.name, attachments, ports });
+    this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...ports] });
     return warning;
   }
 

@@ -6,11 +6,25 @@ import { readFileSync } from "node:fs";
  * the process is gone.
  */
 export function processStartTime(pid: number | "self"): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** Fields of /proc/PID/stat after the command name ([0] is the state, field 3). */
+function statFields(pid: number | "self"): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name (field 2) may hold spaces and parentheses: count from the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether `pid` is a live process. A zombie is not: a killed process whose parent has not
+ * reaped it yet (e.g. a daemon killed with -9 under a subreaper) holds its pid but nothing else.
+ */
+export function processAlive(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== "Z" && state !== "X";
 }

@@ -14,6 +14,7 @@ test("leases: lowest free address, stable per container, persisted, released", (
     assert.equal(ipam.allocate("a"), "10.9.0.2");
     assert.equal(ipam.allocate("b"), "10.9.0.3");
     assert.equal(ipam.allocate("a"), "10.9.0.2");
+    ipam.flush();
     const again = new Ipam(file, parseSubnet("10.9.0.0/29"));
     assert.equal(again.allocate("c"), "10.9.0.4");
     again.release("b");
@@ -23,6 +24,8 @@ test("leases: lowest free address, stable per container, persisted, released", (
     assert.throws(() => again.allocate("g"), /no free address in 10.9.0.0\/29/);
     again.retain(new Set(["a"]));
     assert.deepEqual(again.leases(), { a: "10.9.0.2" });
+    ipam.discard();
+    again.discard();
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -1,7 +1,7 @@
-// Address management for one network: leases persisted on disk (atomically), so that a
-// restarted daemon neither hands out an address a running container holds nor forgets one.
-// Writes skip fsync: the durable truth is each running container's record (its addresses are
-// saved with its state), from which the daemon restores leases at start (claim/retain).
+// Address management for one network, in memory, with a copy on disk written just after each
+// change (off the start path) for the next daemon. The copy is a cache: the durable truth is
+// each running container's record (its addresses are saved with its state), from which the
+// daemon restores the leases at start (claim/retain), so a lost or torn copy costs nothing.
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import { formatIp, gatewayOf, parseIp, size, type Subnet } from "./subnet.js";
@@ -23,10 +23,43 @@ export class Ipam {
   private cached: IpamFile | undefined;
 
   private read(): IpamFile {
-    this.cached ??= existsSync(this.file)
-      ? (JSON.parse(readFileSync(this.file, "utf8")) as IpamFile)
-      : { leases: {} };
+    if (!this.cached) {
+      try {
+        this.cached = existsSync(this.file)
+          ? (JSON.parse(readFileSync(this.file, "utf8")) as IpamFile)
+          : { leases: {} };
+      } catch {
+        this.cached = { leases: {} }; // torn by a crash: the records restore it
+      }
+    }
     return this.cached;
+  }
+
+  private writeScheduled = false;
+
+  private persist(): void {
+    if (this.writeScheduled) return;
+    this.writeScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private discarded = false;
+
+  /** Writes the copy on disk now (at daemon shutdown, or when a test reads the file). */
+  flush(): void {
+    this.writeScheduled = false;
+    if (this.discarded) return;
+    try {
+      writeFileAtomicSync(this.file, JSON.stringify(this.read()), 0o600, { durable: false });
+    } catch (err) {
+      // Best effort: the records are the truth (see the top of this file).
+      process.stderr.write(`corral-rtd: could not save ${this.file}: ${(err as Error).message}\n`);
+    }
+  }
+
+  /** The network is gone: no write may bring its file back. */
+  discard(): void {
+    this.discarded = true;
   }
 
   /** The container's address: its existing lease, or the lowest free one. */
@@ -39,7 +72,7 @@ export class Ipam {
     for (let n = this.subnet.base + 1; n <= last; n++) {
       if (used.has(n)) continue;
       data.leases[containerId] = formatIp(n);
-      writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
+      this.persist();
       return formatIp(n);
     }
     throw new Error(
@@ -51,7 +84,7 @@ export class Ipam {
     const data = this.read();
     if (!(containerId in data.leases)) return;
     delete data.leases[containerId];
-    writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
+    this.persist();
   }
 
   /** Drops leases of containers that no longer exist (e.g. after a crash mid-remove). */
@@ -60,7 +93,7 @@ export class Ipam {
     const kept = Object.fromEntries(Object.entries(data.leases).filter(([id]) => alive.has(id)));
     if (Object.keys(kept).length !== Object.keys(data.leases).length) {
       this.cached = { leases: kept };
-      writeFileAtomicSync(this.file, JSON.stringify(this.cached), 0o600, { durable: false });
+      this.persist();
     }
   }
 
@@ -69,7 +102,7 @@ export class Ipam {
     const data = this.read();
     if (data.leases[containerId] === address) return;
     data.leases[containerId] = address;
-    writeFileAtomicSync(this.file, JSON.stringify(data), 0o600, { durable: false });
+    this.persist();
   }
 
   leases(): Record<string, string> {

@@ -220,6 +220,7 @@ export class NetworkManager {
           `error while removing network: network ${info.name} id ${info.id} has active endpoints (${users.join(", ")}): remove them or disconnect them first`,
           409,
         );
+      this.dropIpam(info.config);
       this.store.remove(info.name);
       this.readyBridges.delete(info.config.bridge);
       if (this.dnsListening.delete(info.name))
@@ -467,8 +468,18 @@ export class NetworkManager {
   private readonly ipams = new Map<string, Ipam>();
 
   /** One IPAM per network definition (a changed `bip` or a re-created name is another). */
+  private ipamKey(config: NetworkConfig): string {
+    return `${config.id} ${config.subnet} ${config.gateway}`;
+  }
+
+  /** The network (or this definition of it) is gone: its leases with it, and no late write. */
+  private dropIpam(config: NetworkConfig): void {
+    this.ipams.get(this.ipamKey(config))?.discard();
+    this.ipams.delete(this.ipamKey(config));
+  }
+
   private ipamFor(config: NetworkConfig): Ipam {
-    const key = `${config.id} ${config.subnet} ${config.gateway}`;
+    const key = this.ipamKey(config);
     let ipam = this.ipams.get(key);
     if (!ipam) {
       ipam = new Ipam(this.store.ipamFile(config.name), parseSubnet(config.subnet), config.gateway);
@@ -535,6 +546,7 @@ export class NetworkManager {
       // it changes at the first daemon start without them).
       if (this.endpointsOn(DEFAULT_NETWORK).length === 0) {
         const old = this.store.forgetChangedDefault();
+        if (old) this.dropIpam(old);
         if (old && linkExists(old.bridge)) ipBatch([`link del ${old.bridge}`]);
       }
       const networks = this.store.bridgeNetworks();
@@ -582,6 +594,7 @@ export class NetworkManager {
   }
 
   close(): void {
+    for (const ipam of this.ipams.values()) ipam.flush();
     this.reservations.close();
     void this.dns.close();
   }

@@ -1,6 +1,6 @@
 // Turns Docker's `run`/`create` flags into a create request. Pure, so every flag's meaning is
 // unit-tested without a daemon.
-import { parseExposed, parsePublish } from "../network/ports.js";
+import { parseExposed, parsePublish } from "../network/port-spec.js";
 import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
 import { parseBytes } from "../container/units.js";

@@ -1,7 +1,6 @@
 // A container create request: what `corral-rt run/create` (and later the agent) send to the
 // runtime daemon. Validated at the daemon's door; every message says what to do.
 import { z } from "zod";
-import { portRequestSchema } from "../network/ports.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -26,6 +25,17 @@ export const mountRequestSchema = z.discriminatedUnion("type", [
   }),
 ]);
 export type MountRequest = z.infer<typeof mountRequestSchema>;
+
+/** -p, as network/port-spec.ts parses it. */
+export const portRequestSchema = z.object({
+  hostIp: z
+    .string()
+    .regex(/^$|^[0-9]{1,3}(\.[0-9]{1,3}){3}$/, "a host IP is an IPv4 address")
+    .default(""),
+  hostPort: z.number().int().min(0).max(65535).default(0),
+  containerPort: z.number().int().min(1).max(65535),
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+});
 
 export const restartPolicySchema = z.object({
   name: z.enum(["no", "always", "unless-stopped", "on-failure"]).default("no"),

@@ -1,7 +1,7 @@
 // Docker-shaped views of a container: `inspect` JSON and `ps` rows, so that scripts written
 // for `docker inspect`/`docker ps --format json` read ours.
 import type { ContainerRecord } from "./record.js";
-import { formatBinding, type PortRequest } from "../network/ports.js";
+import { formatBinding, type PortRequest } from "../network/port-spec.js";
 
 type HostPorts = { HostIp: string; HostPort: string }[];
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import type { CreateRequest } from "./config.js";
 import type { EndpointRequest, NetworkAttachment } from "../network/manager.js";
-import type { PortBinding } from "../network/ports.js";
+import type { PortBinding } from "../network/port-spec.js";
 
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited" | "dead";
 

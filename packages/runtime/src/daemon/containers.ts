@@ -32,7 +32,7 @@ import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
-import { parseExposed, type PortRequest } from "../network/ports.js";
+import { parseExposed, type PortRequest } from "../network/port-spec.js";
 import {
   TerminalStream,
   openContainerPty,

@@ -18,7 +18,8 @@ import {
   type NetworkConfig,
   type NetworkInfo,
 } from "./networks.js";
-import { PortReservations, type PortBinding, type PortRequest } from "./ports.js";
+import { PortReservations } from "./ports.js";
+import type { PortBinding, PortRequest } from "./port-spec.js";
 import { EmbeddedDns } from "./dns.js";
 import { readResolvConf } from "./resolv-conf.js";
 import { formatSubnet, parseSubnet, routeSubnets, type Subnet } from "./subnet.js";

@@ -11,7 +11,7 @@
 // the input chain drops new connections from a bridge to 127.0.0.0/8.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import type { PortBinding } from "./ports.js";
+import type { PortBinding } from "./port-spec.js";
 
 export interface FirewallNetwork {
   bridge: string;

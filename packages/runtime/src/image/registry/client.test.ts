@@ -51,8 +51,9 @@ test("plain HTTP only for loopback and listed insecure registries", () => {
     isInsecureRegistry("registry.example.com:5000", ["registry.example.com:5001"]),
     false,
   );
+  // HTTPS is always tried first; the fallback to plain HTTP is the client's (tests below).
   assert.equal(registryBaseUrl("docker.io"), "https://registry-1.docker.io");
-  assert.equal(registryBaseUrl("127.0.0.1:5000"), "http://127.0.0.1:5000");
+  assert.equal(registryBaseUrl("127.0.0.1:5000"), "https://127.0.0.1:5000");
   assert.equal(registryBaseUrl("ghcr.io"), "https://ghcr.io");
 });
 
@@ -170,4 +171,157 @@ test("bodies over the cap are refused by Content-Length and while streaming", as
   });
   await assert.rejects(readCapped(new Response(stream), 5, "doc"), /larger than the limit/);
   assert.equal((await readCapped(new Response("abc"), 5, "doc")).toString(), "abc");
+});
+
+// ---- HTTPS, unverified TLS and the plain HTTP fallback ------------------------------------
+
+interface Sent {
+  url: string;
+  /** whether the request went with a dispatcher (the one that skips certificate checks) */
+  unverified: boolean;
+}
+
+/** fetch's error when the TCP or TLS layer fails: a TypeError whose cause carries the code. */
+function networkError(code: string, message: string): TypeError {
+  return new TypeError("fetch failed", { cause: Object.assign(new Error(message), { code }) });
+}
+
+/**
+ * A registry host answering the way a real one does over each scheme: `https` is a failure
+ * (the error to throw) or "ok"; plain HTTP always answers. Records every request.
+ */
+function schemeFetch(sent: Sent[], https: TypeError | "ok") {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input));
+    sent.push({ url: url.href, unverified: init?.dispatcher !== undefined });
+    if (url.protocol === "https:" && https !== "ok") throw https;
+    if (url.pathname === "/v2/") return new Response("{}");
+    return new Response('{"schemaVersion":2}', {
+      headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+    });
+  }) as typeof fetch;
+}
+
+const NOT_TLS = networkError(
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "error:0A00010B:SSL routines:ssl3_get_record:wrong version number\n",
+);
+const SELF_SIGNED = networkError("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate");
+
+async function twoManifests(client: RegistryClient): Promise<void> {
+  await client.getManifest("latest", ["x"], 1000);
+  await client.getManifest("v2", ["x"], 1000);
+}
+
+test("a listed registry that does not speak TLS: one HTTPS probe, then plain HTTP", async () => {
+  const sent: Sent[] = [];
+  const client = new RegistryClient({
+    registry: "registry.lan:5000",
+    repository: "team/app",
+    insecureRegistries: ["registry.lan:5000"],
+    fetch: schemeFetch(sent, NOT_TLS),
+  });
+  await twoManifests(client);
+  assert.deepEqual(sent, [
+    { url: "https://registry.lan:5000/v2/", unverified: true },
+    { url: "http://registry.lan:5000/v2/team/app/manifests/latest", unverified: false },
+    { url: "http://registry.lan:5000/v2/team/app/manifests/v2", unverified: false },
+  ]);
+  assert.equal(client.baseUrl, "http://registry.lan:5000");
+});
+
+test("a listed registry that speaks TLS stays on HTTPS, without certificate checks", async () => {
+  const sent: Sent[] = [];
+  const client = new RegistryClient({
+    registry: "10.1.2.3:5000",
+    repository: "app",
+    insecureRegistries: ["10.0.0.0/8"],
+    fetch: schemeFetch(sent, "ok"),
+  });
+  await twoManifests(client);
+  assert.deepEqual(sent, [
+    { url: "https://10.1.2.3:5000/v2/", unverified: true },
+    { url: "https://10.1.2.3:5000/v2/app/manifests/latest", unverified: true },
+    { url: "https://10.1.2.3:5000/v2/app/manifests/v2", unverified: true },
+  ]);
+});
+
+test("an unlisted registry is verified HTTPS only: no probe, no fallback, one-line advice", async () => {
+  const sent: Sent[] = [];
+  const client = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    insecureRegistries: ["registry.lan:5000"],
+    fetch: schemeFetch(sent, SELF_SIGNED),
+  });
+  await assert.rejects(client.getManifest("latest", ["x"], 1000), {
+    message:
+      "x509/TLS error from https://registry.example.com: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT): " +
+      "add registry.example.com to insecure-registries in /etc/corral/runtime.json if you trust it",
+  });
+  const plain = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    fetch: schemeFetch(sent, NOT_TLS),
+  });
+  await assert.rejects(plain.getManifest("latest", ["x"], 1000), (err: Error) => {
+    assert.match(err.message, /^cannot reach https:\/\/registry\.example\.com: .*wrong version/);
+    assert.doesNotMatch(err.message, /\n/);
+    return true;
+  });
+  assert.deepEqual(sent, [
+    { url: "https://registry.example.com/v2/app/manifests/latest", unverified: false },
+    { url: "https://registry.example.com/v2/app/manifests/latest", unverified: false },
+  ]);
+});
+
+test("loopback: plain HTTP when it does not speak TLS, but a bad certificate is refused", async () => {
+  const sent: Sent[] = [];
+  const plain = new RegistryClient({
+    registry: "127.0.0.1:5000",
+    repository: "app",
+    fetch: schemeFetch(sent, NOT_TLS),
+  });
+  await plain.getManifest("latest", ["x"], 1000);
+  assert.deepEqual(sent.splice(0), [
+    { url: "https://127.0.0.1:5000/v2/", unverified: false },
+    { url: "http://127.0.0.1:5000/v2/app/manifests/latest", unverified: false },
+  ]);
+  const selfSigned = new RegistryClient({
+    registry: "localhost:5000",
+    repository: "app",
+    fetch: schemeFetch(sent, SELF_SIGNED),
+  });
+  await assert.rejects(selfSigned.getManifest("latest", ["x"], 1000), {
+    message:
+      /^x509\/TLS error from https:\/\/localhost:5000: .*: add localhost:5000 to insecure-registries/,
+  });
+  assert.deepEqual(sent, [{ url: "https://localhost:5000/v2/", unverified: false }]);
+});
+
+test("unverified TLS goes to listed hosts only, not to where they redirect", async () => {
+  const sent: Sent[] = [];
+  const client = new RegistryClient({
+    registry: "registry.lan",
+    repository: "app",
+    insecureRegistries: ["registry.lan"],
+    fetch: (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input));
+      sent.push({ url: url.href, unverified: init?.dispatcher !== undefined });
+      if (url.host === "registry.lan" && url.pathname !== "/v2/") {
+        return new Response("", {
+          status: 307,
+          headers: { location: "https://cdn.example.net/b" },
+        });
+      }
+      return new Response("data");
+    }) as typeof fetch,
+  });
+  const blob = await client.getBlob(`sha256:${"c".repeat(64)}`);
+  for await (const chunk of blob.body) assert.equal(chunk.toString(), "data");
+  assert.deepEqual(sent, [
+    { url: "https://registry.lan/v2/", unverified: true },
+    { url: `https://registry.lan/v2/app/blobs/sha256:${"c".repeat(64)}`, unverified: true },
+    { url: "https://cdn.example.net/b", unverified: false },
+  ]);
 });

@@ -2,18 +2,25 @@
 // manifests and blobs, with the registry's authentication flows (anonymous, Basic, and the
 // Bearer token challenge of distribution's token spec).
 //
-// Transport rules:
-// - HTTPS always, except for "insecure" registries: those listed in `insecureRegistries`
-//   (as `host`, `host:port` or a CIDR for IP addresses) and loopback hosts (localhost,
-//   127.0.0.1, ::1), which are spoken to over plain HTTP. There is no HTTPS-then-HTTP
-//   fallback: an insecure registry is plain HTTP. A mirror (`endpoint`) is spoken to with the
-//   scheme its URL names.
+// Transport rules (Docker's, for `insecure-registries`):
+// - A registry is spoken to over HTTPS with verified certificates, and nothing else, unless it
+//   is listed in `insecureRegistries` (`host`, `host:port` or a CIDR for IP addresses) or is a
+//   loopback host (localhost, 127.0.0.1, ::1).
+// - A listed registry gets HTTPS without certificate checks; if it does not speak TLS at all
+//   (the HTTPS probe of /v2/ fails to connect or to handshake), plain HTTP. A loopback one gets
+//   the same fallback, but its certificate is verified: traffic that never leaves the host may
+//   be plain, a certificate that does not verify is still refused unless the host is listed.
+//   The scheme is decided once per client, by that probe, not per request.
+// - Unverified TLS is for listed hosts only, chosen per request URL: a redirect to a CDN, or a
+//   token server, that is not listed gets its certificate verified.
+// - A mirror (`endpoint`) is spoken to with the scheme its URL names.
 // - Redirects (blob downloads are commonly redirected to a CDN) are followed by hand, at most
 //   5: the Authorization header goes to the registry's own origin only, never to the origin
 //   a redirect points at; a redirect from HTTPS to plain HTTP is refused unless the target
 //   host is insecure as above.
 // - Every error is an ImageError with a one-line message.
-import { matchesInsecure } from "../../config/runtime-config.js";
+import { Agent } from "undici";
+import { DEFAULT_CONFIG_PATH, matchesInsecure } from "../../config/runtime-config.js";
 import { ImageError, messageOf } from "../errors.js";
 import { DEFAULT_REGISTRY } from "../reference.js";
 
@@ -30,7 +37,7 @@ export interface RegistryClientOptions {
   /** base URL to speak to instead of the registry's own (a mirror), e.g. http://127.0.0.1:5001 */
   endpoint?: string;
   credentials?: Credentials;
-  /** hosts (`host`, `host:port` or CIDR) spoken to over plain HTTP */
+  /** hosts (`host`, `host:port` or CIDR) spoken to over unverified TLS, or plain HTTP */
   insecureRegistries?: readonly string[];
   /** aborts every request in flight */
   signal?: AbortSignal;
@@ -66,10 +73,58 @@ export function isInsecureRegistry(hostPort: string, insecure: readonly string[]
   return LOOPBACK.has(host) || matchesInsecure(hostPort, insecure);
 }
 
-/** The base URL of a registry's API, e.g. `https://registry-1.docker.io`. */
-export function registryBaseUrl(registry: string, insecure: readonly string[] = []): string {
-  const host = registry === DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
-  return `${isInsecureRegistry(host, insecure) ? "http" : "https"}://${host}`;
+/**
+ * The base URL a registry's API is tried at first, e.g. `https://registry-1.docker.io`: always
+ * HTTPS; the client falls back to plain HTTP where the file comment allows it.
+ */
+export function registryBaseUrl(registry: string): string {
+  return `https://${registry === DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry}`;
+}
+
+/**
+ * Node's error codes for a certificate that does not verify (OpenSSL's X509_V_ERR_* names and
+ * the host name check): the server does speak TLS. Hand-listed: Node exports no such list.
+ */
+const CERTIFICATE_ERRORS = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** The certificate failure in a fetch error (its cause chain), if that is what it is. */
+function certificateError(err: unknown): { code: string; message: string } | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && CERTIFICATE_ERRORS.has(code)) return { code, message: e.message };
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** HTTPS without certificate checks, for listed hosts; one for all clients (keep-alive). */
+let unverifiedAgent: Agent | undefined;
+
+/** The file an `insecure-registries` entry goes in, for error messages. */
+function configFile(): string {
+  return process.env.CORRAL_CONFIG || DEFAULT_CONFIG_PATH;
 }
 
 /** The registry refused the credentials (or wants some): login maps this to its own line. */
@@ -182,10 +237,17 @@ function registryError(body: Buffer): { code: string; message: string } | undefi
 export class RegistryClient {
   readonly registry: string;
   readonly repository: string;
-  readonly baseUrl: string;
-  private readonly origin: string;
+  /** where the API is spoken to: `https://host` until the probe fell back to `http://host` */
+  private base: string;
+  private origin: string;
+  /** the probe of /v2/ deciding between HTTPS and plain HTTP, once */
+  private deciding: Promise<void> | undefined;
+  private readonly mayFallBack: boolean;
   private readonly credentials: Credentials | undefined;
+  /** hosts that may be spoken to over plain HTTP (listed ones, a plain HTTP mirror's) */
   private readonly insecure: readonly string[];
+  /** hosts listed in the configuration: TLS to those is not verified */
+  private readonly listed: readonly string[];
   private readonly signal: AbortSignal | undefined;
   private readonly fetchFn: typeof fetch;
   /** the Authorization header value that last worked (or the first to try) */
@@ -197,15 +259,23 @@ export class RegistryClient {
     this.registry = options.registry;
     this.repository = options.repository;
     const endpoint = options.endpoint?.replace(/\/+$/, "");
-    this.insecure = options.insecureRegistries ?? [];
-    this.baseUrl = endpoint ?? registryBaseUrl(options.registry, this.insecure);
-    this.origin = new URL(this.baseUrl).origin;
+    this.listed = options.insecureRegistries ?? [];
+    this.insecure = this.listed;
+    this.base = endpoint ?? registryBaseUrl(options.registry);
+    this.origin = new URL(this.base).origin;
+    this.mayFallBack =
+      endpoint === undefined && isInsecureRegistry(new URL(this.base).host, this.listed);
     // A mirror configured as http:// was chosen as plain HTTP by its URL: its own redirects and
     // token server on that host may be too.
     if (endpoint?.startsWith("http:")) this.insecure = [...this.insecure, new URL(endpoint).host];
     this.credentials = options.credentials;
     this.signal = options.signal;
     this.fetchFn = options.fetch ?? fetch;
+  }
+
+  /** The base URL of the registry's API, e.g. `https://registry-1.docker.io`. */
+  get baseUrl(): string {
+    return this.base;
   }
 
   /** GET /v2/<repo>/manifests/<reference>, capped at `maxBytes`. */
@@ -294,7 +364,7 @@ export class RegistryClient {
         `registry ${this.registry} started an upload without a location`,
       );
     }
-    const target = new URL(location, this.baseUrl);
+    const target = new URL(location, this.base);
     target.searchParams.set("digest", digest);
     const put = await this.request(target.href, what, {
       method: "PUT",
@@ -325,7 +395,8 @@ export class RegistryClient {
    * authenticates on 401, follows redirects, maps errors.
    */
   private async request(path: string, what: string, send: Send): Promise<Response> {
-    const url = /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path}`;
+    if (this.mayFallBack) await (this.deciding ??= this.decideScheme());
+    const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
     let response = await this.follow(url, send);
     if (response.status === 401) {
       const challenge = response.headers.get("www-authenticate") ?? "";
@@ -427,7 +498,12 @@ export class RegistryClient {
     }
     let response: Response;
     try {
-      response = await this.fetchFn(url, { headers, redirect: "follow", signal: this.signal });
+      response = await this.fetchFn(url, {
+        headers,
+        redirect: "follow",
+        signal: this.signal,
+        ...this.tls(url),
+      });
     } catch (err) {
       throw this.unreachable(url, err);
     }
@@ -460,12 +536,50 @@ export class RegistryClient {
     return token;
   }
 
+  /**
+   * Probes GET /v2/ over HTTPS: any HTTP answer (401 included) settles on HTTPS; a failure to
+   * connect or to handshake means the registry does not speak TLS, so plain HTTP (as Docker).
+   * A certificate that does not verify is an error, never a reason to go plain.
+   */
+  private async decideScheme(): Promise<void> {
+    const url = new URL(`${this.base}/v2/`);
+    try {
+      const response = await this.fetchFn(url, {
+        redirect: "manual",
+        signal: this.signal,
+        ...this.tls(url),
+      });
+      await response.body?.cancel().catch(() => undefined);
+    } catch (err) {
+      if (this.signal?.aborted || certificateError(err) !== undefined) {
+        throw this.unreachable(url, err);
+      }
+      this.base = `http://${url.host}`;
+      this.origin = this.base;
+    }
+  }
+
+  /** The dispatcher for `url`: TLS without certificate checks for listed hosts only. */
+  private tls(url: URL): { dispatcher?: Agent } {
+    if (url.protocol !== "https:" || !matchesInsecure(url.host, this.listed)) return {};
+    unverifiedAgent ??= new Agent({ connect: { rejectUnauthorized: false } });
+    return { dispatcher: unverifiedAgent };
+  }
+
   private isInsecureHost(url: URL): boolean {
     return isInsecureRegistry(url.host, this.insecure);
   }
 
   private unreachable(url: URL, err: unknown): ImageError {
     if (this.signal?.aborted) return new ImageError("refused", "pull cancelled");
+    const certificate = certificateError(err);
+    if (certificate !== undefined) {
+      return new ImageError(
+        "refused",
+        `x509/TLS error from ${url.origin}: ${oneLine(certificate.message, 200)} (${certificate.code}): ` +
+          `add ${url.host} to insecure-registries in ${configFile()} if you trust it`,
+      );
+    }
     const cause = (err as { cause?: unknown }).cause;
     const detail = oneLine(messageOf(cause ?? err), 200);
     return new ImageError("refused", `cannot reach ${url.origin}: ${detail}`);
@@ -491,6 +605,7 @@ export class RegistryClient {
             : { body: body as NonNullable<RequestInit["body"]>, duplex: "half" }),
           redirect: "manual",
           signal: this.signal,
+          ...this.tls(url),
         });
       } catch (err) {
         throw this.unreachable(url, err);

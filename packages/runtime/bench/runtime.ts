@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ContainerService } from "../dist/daemon/containers.js";
@@ -31,6 +31,7 @@ import { InitPool, type WarmInit } from "../dist/daemon/init-pool.js";
 import { VolumeStore } from "../dist/daemon/volumes.js";
 import { ImageApi } from "../dist/daemon/images.js";
 import { NetworkManager } from "../dist/network/manager.js";
+import { tableName } from "../dist/network/nftables.js";
 import { loadImageArchive } from "../dist/image/load.js";
 import { RuntimeClient } from "../dist/client/client.js";
 import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
       results.leftovers.push(`${mounts.length} mounts under ${base}; not removed`);
       return;
     }
-    // Each state root has its own bridge (named from the root): remove it with the root.
+    // Each state root has its own bridge and table (named from the root): remove them with it.
     for (const file of execFileSync(
       "find",
       [base, "-name", "bridge.json", "-path", "*/network/*"],
@@ -301,6 +302,8 @@ async function main(): Promise<void> {
       .filter(Boolean)) {
       const { bridge } = JSON.parse(readOr(file) || "{}") as { bridge?: string };
       if (bridge) spawnSync("ip", ["link", "del", bridge]);
+      // ... and its nftables table (<root>/network/bridge.json: the root is two levels up).
+      spawnSync("nft", ["delete", "table", "ip", tableName(dirname(dirname(file)), false)]);
     }
     rmSync(base, { recursive: true, force: true });
   });

@@ -633,3 +633,15 @@ export class RegistryClient {
     }
   }
 }
+
+/**
+ * An AbortController that also aborts when `parent` does (a pull or push aborts its own
+ * requests on a failure, and all of them when its caller aborts); `unlink()` when done.
+ */
+export function linkedAbort(parent?: AbortSignal): { abort: AbortController; unlink(): void } {
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort();
+  parent?.addEventListener("abort", onAbort, { once: true });
+  if (parent?.aborted) abort.abort();
+  return { abort, unlink: () => parent?.removeEventListener("abort", onAbort) };
+}

@@ -23,7 +23,7 @@ import {
 import type { ImageStore, StagedLayer } from "../store.js";
 import { unpackLayer, type UnpackResult } from "../unpack.js";
 import { TAR_SPLIT_FILE } from "../tar-split.js";
-import { RegistryClient, type Credentials } from "./client.js";
+import { linkedAbort, RegistryClient, type Credentials } from "./client.js";
 import { hostPlatform, pickPlatform, type Platform } from "../platform.js";
 
 /** Default cap on a manifest or image index: 4 MiB (distribution's own limit). */
@@ -282,10 +282,7 @@ export async function pullImage(
   const platform = options.platform ?? hostPlatform();
 
   // Aborts the downloads still running once one layer failed (or the caller aborts).
-  const abort = new AbortController();
-  const onAbort = (): void => abort.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.signal?.aborted) abort.abort();
+  const { abort, unlink } = linkedAbort(options.signal);
   const client = new RegistryClient({
     registry: ref.registry,
     repository: ref.repository,
@@ -464,7 +461,7 @@ export async function pullImage(
     if (err instanceof ImageError) throw err;
     throw new ImageError("refused", `pull ${familiarName(ref)}: ${messageOf(err)}`);
   } finally {
-    options.signal?.removeEventListener("abort", onAbort);
+    unlink();
     lease.release();
     if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
   }

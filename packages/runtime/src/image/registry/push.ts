@@ -11,7 +11,7 @@ import { ImageError, messageOf } from "../errors.js";
 import { familiarName, familiarString, parseReference, parseTagReference } from "../reference.js";
 import { MEDIA_TYPES } from "../schema.js";
 import type { ImageStore } from "../store.js";
-import { RegistryClient, type Credentials } from "./client.js";
+import { linkedAbort, RegistryClient, type Credentials } from "./client.js";
 import { writeLayerBlob, type LayerBlob } from "./layer-blob.js";
 import { DEFAULT_PULL_CONCURRENCY, runLimited } from "./pull.js";
 
@@ -106,10 +106,7 @@ export async function pushImage(
     throw err;
   }
 
-  const abort = new AbortController();
-  const onAbort = (): void => abort.abort();
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  if (options.signal?.aborted) abort.abort();
+  const { abort, unlink } = linkedAbort(options.signal);
   const client = new RegistryClient({
     registry: ref.registry,
     repository: ref.repository,
@@ -209,7 +206,7 @@ export async function pushImage(
     if (err instanceof ImageError) throw err;
     throw new ImageError("refused", `push ${name}: ${messageOf(err)}`);
   } finally {
-    options.signal?.removeEventListener("abort", onAbort);
+    unlink();
     lease.release();
     if (work !== undefined) await rm(work, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@ import { plainLine, ProgressBoard, type LayerEvent } from "./progress.js";
 /** One line of the daemon's pull stream. */
 type PullEvent =
   | LayerEvent
-  | { type: "done"; id?: string; manifestDigest?: string }
+  | { type: "done"; id?: string; manifestDigest?: string; updated?: boolean }
   | { type: "error"; message?: string };
 
 /** Pulls `ref` through the daemon, printing Docker-like progress; returns the image id. */
@@ -20,13 +20,11 @@ export async function pull(ref: string, quiet = false): Promise<string> {
   const board = !quiet && err.isTTY ? new ProgressBoard() : undefined;
   const columns = (): number => err.columns || 80;
   const redraw = (): void => void (board && err.write(board.draw(columns(), performance.now())));
-  let downloaded = false;
   try {
     for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
       if (line === "") continue;
       const e = JSON.parse(line) as PullEvent;
       if (e.type === "layer") {
-        if (e.status === "done") downloaded = true;
         if (board === undefined) {
           const text = plainLine(e);
           if (text !== undefined) say(text);
@@ -39,7 +37,8 @@ export async function pull(ref: string, quiet = false): Promise<string> {
       } else if (e.type === "done") {
         redraw();
         say(`Digest: ${e.manifestDigest ?? ""}`);
-        say(`Status: ${downloaded ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
+        // As Docker: "newer" when the name now means another image, even if no layer moved.
+        say(`Status: ${e.updated ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
         return e.id ?? "";
       }
     }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { digestHex, isDigest, sha256, type Digest } from "../digest.js";
 import { ImageError, messageOf } from "../errors.js";
 import { MAX_JSON_BYTES } from "../fsutil.js";
-import { familiarName, parseReference, type Reference } from "../reference.js";
+import { familiarName, familiarString, parseReference, type Reference } from "../reference.js";
 import {
   ImageConfigSchema,
   IndexSchema,
@@ -73,6 +73,8 @@ export interface PullResult {
   digest: Digest;
   /** digest of the platform manifest that was pulled */
   manifestDigest: Digest;
+  /** whether the reference names another image than before (Docker's "Downloaded newer image") */
+  updated: boolean;
 }
 
 const INDEX_TYPES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList]);
@@ -442,6 +444,10 @@ export async function pullImage(
       () => abort.abort(),
     );
 
+    const before = await store
+      .resolve(familiarString(ref))
+      .then((i) => i.id)
+      .catch(() => undefined);
     const references: Reference[] = [];
     if (ref.digest === undefined) references.push({ ...ref, digest: undefined });
     references.push(parseReference(`${familiarName(ref)}@${resolved.topDigest}`));
@@ -456,6 +462,7 @@ export async function pullImage(
       repoDigests: image.repoDigests,
       digest: resolved.topDigest,
       manifestDigest: resolved.manifestDigest,
+      updated: before !== image.id,
     };
   } catch (err) {
     if (err instanceof ImageError) throw err;

@@ -91,6 +91,18 @@ describe("corral-rt with real containers", () => {
     const missing = rt("run", "--rm", TEST_IMAGE_NAME, "no-such-command");
     assert.equal(missing.code, 127);
     assert.match(missing.err, /executable file not found in \$PATH/);
+    // As Docker: --rm removes a container that failed to start; without it, it stays created
+    // with the reason.
+    assert.doesNotMatch(rt("ps", "-a", "--no-trunc").out, /no-such-command/);
+    const kept = rt("run", "--name", "never-ran", TEST_IMAGE_NAME, "no-such-command");
+    assert.equal(kept.code, 127);
+    const [state] = JSON.parse(rt("inspect", "never-ran").out) as [
+      { State: { Status: string; ExitCode: number; Error: string } },
+    ];
+    assert.equal(state.State.Status, "created");
+    assert.equal(state.State.ExitCode, 127);
+    assert.match(state.State.Error, /executable file not found/);
+    assert.equal(rt("rm", "never-ran").code, 0);
     const noImage = rt("run", "--rm", "--pull", "never", "nothing/here:1");
     assert.equal(noImage.code, 125);
     assert.match(noImage.err, /Unable to find image 'nothing\/here:1'/);

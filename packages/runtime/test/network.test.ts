@@ -225,8 +225,17 @@ describe("bridge networking", () => {
         new RegExp(`Bind for 0\\.0\\.0\\.0:${port} failed: port is already allocated`),
       );
       assert.equal(r.err.trim().split("\n").length, 1, "one line");
-      const [c] = JSON.parse(rt("inspect", "clash").out) as [{ State: { Running: boolean } }];
-      assert.equal(c.State.Running, false);
+      // As Docker: the container stays created, with the reason, and holds no address.
+      const [c] = JSON.parse(rt("inspect", "clash").out) as [
+        { State: { Status: string; Error: string }; NetworkSettings: { Ports: object } },
+      ];
+      assert.equal(c.State.Status, "created");
+      assert.match(c.State.Error, /port is already allocated/);
+      assert.deepEqual(c.NetworkSettings.Ports, {});
+      const line = rt("ps", "-a")
+        .out.split("\n")
+        .find((l) => l.endsWith(" clash"));
+      assert.match(line ?? "", /\bCreated\b/);
       // The same port twice in one runtime is refused too.
       const second = rt("run", "-d", "-p", `${hostPort}:80`, ...WEB);
       assert.equal(second.code, 125);

@@ -541,6 +541,7 @@ export class ContainerService extends EventEmitter {
     const hostNetwork = r.request.network === "host";
     const warm = await (hostNetwork ? this.pool.takeInHostNetwork() : this.pool.take());
     warm.shim.once("exit", () => void this.onExit(r.id));
+    const before = r.state;
     r.state = {
       ...r.state,
       status: "running",
@@ -599,9 +600,19 @@ export class ContainerService extends EventEmitter {
         });
       }
     } catch (err) {
+      // As Docker: a start that failed leaves the container as it was (created, or exited from
+      // its last run) with the reason in State.Error; it never ran, so no exit is recorded
+      // (onExit sees it is not running) and no restart policy applies.
       const exitCode = err instanceof InitError ? err.exitCode : 125;
       const message = (err as Error).message;
-      r.state = { ...r.state, error: message, exitCode, networks: undefined, ports: undefined };
+      r.state = {
+        ...before,
+        error: message,
+        exitCode,
+        pid: 0,
+        networks: undefined,
+        ports: undefined,
+      };
       this.records.save(r);
       try {
         process.kill(warm.hostPid, "SIGKILL");
@@ -609,6 +620,9 @@ export class ContainerService extends EventEmitter {
         // already gone
       }
       await this.network.release(r.id).catch(() => undefined);
+      await cgroup.destroy().catch(() => undefined);
+      if (r.request.autoRemove)
+        void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       throw new StartError(exitCode, message);
     }
     this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // corral-rt: Docker's commands and flags over Corral's runtime daemon.
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ApiError } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
@@ -145,8 +146,12 @@ async function attachAndStart(
   }
 }
 
+const { version } = JSON.parse(
+  readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+) as { version: string };
 const program = new Command("corral-rt")
   .description("Corral's container runtime: Docker's commands, Corral's engine")
+  .version(version, "-v, --version", "print the version")
   .enablePositionalOptions()
   .showHelpAfterError()
   .exitOverride();
@@ -176,6 +181,7 @@ addRunFlags(program.command("create").description("create a container without st
 
 program
   .command("start")
+  .description("start stopped containers (-a -i: attach to the first)")
   .argument("<containers...>")
   .option("-a, --attach", "attach output and exit with the container's code")
   .option("-i, --interactive", "attach stdin")
@@ -219,6 +225,7 @@ for (const [name, description] of [
 
 program
   .command("kill")
+  .description("send a signal to running containers (default SIGKILL)")
   .argument("<containers...>")
   .option("-s, --signal <signal>", "signal to send", "SIGKILL")
   .action(async (ids: string[], o: { signal: string }) => {
@@ -231,6 +238,7 @@ program
 for (const name of ["pause", "unpause"] as const) {
   program
     .command(name)
+    .description(name === "pause" ? "freeze every process in containers" : "thaw paused containers")
     .argument("<containers...>")
     .action(async (ids: string[]) => {
       for (const id of ids) {
@@ -242,6 +250,7 @@ for (const name of ["pause", "unpause"] as const) {
 
 program
   .command("rm")
+  .description("remove containers (-f: running ones too, -v: their anonymous volumes)")
   .argument("<containers...>")
   .option("-f, --force", "kill a running container first")
   .option("-v, --volumes", "remove the container's anonymous volumes")
@@ -257,6 +266,7 @@ program
 
 program
   .command("wait")
+  .description("wait for containers to exit and print their exit codes")
   .argument("<containers...>")
   .action(async (ids: string[]) => {
     for (const id of ids) {
@@ -270,6 +280,7 @@ program
 
 program
   .command("ps")
+  .description("list containers")
   .option("-a, --all", "show all containers (default: running)")
   .option("-q, --quiet", "only IDs")
   .option("--format <format>", "json: one JSON object per line")
@@ -299,6 +310,7 @@ program
 
 program
   .command("inspect")
+  .description("show containers' or images' details as JSON")
   .argument("<names...>")
   .option("--type <type>", "container or image")
   .action(async (names: string[], o: { type?: string }) => {
@@ -329,6 +341,7 @@ program
 
 program
   .command("logs")
+  .description("show a container's output")
   .argument("<container>")
   .option("-f, --follow", "follow log output")
   .option("-n, --tail <lines>", "lines from the end (default all)")
@@ -347,6 +360,7 @@ program
 
 program
   .command("stats")
+  .description("show containers' CPU, memory and pids use")
   .argument("<containers...>")
   .option("--no-stream", "print one sample and exit")
   .option("--format <format>", "json")
@@ -409,6 +423,7 @@ registerPullCommand(program);
 const volume = program.command("volume").description("manage volumes");
 volume
   .command("create")
+  .description("create a named volume")
   .argument("[name]")
   .action(async (name?: string) => {
     const v = await api<{ Name: string }>("POST", "/v1/volumes", name ? { name } : {});
@@ -416,6 +431,7 @@ volume
   });
 volume
   .command("ls")
+  .description("list volumes")
   .option("-q, --quiet", "only names")
   .action(async (o: { quiet?: boolean }) => {
     const vs = await api<{ Name: string; Driver: string }[]>("GET", "/v1/volumes");
@@ -428,6 +444,7 @@ volume
   });
 volume
   .command("inspect")
+  .description("show volumes' details as JSON")
   .argument("<names...>")
   .action(async (names: string[]) => {
     const out = [];
@@ -436,6 +453,7 @@ volume
   });
 volume
   .command("rm")
+  .description("remove volumes no container uses")
   .argument("<names...>")
   .action(async (names: string[]) => {
     for (const n of names) {

@@ -51,6 +51,7 @@ export function registerNetworkCommands(program: Command): void {
     );
   network
     .command("ls")
+    .description("list networks")
     .alias("list")
     .option("-q, --quiet", "only IDs")
     .option("--format <format>", "json: one JSON object per line")
@@ -75,6 +76,7 @@ export function registerNetworkCommands(program: Command): void {
     });
   network
     .command("inspect")
+    .description("show networks' details and containers as JSON")
     .argument("<networks...>")
     .action(async (refs: string[]) => {
       const out = [];
@@ -83,6 +85,7 @@ export function registerNetworkCommands(program: Command): void {
     });
   network
     .command("rm")
+    .description("remove networks no container uses")
     .alias("remove")
     .argument("<networks...>")
     .action(async (refs: string[]) => {
@@ -105,6 +108,7 @@ export function registerNetworkCommands(program: Command): void {
     });
   network
     .command("disconnect")
+    .description("disconnect a container from a network (at once if it runs)")
     .argument("<network>")
     .argument("<container>")
     .action(async (net: string, container: string) => {

@@ -154,23 +154,10 @@ describe("bridge networking", () => {
     assert.equal(await get(`http://127.0.0.1:${fixed}/`), "hello from web\n");
     assert.equal(await get(`http://127.0.0.1:${loopbackOnly}/`), "hello from web\n");
     // From another host, through the host's address on the link to it.
-    const fromOutside = outside.run([
-      "busybox",
-      "wget",
-      "-qO-",
-      `http://${outside.hostIp}:${fixed}/`,
-    ]);
-    assert.equal(fromOutside, "hello from web\n");
+    assert.equal(outside.fetchText(`http://${outside.hostIp}:${fixed}/`), "hello from web\n");
     assert.throws(
-      () =>
-        outside.run([
-          "busybox",
-          "wget",
-          "-qO-",
-          "-T",
-          "2",
-          `http://${outside.hostIp}:${loopbackOnly}/`,
-        ]),
+      () => outside.fetchText(`http://${outside.hostIp}:${loopbackOnly}/`),
+      /ECONNREFUSED/,
       "a port published on 127.0.0.1 is not reachable from other hosts",
     );
 
@@ -205,6 +192,45 @@ describe("bridge networking", () => {
     assert.equal(rt("rm", "-f", web).code, 0);
     const table = execFileSync("nft", ["list", "ruleset"], { encoding: "utf8" });
     assert.ok(!table.includes(`dport ${fixed} `), "rm takes the DNAT rule away");
+  });
+
+  test("another host reaches only what is published: not a container's address, not a port on 127.0.0.1", async () => {
+    const loopbackOnly = await freePort();
+    const web = runDetached("-p", `127.0.0.1:${loopbackOnly}:80`, ...WEB);
+    const { IPAddress: ip, Gateway: gateway } = inspect(web).NetworkSettings;
+    assert.equal(
+      await get(`http://127.0.0.1:${loopbackOnly}/`),
+      `hello from ${web.slice(0, 12)}\n`,
+    );
+    const subnet = `${gateway.split(".").slice(0, 2).join(".")}.0.0/16`;
+    // A neighbour routes the containers' subnet through this host (Docker < 28 let it in).
+    outside.run(["ip", "route", "add", subnet, "via", outside.hostIp]);
+    // A neighbour sends to 127.0.0.1 through this host (Docker < 28 let it reach ports
+    // published on 127.0.0.1): its own loopback out of the way, its link allowed to carry it.
+    outside.run(["ip", "link", "set", "lo", "down"]);
+    outside.run(["ip", "route", "add", "127.0.0.1/32", "via", outside.hostIp]);
+    outside.run(["sysctl", "-qw", `net.ipv4.conf.${outside.link}.route_localnet=1`]);
+    try {
+      assert.throws(
+        () => outside.fetchText(`http://${ip}:80/`),
+        /timeout/,
+        "a container's address is not routed to",
+      );
+      assert.throws(
+        () => outside.fetchText(`http://127.0.0.1:${loopbackOnly}/`),
+        /timeout/,
+        "a port published on 127.0.0.1 is not reachable from the link",
+      );
+      // The container still reaches that host, and answers come back.
+      await outside.serveRemoteAddress(9001);
+      const out = rt("exec", web, "sh", "-c", `nc ${outside.ip} 9001 </dev/null`);
+      assert.equal(out.out.trim(), outside.hostIp, out.err);
+    } finally {
+      outside.run(["ip", "route", "del", subnet]);
+      outside.run(["ip", "route", "del", "127.0.0.1/32"]);
+      outside.run(["ip", "link", "set", "lo", "up"]);
+      rt("rm", "-f", web);
+    }
   });
 
   test("-P publishes every exposed port; a host port in use is refused and the container not started", async () => {

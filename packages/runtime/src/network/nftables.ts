@@ -70,8 +70,11 @@ export function renderRuleset(model: FirewallModel): string {
         `iifname ${quote(n.bridge)} ip saddr ${n.subnet} ip daddr ${n.subnet} ip daddr != ${n.gateway} notrack`,
     ),
   );
+  // A packet that arrives with 127.0.0.0/8 as its destination came from a neighbour forging it
+  // (Docker < 28 let those reach ports published on 127.0.0.1): only the host's own traffic,
+  // through the output chain, reaches those.
   chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", [
-    "fib daddr type local jump published",
+    "fib daddr type local ip daddr != 127.0.0.0/8 jump published",
   ]);
   chain("output", "type nat hook output priority -100; policy accept;", [
     "fib daddr type local jump published",
@@ -92,11 +95,19 @@ export function renderRuleset(model: FirewallModel): string {
     "forward",
     "type filter hook forward priority filter; policy accept;",
     bridgeSet
-      ? model.networks.map(
+      ? [
           // Isolation: a network's containers reach the outside, never another Corral network.
-          (n) =>
-            `iifname ${quote(n.bridge)} oifname ${bridgeSet} oifname != ${quote(n.bridge)} drop`,
-        )
+          ...model.networks.map(
+            (n) =>
+              `iifname ${quote(n.bridge)} oifname ${bridgeSet} oifname != ${quote(n.bridge)} drop`,
+          ),
+          // Into a network: its own containers, answers, and published ports only. A neighbour
+          // that routes the subnet through this host reaches nothing else (as Docker 28).
+          `oifname ${bridgeSet} iifname ${bridgeSet} accept`,
+          `oifname ${bridgeSet} ct state established,related accept`,
+          `oifname ${bridgeSet} ct status dnat accept`,
+          `oifname ${bridgeSet} drop`,
+        ]
       : [],
   );
   chain(

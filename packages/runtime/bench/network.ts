@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { NetworkManager } from "../dist/network/manager.js";
-import { tableName } from "../dist/network/nftables.js";
+import { deleteTable, tableName } from "../dist/network/nftables.js";
 import { now, summarize } from "./lib.js";
 
 const RUNS = 30;
@@ -220,9 +220,9 @@ async function main(): Promise<void> {
     const bridge = network.list().find((n) => n.name === "bridge")?.config?.bridge;
     if (bridge) execFileSync("ip", ["link", "del", bridge], { stdio: "ignore" });
     try {
-      execFileSync("nft", ["delete", "table", "ip", tableName(root, false)], { stdio: "ignore" });
+      deleteTable(tableName(root, false));
     } catch {
-      // none
+      // no nft
     }
     rmSync(base, { recursive: true, force: true });
   }

@@ -31,7 +31,7 @@ import { InitPool, type WarmInit } from "../dist/daemon/init-pool.js";
 import { VolumeStore } from "../dist/daemon/volumes.js";
 import { ImageApi } from "../dist/daemon/images.js";
 import { NetworkManager } from "../dist/network/manager.js";
-import { tableName } from "../dist/network/nftables.js";
+import { deleteTable, tableName } from "../dist/network/nftables.js";
 import { loadImageArchive } from "../dist/image/load.js";
 import { RuntimeClient } from "../dist/client/client.js";
 import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
@@ -303,7 +303,11 @@ async function main(): Promise<void> {
       const { bridge } = JSON.parse(readOr(file) || "{}") as { bridge?: string };
       if (bridge) spawnSync("ip", ["link", "del", bridge]);
       // ... and its nftables table (<root>/network/bridge.json: the root is two levels up).
-      spawnSync("nft", ["delete", "table", "ip", tableName(dirname(dirname(file)), false)]);
+      try {
+        deleteTable(tableName(dirname(dirname(file)), false));
+      } catch (err) {
+        results.leftovers.push(`nftables table of ${dirname(dirname(file))}: ${String(err)}`);
+      }
     }
     rmSync(base, { recursive: true, force: true });
   });

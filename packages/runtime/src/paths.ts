@@ -9,8 +9,11 @@ export interface RuntimePaths {
   socket: string;
 }
 
+/** The host's runtime's state root (its bridge and nftables table have the short names). */
+export const DEFAULT_ROOT = "/var/lib/corral";
+
 export function runtimePaths(env: NodeJS.ProcessEnv = process.env): RuntimePaths {
-  const root = env.CORRAL_ROOT || "/var/lib/corral";
+  const root = env.CORRAL_ROOT || DEFAULT_ROOT;
   const run = env.CORRAL_RUN || "/run/corral";
   return { root, run, socket: join(run, "rtd.sock") };
 }

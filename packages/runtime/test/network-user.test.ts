@@ -198,6 +198,46 @@ describe("user-defined networks", () => {
     for (const id of [f1, f2, b1, plain]) ok(rt("rm", "-f", id));
   });
 
+  test("a container whose first network is a user network reaches its own published port through the host (hairpin)", async () => {
+    const port = await freePort();
+    const web = ok(
+      rt(
+        "run",
+        "-d",
+        "--network",
+        "back",
+        "-p",
+        `${port}:80`,
+        TEST_IMAGE_NAME,
+        "sh",
+        "-c",
+        "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
+      ),
+    );
+    try {
+      const gateway = network("back").IPAM.Config[0]?.Gateway ?? "";
+      let r = rt("exec", web, "timeout", "5", "wget", "-qO-", `http://${gateway}:${port}/`);
+      for (let i = 0; i < 20 && r.out !== "up\n"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        r = rt("exec", web, "timeout", "5", "wget", "-qO-", `http://${gateway}:${port}/`);
+      }
+      assert.equal(r.out, "up\n", r.err);
+    } finally {
+      ok(rt("rm", "-f", web));
+    }
+  });
+
+  test("--network with the id of the host network is --network host", () => {
+    const hostId = network("host").Id;
+    const c = ok(rt("create", "--network", hostId.slice(0, 12), TEST_IMAGE_NAME, "true"));
+    try {
+      const [view] = JSON.parse(ok(rt("inspect", c))) as [{ HostConfig: { NetworkMode: string } }];
+      assert.equal(view.HostConfig.NetworkMode, "host");
+    } finally {
+      ok(rt("rm", "-f", c));
+    }
+  });
+
   test("no leftovers after rm and network rm; a daemon killed with -9 comes back with addresses and ports, and clears what a crash left", async () => {
     const before = footprint();
     const port = await freePort();

@@ -1,8 +1,15 @@
 // A container create request: what `corral-rt run/create` (and later the agent) send to the
 // runtime daemon. Validated at the daemon's door; every message says what to do.
+import { isIPv4 } from "node:net";
 import { z } from "zod";
+import { NETWORK_NAME } from "../network/networks.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** --network-alias and `network connect --alias`: names a container answers to on a network. */
+export const networkAliasesSchema = z
+  .array(z.string().regex(CONTAINER_NAME, "invalid network alias"))
+  .max(32, "at most 32 network aliases");
 
 export const mountRequestSchema = z.discriminatedUnion("type", [
   z.object({
@@ -30,7 +37,7 @@ export type MountRequest = z.infer<typeof mountRequestSchema>;
 export const portRequestSchema = z.object({
   hostIp: z
     .string()
-    .regex(/^$|^[0-9]{1,3}(\.[0-9]{1,3}){3}$/, "a host IP is an IPv4 address")
+    .refine((ip) => ip === "" || isIPv4(ip), "a host IP is an IPv4 address")
     .default(""),
   hostPort: z.number().int().min(0).max(65535).default(0),
   containerPort: z.number().int().min(1).max(65535),
@@ -75,10 +82,10 @@ export const createRequestSchema = z.object({
   /** --network: bridge (the default network), host, none (loopback only) or a user network. */
   network: z
     .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "a network is named by letters, digits, '_', '.', '-'")
+    .regex(NETWORK_NAME, "a network is named by up to 64 letters, digits, '_', '.', '-'")
     .default("bridge"),
   /** --network-alias: more names the container answers to on a user network. */
-  networkAliases: z.array(z.string().regex(CONTAINER_NAME, "invalid network alias")).default([]),
+  networkAliases: networkAliasesSchema.default([]),
   /** -p */
   publish: z.array(portRequestSchema).default([]),
   /** -P: every exposed port on a free host port. */

@@ -87,6 +87,54 @@ export function initialState(): ContainerState {
   };
 }
 
+/** A record as an earlier release may have written it. */
+type StoredRecord = Omit<ContainerRecord, "endpoints" | "exposedPorts" | "request" | "state"> & {
+  endpoints?: EndpointRequest[];
+  exposedPorts?: string[];
+  request: Omit<CreateRequest, "networkAliases" | "publish" | "publishAll" | "expose"> &
+    Partial<CreateRequest>;
+  state: ContainerState & {
+    /** The first release's one attachment (default bridge), before `networks`. */
+    network?: Omit<NetworkAttachment, "networkId" | "ifName" | "aliases" | "hostVeth"> & {
+      hostVeth?: string;
+    };
+  };
+};
+
+/** Fills what records of the first networking release lack (their request had bridge|none). */
+function upgrade(stored: StoredRecord): ContainerRecord {
+  const request: CreateRequest = {
+    ...stored.request,
+    networkAliases: stored.request.networkAliases ?? [],
+    publish: stored.request.publish ?? [],
+    publishAll: stored.request.publishAll ?? false,
+    expose: stored.request.expose ?? [],
+  };
+  const { network: old, ...state } = stored.state;
+  if (old && !state.networks) {
+    state.networks = [
+      {
+        ...old,
+        networkId: "",
+        ifName: "eth0",
+        aliases: [],
+        // That release named the host end after the container: reconcile must know it is its.
+        hostVeth: old.hostVeth ?? `vc${stored.id.slice(0, 12)}`,
+      },
+    ];
+  }
+  const mode = request.network === "default" ? "bridge" : request.network;
+  return {
+    ...stored,
+    request,
+    endpoints:
+      stored.endpoints ??
+      (mode === "host" || mode === "none" ? [] : [{ network: mode, aliases: [] }]),
+    exposedPorts: stored.exposedPorts ?? [],
+    state,
+  };
+}
+
 /** One directory per container; container.json is only ever replaced atomically. */
 export class ContainerRecords {
   readonly dir: string;
@@ -116,7 +164,7 @@ export class ContainerRecords {
         incomplete.push(id);
         continue;
       }
-      records.push(JSON.parse(readFileSync(file, "utf8")) as ContainerRecord);
+      records.push(upgrade(JSON.parse(readFileSync(file, "utf8")) as StoredRecord));
     }
     return { records, incomplete };
   }

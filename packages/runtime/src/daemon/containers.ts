@@ -248,17 +248,27 @@ export class ContainerService extends EventEmitter {
       const args = [...entrypoint, ...cmd];
       if (args.length === 0)
         throw new UserError("No command specified: give a command after the image name");
-      const mode = req.network === "default" ? DEFAULT_NETWORK : req.network;
+      let mode = req.network === "default" ? DEFAULT_NETWORK : req.network;
+      let network = mode;
+      if (mode !== "host" && mode !== "none") {
+        // The network must exist now (Docker's rule); it is named in the record by its name.
+        const info = this.network.find(mode);
+        network = info.name;
+        // The id (or an id prefix) of the host or none network means that network.
+        if (info.driver !== "bridge") mode = info.name;
+      }
       const isBridge = mode !== "host" && mode !== "none";
-      // The network must exist now (Docker's rule); it is named in the record by its name.
-      const network = isBridge ? this.network.find(mode).name : mode;
       if (req.networkAliases.length > 0 && (network === DEFAULT_NETWORK || !isBridge))
         throw new UserError("network-scoped aliases are only supported for user-defined networks");
       if (!isBridge && (req.publish.length > 0 || req.publishAll))
         throw new UserError(`ports cannot be published with --network ${mode}: drop -p/-P`);
+      // An image may expose sctp ports: Corral publishes tcp and udp only, so -P skips those.
+      const imageExposed = Object.keys(cfg.ExposedPorts ?? {}).filter((e) =>
+        ["tcp", "udp"].includes(e.split("/")[1] ?? "tcp"),
+      );
       const exposedPorts = [
         ...new Set(
-          [...Object.keys(cfg.ExposedPorts ?? {}), ...req.expose].flatMap((e) =>
+          [...imageExposed, ...req.expose].flatMap((e) =>
             parseExposed(e).map((x) => `${x.port}/${x.protocol}`),
           ),
         ),
@@ -276,7 +286,8 @@ export class ContainerService extends EventEmitter {
         imageId: image.id,
         imageRef: req.image,
         layerDirs: image.layerDirs,
-        request: req,
+        // host and none by their names: starts and inspect look for those.
+        request: isBridge ? req : { ...req, network: mode },
         process: {
           args,
           env,
@@ -619,7 +630,8 @@ export class ContainerService extends EventEmitter {
       } catch {
         // already gone
       }
-      await this.network.release(r.id).catch(() => undefined);
+      this.network.forgetSlot(warm.slotId);
+      await this.releaseNetwork(r);
       await cgroup.destroy().catch(() => undefined);
       if (r.request.autoRemove)
         void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
@@ -722,7 +734,7 @@ export class ContainerService extends EventEmitter {
       this.logs.unwatch(id);
       this.inputs.get(id)?.close();
       this.inputs.delete(id);
-      await this.network.release(id).catch(() => undefined);
+      await this.releaseNetwork(r);
       const exitFile = join(this.containerDir(id), "exit");
       let exitCode = -1;
       let finishedAt = new Date().toISOString();
@@ -759,6 +771,20 @@ export class ContainerService extends EventEmitter {
       this.exitWaiters.delete(id);
       this.afterExit(r);
     });
+  }
+
+  /**
+   * Addresses and ports back to the pools. A failure (nft) is logged, not thrown: the exit
+   * must be recorded; the firewall is rendered whole again at the next network change.
+   */
+  private async releaseNetwork(r: ContainerRecord): Promise<void> {
+    try {
+      await this.network.release(r.id);
+    } catch (err) {
+      process.stderr.write(
+        `corral-rtd: container ${r.name}: releasing its network: ${(err as Error).message}\n`,
+      );
+    }
   }
 
   private afterExit(r: ContainerRecord): void {
@@ -984,7 +1010,7 @@ export class StartError extends Error {
 const LOCALHOST_LINES =
   "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
-/** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
+/** A host file as it is, or empty if missing (--network host). */
 function readHostFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -993,6 +1019,7 @@ function readHostFile(path: string): string {
   }
 }
 
+/** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
 function hostsFile(ip: string | undefined, hostname: string): string {
   return LOCALHOST_LINES + (ip ? `${ip}\t${hostname}\n` : "");
 }

@@ -1,6 +1,7 @@
 // The network routes of the daemon's API: Docker's `network` commands (create, ls, inspect,
 // rm, connect, disconnect), validated here and carried out by the network manager.
 import { z } from "zod";
+import { networkAliasesSchema } from "../container/config.js";
 import type { NetworkInfo } from "../network/networks.js";
 import { UserError } from "../util/errors.js";
 import type { ContainerService } from "./containers.js";
@@ -15,7 +16,7 @@ const createSchema = z.object({
 
 const connectSchema = z.object({
   container: z.string().min(1, "name the container to connect"),
-  aliases: z.array(z.string()).default([]),
+  aliases: networkAliasesSchema.default([]),
 });
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {

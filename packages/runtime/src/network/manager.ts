@@ -21,7 +21,7 @@ import {
 import { PortReservations } from "./ports.js";
 import type { PortBinding, PortRequest } from "./port-spec.js";
 import { EmbeddedDns } from "./dns.js";
-import { readResolvConf } from "./resolv-conf.js";
+import { readResolvConf, type ResolvConf } from "./resolv-conf.js";
 import { formatSubnet, parseSubnet, routeSubnets, type Subnet } from "./subnet.js";
 
 export { DEFAULT_NETWORK } from "./networks.js";
@@ -102,6 +102,8 @@ export class NetworkManager {
   /** Names on user networks (not on the default bridge, as in Docker), served on each gateway. */
   private readonly dns: EmbeddedDns;
   private readonly dnsListening = new Set<string>();
+  /** The host resolv.conf's nameservers and search domains the resolver forwards with. */
+  private upstreamsKey = "";
   private mtu: number | undefined;
 
   constructor(root: string, options: { defaultSubnet?: string; defaultGateway?: string } = {}) {
@@ -111,20 +113,32 @@ export class NetworkManager {
       options.defaultGateway,
     );
     this.table = tableName(root, this.store.isDefaultRoot);
-    const host = readResolvConf();
     this.dns = new EmbeddedDns({
-      upstreams: host.nameservers.map((address) => ({ address })),
-      searchDomains: host.search,
       log: (message) => process.stderr.write(`corral-rtd: dns: ${message}\n`),
     });
+    this.updateUpstreams(readResolvConf());
+  }
+
+  /** The resolver forwards to the host's nameservers as they are now (the file may change). */
+  private updateUpstreams(host: ResolvConf): void {
+    const key = JSON.stringify([host.nameservers, host.search]);
+    if (key === this.upstreamsKey) return;
+    this.upstreamsKey = key;
+    this.dns.setUpstreams(
+      host.nameservers.map((address) => ({ address })),
+      host.search,
+    );
   }
 
   /** The resolv.conf of a container whose first network is `network`. */
   resolvConf(network: string): string | undefined {
     if (network === DEFAULT_NETWORK) return undefined; // the host's, as Docker's default bridge
     const config = this.store.bridgeNetworks().find((n) => n.name === network);
-    if (!config) return undefined;
+    // No resolver on that gateway (port 53 taken there, see serveNames): the host's
+    // nameservers at least, rather than one that answers nothing.
+    if (!config || !this.dnsListening.has(network)) return undefined;
     const host = readResolvConf();
+    this.updateUpstreams(host);
     return [
       `nameserver ${config.gateway}`,
       ...(host.search.length ? [`search ${host.search.join(" ")}`] : []),
@@ -318,6 +332,11 @@ export class NetworkManager {
     ipBatchIn(pid, ["link del eth0"]);
   }
 
+  /** A slot's init died unused (a start failed before its network): its veth went with it. */
+  forgetSlot(slotId: string): void {
+    this.prewired.delete(slotId);
+  }
+
   /**
    * Puts the pre-started process `pid` (pool slot `slotId`) on its networks, first one as
    * eth0 with the default route, and publishes its ports. On failure nothing is held.
@@ -386,7 +405,11 @@ export class NetworkManager {
     try {
       if (wiredHost) {
         if (config.name !== DEFAULT_NETWORK)
-          ipBatch([`link set ${hostVeth} master ${config.bridge}`]);
+          ipBatch([
+            `link set ${hostVeth} master ${config.bridge}`,
+            // A new bridge port starts with hairpin off, as vethCommands knows.
+            `link set ${hostVeth} type bridge_slave hairpin on`,
+          ]);
       } else {
         ipBatch(this.vethCommands(hostVeth, ifName, config.bridge, pid));
         ipBatchIn(pid, [
@@ -460,8 +483,11 @@ export class NetworkManager {
       ]))
         this.releaseLease(containerId, network);
       if (entry) {
-        this.syncFirewall();
-        this.updateNames();
+        try {
+          this.syncFirewall();
+        } finally {
+          this.updateNames();
+        }
       }
     });
   }
@@ -532,6 +558,8 @@ export class NetworkManager {
     };
     const ruleset = renderRuleset(model);
     if (!force && ruleset === this.appliedRuleset) return;
+    // Unknown after a failure: the next sync applies whatever it renders, even this ruleset.
+    this.appliedRuleset = "";
     applyRuleset(model);
     this.appliedRuleset = ruleset;
   }

@@ -3,8 +3,9 @@
 // user-defined bridge networks. Only definitions live here; links, rules and addresses are
 // the manager's.
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_ROOT } from "../paths.js";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import { UserError } from "../util/errors.js";
 import {
@@ -20,8 +21,8 @@ import {
 } from "./subnet.js";
 
 export const DEFAULT_NETWORK = "bridge";
-export const DEFAULT_ROOT = "/var/lib/corral";
-const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/** A network's name (a reference to one may also be its id, 64 characters). */
+export const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 export interface NetworkConfig {
   id: string;
@@ -97,7 +98,17 @@ export class NetworkStore {
 
   private read(name: string): NetworkConfig | undefined {
     const file = this.file(name);
-    return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as NetworkConfig) : undefined;
+    if (!existsSync(file)) return undefined;
+    const config = JSON.parse(readFileSync(file, "utf8")) as Partial<NetworkConfig> &
+      Pick<NetworkConfig, "name" | "bridge" | "subnet">;
+    // bridge.json of the first release (name, bridge, subnet only): the rest as it was then.
+    return {
+      ...config,
+      id: config.id ?? pseudoId(this.root, config.name),
+      gateway: config.gateway ?? formatIp(gatewayOf(parseSubnet(config.subnet))),
+      created: config.created ?? statSync(file).mtime.toISOString(),
+      labels: config.labels ?? {},
+    };
   }
 
   /** Read once, dropped on every change: the daemon is the only writer. */

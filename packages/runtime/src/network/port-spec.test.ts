@@ -29,7 +29,10 @@ test("bad -p specs are refused with what to write instead", () => {
   assert.throws(() => parsePublish("8080:"), /use \[ip:\]\[hostPort:\]containerPort/);
   assert.throws(() => parsePublish("80/sctp"), /use \[ip:\]\[hostPort:\]containerPort/);
   assert.throws(() => parsePublish("localhost:80:80"), /give an IPv4 address/);
-  assert.throws(() => parsePublish("8000-8002:80-81"), /ranges differ/);
+  assert.throws(() => parsePublish("8000-8002:80-81"), /must be the same size/);
+  assert.throws(() => parsePublish("8080:80-81"), /must be the same size/);
+  assert.throws(() => parsePublish("999.1.1.1:80:80"), /invalid IP address "999.1.1.1" in -p/);
+  assert.throws(() => parsePublish("1.2.3:80:80"), /invalid IP address/);
   assert.throws(() => parseExposed("80/icmp"), /PORT\[\/tcp\|udp\]/);
 });
 

@@ -1,5 +1,6 @@
 // Docker's port syntax: `-p` and `--expose` specs, and how `ps` shows a published port. Pure
 // and free of heavy imports: the CLI parses with it on every `run`.
+import { isIPv4 } from "node:net";
 import { UserError } from "../util/errors.js";
 
 /** A published port as asked for (`-p`). */
@@ -52,15 +53,18 @@ export function parsePublish(spec: string): PortRequest[] {
       : parts.length === 2
         ? ["", parts[0] as string, parts[1] as string]
         : ["", "", parts[0] as string];
-  if (hostIp !== "" && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(hostIp))
-    throw new UserError(`invalid host IP "${hostIp}" in "${spec}": give an IPv4 address`);
+  if (hostIp !== "" && !isIPv4(hostIp))
+    throw new UserError(`invalid IP address "${hostIp}" in -p "${spec}": give an IPv4 address`);
   const inside = portRange(containerPorts, spec);
   const outside = hostPorts === "" ? [] : portRange(hostPorts, spec);
-  if (outside.length > 0 && outside.length !== inside.length && outside.length !== 1)
-    throw new UserError(`invalid -p "${spec}": host and container ranges differ in length`);
+  // One host port for several container ports would publish it twice (as Docker, refused).
+  if (outside.length > 0 && outside.length !== inside.length)
+    throw new UserError(
+      `invalid -p "${spec}": host and container port ranges must be the same size`,
+    );
   return inside.map((containerPort, i) => ({
     hostIp,
-    hostPort: outside.length === 0 ? 0 : (outside[outside.length === 1 ? 0 : i] as number),
+    hostPort: outside.length === 0 ? 0 : (outside[i] as number),
     containerPort,
     protocol: proto,
   }));

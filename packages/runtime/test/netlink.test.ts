@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, openSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { configureInterface } from "../src/network/netlink.js";
+import { configureInterface, deleteLink } from "../src/network/netlink.js";
 import { ipBatch, ipBatchIn, ipJson, linkExists } from "../src/network/iproute.js";
 import { overlaps, parseSubnet, routeSubnets } from "../src/network/subnet.js";
 import { CLONE_NEWNET, setns } from "../src/syscall/index.js";
@@ -237,6 +237,23 @@ describe("rtnetlink in a network namespace", () => {
       assert.equal(
         badMac.err,
         'invalid MAC address "02:42" (expected six hex pairs, e.g. 02:42:0a:58:00:05)\n',
+      );
+    } finally {
+      ns.remove();
+    }
+  });
+
+  test("deleteLink removes a veth from the host's side, its peer in the namespace with it", async () => {
+    const ns = await netnsWithVeth();
+    try {
+      assert.ok(linkExists(ns.host));
+      assert.equal(ns.ip<unknown[]>("link", "show", ns.peer).length, 1);
+      deleteLink(ns.host);
+      assert.ok(!linkExists(ns.host), "the host end is gone");
+      assert.throws(() => ns.ip("link", "show", ns.peer), "the peer inside is gone too");
+      assert.throws(
+        () => deleteLink(ns.host),
+        new RegExp(`^NetlinkError: netlink RTM_DELLINK ${ns.host}: ENODEV`),
       );
     } finally {
       ns.remove();

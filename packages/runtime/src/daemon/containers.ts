@@ -586,7 +586,7 @@ export class ContainerService extends EventEmitter {
         const resolv = this.network.resolvConf(attachments[0]?.network ?? DEFAULT_NETWORK);
         writeFileSync(join(dir, "resolv.conf"), resolv ?? hostResolvConf());
       } else if (!hostNetwork) {
-        await this.network.unwire(warm.hostPid, warm.slotId);
+        this.network.unwire(warm.slotId);
       }
       this.records.save(r);
       // Our slave fd keeps the pty alive (a master whose slaves are all closed reads EIO and

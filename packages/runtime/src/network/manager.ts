@@ -21,6 +21,7 @@ import {
 import { PortReservations } from "./ports.js";
 import type { PortBinding, PortRequest } from "./port-spec.js";
 import { EmbeddedDns } from "./dns.js";
+import { deleteLink } from "./netlink.js";
 import { readResolvConf, type ResolvConf } from "./resolv-conf.js";
 import { formatSubnet, parseSubnet, routeSubnets, type Subnet } from "./subnet.js";
 
@@ -327,9 +328,10 @@ export class NetworkManager {
   }
 
   /** For --network none or host: the pre-wired link leaves the init's namespace. */
-  async unwire(pid: number, slotId: string): Promise<void> {
+  unwire(slotId: string): void {
     if (!this.prewired.delete(slotId)) return;
-    ipBatchIn(pid, ["link del eth0"]);
+    // From the host's side, over rtnetlink: no nsenter process on this start's path.
+    deleteLink(slotVeth(slotId));
   }
 
   /** A slot's init died unused (a start failed before its network): its veth went with it. */

@@ -40,11 +40,13 @@ const NLMSGERR_ATTR_MSG = 1;
 
 // <linux/rtnetlink.h>
 const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
 const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
 const RTM_NEWROUTE = 24;
 const RTM_NAMES: Record<number, string> = {
   [RTM_NEWLINK]: "RTM_NEWLINK",
+  [RTM_DELLINK]: "RTM_DELLINK",
   [RTM_GETLINK]: "RTM_GETLINK",
   [RTM_NEWADDR]: "RTM_NEWADDR",
   [RTM_NEWROUTE]: "RTM_NEWROUTE",
@@ -209,6 +211,17 @@ export function getLinkRequest(name: string): Request {
       rtattr(IFLA_EXT_MASK, u32(RTEXT_FILTER_SKIP_STATS)),
       rtattr(IFLA_IFNAME, cstring(name)),
     ]),
+    subject: name,
+  };
+}
+
+/** `ip link del NAME`, by name (the kernel looks it up): a veth takes its peer with it. */
+export function deleteLinkRequest(name: string): Request {
+  checkIfName(name);
+  return {
+    type: RTM_DELLINK,
+    flags: NLM_F_REQUEST | NLM_F_ACK,
+    body: Buffer.concat([ifinfomsg(0), rtattr(IFLA_IFNAME, cstring(name))]),
     subject: name,
   };
 }
@@ -488,6 +501,11 @@ function withSocket<T>(fn: (nl: Rtnetlink) => T): T {
 /** The index of link `name` in this network namespace; ENODEV when there is none. */
 export function linkIndex(name: string): number {
   return withSocket((nl) => nl.linkIndex(name));
+}
+
+/** `ip link del NAME` in this network namespace. */
+export function deleteLink(name: string): void {
+  withSocket((nl) => nl.exchange([deleteLinkRequest(name)]));
 }
 
 /** `ip link set`: renames, sets MAC and MTU, brings up or down, in one request. */

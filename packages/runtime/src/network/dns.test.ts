@@ -503,24 +503,35 @@ test("forwarding: a silent or failing upstream moves on to the next; none left i
   }
 });
 
-test("forwarding: at most maxForwards queries in flight, the rest dropped", async () => {
+test("forwarding: at most maxForwards queries in flight, a quarter of them per client; the rest dropped", async () => {
   const silent = await startUpstream(() => "silent");
   try {
     await withDns(
-      { timeoutMs: 800, maxForwards: 2, upstreams: [{ address: "127.0.0.1", port: silent.port }] },
+      { timeoutMs: 800, maxForwards: 8, upstreams: [{ address: "127.0.0.1", port: silent.port }] },
       async (_dns, port) => {
+        // Five "containers" (sources 127.0.0.1-5) send six queries each, all at once.
+        const clients = [1, 2, 3, 4, 5];
         const replies = await Promise.all(
-          Array.from({ length: 6 }, (_, i) =>
-            udpRaw(port, dnsPacket.encode(question(`name${i}.example`)), { timeoutMs: 1500 }),
+          clients.flatMap((c) =>
+            Array.from({ length: 6 }, (_, i) =>
+              udpRaw(port, dnsPacket.encode(question(`c${c}-name${i}.example`)), {
+                from: `127.0.0.${c}`,
+                timeoutMs: 1500,
+              }),
+            ),
           ),
         );
-        assert.equal(silent.seen.length, 2, "only two forwarded");
+        assert.equal(silent.seen.length, 8, "maxForwards in all");
+        for (const c of clients) {
+          const forwarded = silent.seen.filter((q) => q.name.startsWith(`c${c}-`)).length;
+          assert.ok(forwarded <= 2, `client ${c}: ${forwarded} forwarded, at most 8 / 4`);
+        }
         const answered = replies
           .filter((r) => r !== undefined)
           .map((r) => dnsPacket.decode(r as Buffer) as Reply);
         assert.deepEqual(
           answered.map((r) => r.rcode),
-          ["SERVFAIL", "SERVFAIL"],
+          Array.from({ length: 8 }, () => "SERVFAIL"),
         );
         // Local names are answered even while forwarding is saturated.
         assert.deepEqual(addresses(await udp(port, question("web"))), ["10.88.0.2"]);
@@ -529,6 +540,44 @@ test("forwarding: at most maxForwards queries in flight, the rest dropped", asyn
   } finally {
     await silent.close();
   }
+});
+
+test("TCP: one client holds at most 16 connections; others are still served", async () => {
+  await withDns({}, async (_dns, port) => {
+    const open = async (from: string): Promise<net.Socket> => {
+      const socket = net.connect({ host: "127.0.0.1", port, localAddress: from });
+      await new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      });
+      return socket;
+    };
+    const held = await Promise.all(Array.from({ length: 16 }, () => open("127.0.0.2")));
+    try {
+      // The 17th from the same source is closed at once, without an answer.
+      const extra = await open("127.0.0.2");
+      const closed = await new Promise<boolean>((resolve) => {
+        extra.once("close", () => resolve(true));
+        setTimeout(() => resolve(false), 2000);
+        extra.write(framed(dnsPacket.encode(question("web"))));
+      });
+      assert.ok(closed, "the 17th connection is closed");
+      assert.deepEqual(addresses(await tcp(port, question("web"))), ["10.88.0.2"]);
+      // One of the 16 leaves: that client may connect again.
+      held.pop()?.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await open("127.0.0.2");
+      const reply = await new Promise<Buffer>((resolve, reject) => {
+        again.once("data", resolve);
+        again.once("close", () => reject(new Error("closed without an answer")));
+        again.write(framed(dnsPacket.encode(question("web"))));
+      });
+      again.destroy();
+      assert.ok(reply.length > 2);
+    } finally {
+      for (const s of held) s.destroy();
+    }
+  });
 });
 
 test("big local answers: truncated over UDP without EDNS, whole with EDNS and over TCP", async () => {

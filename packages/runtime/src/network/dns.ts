@@ -8,7 +8,7 @@
 //     upstreams: readResolvConf().nameservers.map((address) => ({ address })), // port 53
 //     searchDomains: readResolvConf().search, // `web.corp.example` resolves as `web`
 //     timeoutMs: 2000, // per upstream, then the next one; all failed: SERVFAIL
-//     maxForwards: 100, // forwarded queries in flight; beyond that queries are dropped
+//     maxForwards: 100, // forwarded queries in flight (a quarter per client); beyond, dropped
 //     ttl: 10, // seconds, for local answers
 //     log: (message) => ..., // socket errors after listen()
 //   });
@@ -87,6 +87,10 @@ export interface EmbeddedDnsOptions {
 // far above any real one and stops a client from making us buffer 64 KiB frames.
 const MAX_QUERY_BYTES = 4096;
 const MAX_TCP_CONNECTIONS = 256;
+// One container (one source address) gets a share of each limit, so a hostile one cannot take
+// TCP or forwarding away from the others, on its network or any other.
+const MAX_TCP_PER_CLIENT = 16;
+const FORWARD_SHARE = 4;
 const TCP_IDLE_MS = 10_000;
 const MAX_UDP_ANSWER = 4096;
 const MIN_UDP_ANSWER = 512;
@@ -130,6 +134,8 @@ export class EmbeddedDns {
   private containerNetworks = new Map<string, string[]>();
   private readonly listeners = new Map<string, Listener>();
   private readonly connections = new Set<net.Socket>();
+  private readonly connectionsByClient = new Map<string, number>();
+  private readonly forwardsByClient = new Map<string, number>();
   /** Aborts every forwarded query in flight (close()). */
   private readonly inFlight = new Set<() => void>();
   private forwarding = 0;
@@ -265,12 +271,20 @@ export class EmbeddedDns {
 
   private onTcp(listener: Listener, socket: net.Socket): void {
     const client = socket.remoteAddress ?? "";
-    if (this.connections.size >= MAX_TCP_CONNECTIONS || !this.allowed(listener, client)) {
+    if (
+      this.connections.size >= MAX_TCP_CONNECTIONS ||
+      (this.connectionsByClient.get(client) ?? 0) >= MAX_TCP_PER_CLIENT ||
+      !this.allowed(listener, client)
+    ) {
       socket.destroy();
       return;
     }
     this.connections.add(socket);
-    socket.on("close", () => this.connections.delete(socket));
+    count(this.connectionsByClient, client, +1);
+    socket.on("close", () => {
+      this.connections.delete(socket);
+      count(this.connectionsByClient, client, -1);
+    });
     socket.on("error", () => socket.destroy());
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     let pending: Buffer = Buffer.alloc(0);
@@ -324,13 +338,18 @@ export class EmbeddedDns {
     try {
       const local = this.resolveLocal(question, this.viewOf(listener, client));
       if (local) return this.localAnswer(query, question, local, transport);
-      if (this.forwarding >= this.maxForwards) return undefined; // dropped: the client retries
+      // Beyond the limits the query is dropped: the client retries.
+      const share = Math.max(1, Math.floor(this.maxForwards / FORWARD_SHARE));
+      if (this.forwarding >= this.maxForwards) return undefined;
+      if ((this.forwardsByClient.get(client) ?? 0) >= share) return undefined;
       let reply: Buffer | undefined;
       this.forwarding++;
+      count(this.forwardsByClient, client, +1);
       try {
         reply = await this.forward(msg, transport);
       } finally {
         this.forwarding--;
+        count(this.forwardsByClient, client, -1);
       }
       if (!reply) return this.failure(query, question);
       reply.writeUInt16BE(query.id ?? 0, 0);
@@ -621,6 +640,13 @@ function bindError(address: string, port: number, err: unknown): Error {
         ? " (no interface of this host has this address: is the bridge up with its gateway address?)"
         : "";
   return new Error(`cannot serve DNS on ${address}:${port}: ${(err as Error).message}${hint}`);
+}
+
+/** Adds `delta` to a per-client counter, dropping it at zero (the map holds active clients only). */
+function count(counts: Map<string, number>, client: string, delta: number): void {
+  const n = (counts.get(client) ?? 0) + delta;
+  if (n > 0) counts.set(client, n);
+  else counts.delete(client);
 }
 
 async function closeListener(listener: Listener, connections: Set<net.Socket>): Promise<void> {

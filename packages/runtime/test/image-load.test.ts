@@ -3,9 +3,21 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import {
+  access,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { promisify } from "node:util";
 import { ImageStore, loadImageArchive, type LoadProgress } from "../src/image/index.js";
 import { lgetxattr, mount, umount2 } from "../src/syscall/index.js";
@@ -219,6 +231,35 @@ test("garbageCollect removes unreferenced layers and blobs, never layers in use"
   // After GC the image loads (and unpacks) again.
   await loadImageArchive(store, images.dockerArchive);
   assert.equal((await store.layerDirs(images.imageId)).length, 2);
+});
+
+test("a layer leased and found present (as by a pull or load) outlives a GC running meanwhile", async () => {
+  const store = await newStore("gc-race");
+  await store.ready();
+  // A load leases a layer, then asks whether the store has it; a GC that read the leases just
+  // before must not remove it after the answer "yes". The lease comes after a varying number
+  // of event-loop turns, to land anywhere in the GC's run.
+  let found = 0;
+  for (let turns = 0; turns < 40; turns++) {
+    const hex = randomBytes(32).toString("hex");
+    const dir = join(store.dir, "layers", hex);
+    await mkdir(join(dir, "fs"), { recursive: true });
+    const meta = { diffId: `sha256:${hex}`, size: 0, tarSize: 0, createdAt: "" };
+    await writeFile(join(dir, "layer.json"), JSON.stringify(meta));
+    const gc = store.garbageCollect();
+    for (let i = 0; i < turns; i++) await nextTurn();
+    const lease = store.lease();
+    lease.holdLayer(`sha256:${hex}`);
+    const present = await store.hasLayer(`sha256:${hex}`);
+    await gc;
+    if (present) {
+      found++;
+      await access(join(dir, "layer.json")).catch(() => assert.fail(`turn ${turns}: removed`));
+    }
+    lease.release();
+    await store.garbageCollect();
+  }
+  assert.ok(found > 0, "some leases came in time");
 });
 
 test("public functions validate their input", async () => {

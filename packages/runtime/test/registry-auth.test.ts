@@ -121,3 +121,23 @@ test("login to a server that is not a host is refused in one line", () => {
   assert.match(r.err, /^corral-rt: invalid registry server "bad host!": use host\[:port\]/);
   assert.equal(r.err.trim().split("\n").length, 1);
 });
+
+test("a user name with ':' or a control character is refused in one line", () => {
+  const colon = rtInput(
+    "s3cret pass\n",
+    "login",
+    registry.host,
+    "-u",
+    "al:ice",
+    "--password-stdin",
+  );
+  assert.equal(colon.code, 1);
+  assert.equal(colon.err, "corral-rt: login: the user name must not contain ':' (RFC 7617)\n");
+  const control = rtInput("x\n", "login", registry.host, "-u", "al\tice", "--password-stdin");
+  assert.equal(control.code, 1);
+  assert.equal(
+    control.err,
+    "corral-rt: login: the user name must not contain control characters\n",
+  );
+  assert.equal(existsSync(authFile), false);
+});

@@ -10,6 +10,8 @@ import { pipeline } from "node:stream/promises";
 import { UsageError } from "./run-options.js";
 import { api, client, enc, ExitError } from "./common.js";
 import { printTable, formatBytes, timeAgo } from "./format.js";
+import { shortId } from "./progress.js";
+import { familiarName, parseReference } from "../image/reference.js";
 import type { HistoryItem } from "../image/inspect.js";
 import type { DiskUsage } from "../daemon/system.js";
 
@@ -21,19 +23,12 @@ interface ImageSummary {
   size: number;
 }
 
-const shortId = (id: string): string => id.replace(/^sha256:/, "").slice(0, 12);
-
 /** `name:tag` -> [name, tag], the tag after the last colon that is not part of a host:port. */
 function splitTag(reference: string): [string, string] {
   const i = reference.lastIndexOf(":");
   return i > reference.lastIndexOf("/")
     ? [reference.slice(0, i), reference.slice(i + 1)]
     : [reference, "latest"];
-}
-
-/** Docker's familiar form of what a user types as a filter: `docker.io/library/x` is `x`. */
-function familiar(name: string): string {
-  return name.replace(/^docker\.io\//, "").replace(/^library\//, "");
 }
 
 function assertFormat(format: string | undefined): void {
@@ -117,9 +112,10 @@ function imagesCommand(cmd: Command): Command {
           // A colon after the last slash is a tag; one before it is a registry's port.
           const hasTag = repository.lastIndexOf(":") > repository.lastIndexOf("/");
           const [name, tag] = hasTag ? splitTag(repository) : [repository, undefined];
+          // Rows already carry familiar names (`x`, not `docker.io/library/x`).
+          const wanted = familiarName(parseReference(name));
           rows = rows.filter(
-            (r) =>
-              familiar(r.Repository) === familiar(name) && (tag === undefined || r.Tag === tag),
+            (r) => r.Repository === wanted && (tag === undefined || r.Tag === tag),
           );
         }
         if (o.quiet) [...new Set(rows.map((r) => r.ID))].forEach((id) => console.log(id));

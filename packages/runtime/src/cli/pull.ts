@@ -8,7 +8,7 @@ import { plainLine, ProgressBoard, type LayerEvent } from "./progress.js";
 /** One line of the daemon's pull stream. */
 type PullEvent =
   | LayerEvent
-  | { type: "done"; id?: string; manifestDigest?: string; updated?: boolean }
+  | { type: "done"; id?: string; digest?: string; updated?: boolean }
   | { type: "error"; message?: string };
 
 /** Pulls `ref` through the daemon, printing Docker-like progress; returns the image id. */
@@ -36,7 +36,9 @@ export async function pull(ref: string, quiet = false): Promise<string> {
         throw new ExitError(e.message ?? "pull failed", 1);
       } else if (e.type === "done") {
         redraw();
-        say(`Digest: ${e.manifestDigest ?? ""}`);
+        // As Docker: what the name resolved to (an index for multi-platform images), the
+        // digest RepoDigests holds, not the platform manifest's.
+        say(`Digest: ${e.digest ?? ""}`);
         // As Docker: "newer" when the name now means another image, even if no layer moved.
         say(`Status: ${e.updated ? "Downloaded newer image" : "Image is up to date"} for ${ref}`);
         return e.id ?? "";

@@ -1,9 +1,11 @@
 // Registry commands: login, logout, push. The daemon checks and keeps the credentials (it does
 // the pulls); these commands only gather input and print what it reports.
+import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { api, client, enc, ExitError } from "./common.js";
 import { familiarName, parseReference } from "../image/reference.js";
 import { formatBytes } from "./format.js";
+import { shortId } from "./progress.js";
 
 /** Reads a line from the terminal without echoing it (a password). */
 async function readHidden(prompt: string): Promise<string> {
@@ -67,14 +69,14 @@ async function push(ref: string, quiet: boolean): Promise<void> {
   await client.ensureDaemon();
   const res = await client.stream("POST", `/v1/images/push?ref=${enc(ref)}`);
   const say = (line: string): void => void (quiet || process.stderr.write(line + "\n"));
-  let pending = "";
   let announced = false;
-  for await (const chunk of res) {
-    const lines = (pending + (chunk as Buffer).toString("utf8")).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines.filter(Boolean)) {
+  try {
+    for await (const line of createInterface({ input: res, crlfDelay: Infinity })) {
+      if (line === "") continue;
       const e = JSON.parse(line) as PushEvent;
-      const short = (e.digest || e.diffId || "").replace(/^sha256:/, "").slice(0, 12);
+      // As Docker's push: a layer is known by its diff_id, the one id every event carries
+      // (the blob digest is unknown while preparing).
+      const short = shortId(e.diffId ?? "");
       if (e.type === "layer" && !announced) {
         announced = true;
         say(`The push refers to repository [${familiarName(parseReference(ref))}]`);
@@ -89,6 +91,8 @@ async function push(ref: string, quiet: boolean): Promise<void> {
         return;
       }
     }
+  } finally {
+    res.destroy();
   }
   throw new ExitError("push ended without a result", 1);
 }

@@ -8,6 +8,7 @@ import {
   loadRuntimeConfig,
   matchesInsecure,
   parseRuntimeConfig,
+  splitHost,
 } from "./runtime-config.js";
 
 const FILE = "/etc/corral/runtime.json";
@@ -118,4 +119,13 @@ test("matchesInsecure: host, host:port and CIDR entries", () => {
   assert.ok(!matchesInsecure("10.2.0.1", entries));
   assert.ok(matchesInsecure("[fd00::1]:5000", entries));
   assert.ok(!matchesInsecure("example.com", entries));
+  // The CIDRs are parsed once per list; a second list is its own.
+  assert.ok(matchesInsecure("10.1.9.9", entries));
+  assert.ok(!matchesInsecure("10.1.9.9", ["10.2.0.0/16"]));
+});
+
+test("splitHost: names, ports and [v6] literals", () => {
+  assert.deepEqual(splitHost("r.lan:5000"), { host: "r.lan", port: "5000" });
+  assert.deepEqual(splitHost("r.lan"), { host: "r.lan", port: undefined });
+  assert.deepEqual(splitHost("[fd00::1]:443"), { host: "[fd00::1]", port: "443" });
 });

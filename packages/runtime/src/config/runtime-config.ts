@@ -206,23 +206,45 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
   return parseRuntimeConfig(document, file);
 }
 
+/** Splits `host[:port]` (with `[v6]` literals) into host and port. */
+export function splitHost(hostPort: string): { host: string; port: string | undefined } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
+  if (m === null) return { host: hostPort, port: undefined };
+  return { host: m[1] ?? hostPort, port: m[2] };
+}
+
+/**
+ * The CIDR entries of an `insecure-registries` list as one BlockList, built once per list: a
+ * configuration's array is the same object for every request until the next reload.
+ */
+const cidrLists = new WeakMap<readonly string[], BlockList>();
+
+function cidrListOf(entries: readonly string[]): BlockList {
+  let list = cidrLists.get(entries);
+  if (list === undefined) {
+    list = new BlockList();
+    for (const entry of entries) {
+      const cidr = parseCidr(entry.toLowerCase());
+      if (cidr !== undefined) {
+        list.addSubnet(cidr.address, cidr.prefix, cidr.family === 4 ? "ipv4" : "ipv6");
+      }
+    }
+    cidrLists.set(entries, list);
+  }
+  return list;
+}
+
 /**
  * Whether `entries` (config `insecure-registries`) cover `hostPort`: by `host:port`, by
  * `host`, or, for an IP address, by a CIDR. Host names are not resolved for CIDR matching.
  */
 export function matchesInsecure(hostPort: string, entries: readonly string[]): boolean {
   const lower = hostPort.toLowerCase();
-  const host = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(lower)?.[1] ?? lower;
+  const { host } = splitHost(lower);
+  if (entries.some((entry) => entry.toLowerCase() === lower || entry.toLowerCase() === host)) {
+    return true;
+  }
   const bare = host.replace(/^\[(.*)\]$/, "$1");
   const family = isIP(bare);
-  for (const entry of entries) {
-    const e = entry.toLowerCase();
-    if (e === lower || e === host) return true;
-    const cidr = parseCidr(e);
-    if (cidr === undefined || family === 0) continue;
-    const list = new BlockList();
-    list.addSubnet(cidr.address, cidr.prefix, cidr.family === 4 ? "ipv4" : "ipv6");
-    if (list.check(bare, family === 4 ? "ipv4" : "ipv6")) return true;
-  }
-  return false;
+  return family !== 0 && cidrListOf(entries).check(bare, family === 4 ? "ipv4" : "ipv6");
 }

@@ -7,7 +7,7 @@ import { ImageStore, type GarbageCollectResult } from "../image/store.js";
 import { loadImageArchive } from "../image/load.js";
 import { saveImages } from "../image/save.js";
 import { RegistryAccess } from "./registries.js";
-import { registerRegistryRoutes } from "./registry-routes.js";
+import { disconnectSignal, registerRegistryRoutes, rethrow } from "./registry-routes.js";
 import { UserError } from "../util/errors.js";
 import type { Router } from "./http.js";
 import type { ContainerService, ImageProvider } from "./containers.js";
@@ -37,8 +37,7 @@ export class ImageApi implements ImageProvider {
    * when their image was forced out.
    */
   async collectGarbage(containers: ContainerService): Promise<GarbageCollectResult> {
-    const layersInUse = [...containers.layerDirsInUse()].map((d) => basename(dirname(d)));
-    return this.store.garbageCollect({ layersInUse });
+    return this.store.garbageCollect({ layersInUse: layersInUse(containers) });
   }
 
   routes(router: Router, containers: ContainerService): void {
@@ -47,13 +46,9 @@ export class ImageApi implements ImageProvider {
       containers.imagesInUse().has(imageId.replace(/^sha256:/, ""));
     router
       .on("GET", "/v1/images", async () => this.store.list())
-      .on("GET", "/v1/images/:ref/json", async ({ params }) => {
-        try {
-          return await this.store.inspect(params.ref as string);
-        } catch (err) {
-          throw new UserError((err as Error).message, 404);
-        }
-      })
+      .on("GET", "/v1/images/:ref/json", async ({ params }) =>
+        this.store.inspect(params.ref as string).catch(rethrow),
+      )
       .on("GET", "/v1/images/:ref/history", async ({ params }) =>
         this.store.history(params.ref as string).catch(rethrow),
       )
@@ -86,9 +81,12 @@ export class ImageApi implements ImageProvider {
           if (inUse(image.id)) continue;
           let removed;
           try {
-            removed = await this.store.remove(image.id, { force: true, isInUse: inUse });
+            // Not `force`: a container created since the check above keeps its image (the
+            // store checks isInUse again under its lock).
+            removed = await this.store.remove(image.id, { untagAll: true, isInUse: inUse });
           } catch (err) {
-            if (err instanceof ImageError && err.code === "not-found") continue;
+            if (err instanceof ImageError && (err.code === "not-found" || err.code === "conflict"))
+              continue;
             throw err;
           }
           for (const e of removed) {
@@ -105,7 +103,10 @@ export class ImageApi implements ImageProvider {
         res.writeHead(200, { "content-type": "application/x-ndjson" });
         const send = (event: object): void => void res.write(JSON.stringify(event) + "\n");
         try {
-          const result = await this.registries.pull(this.store, ref, { onProgress: send });
+          const result = await this.registries.pull(this.store, ref, {
+            onProgress: send,
+            signal: disconnectSignal(res),
+          });
           send({ type: "done", ...result });
         } catch (err) {
           send({ type: "error", message: (err as Error).message });
@@ -114,23 +115,13 @@ export class ImageApi implements ImageProvider {
       })
       .on("POST", "/v1/images/load", async ({ req, query }) => {
         const tag = query.get("tag") ?? undefined;
-        try {
-          return await loadImageArchive(this.store, req, tag ? { tag } : {});
-        } catch (err) {
-          throw new UserError((err as Error).message);
-        }
+        return loadImageArchive(this.store, req, tag ? { tag } : {}).catch(rethrow);
       })
       .on("DELETE", "/v1/images/:ref", async ({ params, query }) => {
         const force = query.get("force") === "1";
-        let result;
-        try {
-          result = await this.store.remove(params.ref as string, { force, isInUse: inUse });
-        } catch (err) {
-          throw new UserError(
-            (err as Error).message,
-            /no such image/i.test((err as Error).message) ? 404 : 409,
-          );
-        }
+        const result = await this.store
+          .remove(params.ref as string, { force, isInUse: inUse })
+          .catch(rethrow);
         const untagged = result.flatMap((e) => ("untagged" in e ? [e.untagged] : []));
         const deleted = result.flatMap((e) => ("deleted" in e ? [e.deleted] : []));
         if (deleted.length) await this.collectGarbage(containers).catch(() => undefined);
@@ -139,9 +130,7 @@ export class ImageApi implements ImageProvider {
   }
 }
 
-/** An image store error as the API's: 404 unknown, 409 conflict, 400 anything else. */
-function rethrow(err: unknown): never {
-  if (!(err instanceof ImageError)) throw err;
-  const status = err.code === "not-found" ? 404 : err.code === "conflict" ? 409 : 400;
-  throw new UserError(err.message, status);
+/** The layers (diff_id hex) some container's rootfs is made of: `layers/<hex>/fs` dirs. */
+export function layersInUse(containers: ContainerService): Set<string> {
+  return new Set([...containers.layerDirsInUse()].map((d) => basename(dirname(d))));
 }

@@ -18,6 +18,8 @@ import {
 } from "../image/registry/index.js";
 import type { ImageStore } from "../image/store.js";
 
+const LOGIN_TIMEOUT_MS = 30_000;
+
 export class RegistryAccess {
   readonly credentials: CredentialStore;
 
@@ -71,20 +73,34 @@ export class RegistryAccess {
    * `docker login`: checks the credentials against the registry (GET /v2/, answering its
    * Basic or Bearer challenge) and saves them only when it lets them in. Returns the registry.
    */
-  async login(server: string | undefined, username: string, password: string): Promise<string> {
+  async login(
+    server: string | undefined,
+    username: string,
+    password: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const registry = registryOfServer(server || DEFAULT_REGISTRY);
     if (username === "" || password === "") {
       throw new ImageError("invalid", "login needs a user name and a password");
     }
+    // A registry that accepts the connection and never answers must not hold the CLI forever.
+    const timeout = AbortSignal.timeout(LOGIN_TIMEOUT_MS);
     const client = new RegistryClient({
       registry,
       repository: "",
       credentials: { username, password },
       insecureRegistries: this.config.insecureRegistries,
+      signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
     });
     try {
       await client.ping();
     } catch (err) {
+      if (timeout.aborted) {
+        throw new ImageError(
+          "refused",
+          `login to ${registry} failed: no answer within ${LOGIN_TIMEOUT_MS / 1000} s`,
+        );
+      }
       if (err instanceof UnauthorizedError) {
         throw new ImageError("refused", `login to ${registry} failed: wrong user name or password`);
       }

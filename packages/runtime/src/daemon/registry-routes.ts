@@ -1,5 +1,6 @@
 // The registry routes of the daemon's API: login, logout and push. (Pull is an image route;
 // it goes through the same RegistryAccess for mirrors and credentials.)
+import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { ImageError } from "../image/errors.js";
 import type { ImageStore } from "../image/store.js";
@@ -12,39 +13,63 @@ export interface RegistryRouteDeps {
   registries: RegistryAccess;
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x1f\x7f]/;
+
 const LoginSchema = z.object({
   server: z.string().max(1024).optional(),
-  username: z.string().max(1024),
+  // Basic auth sends "user:password": a ':' in the user name (RFC 7617 forbids it) would
+  // split elsewhere when the saved credentials are read back.
+  username: z
+    .string()
+    .max(1024)
+    .refine((u) => !u.includes(":"), "login: the user name must not contain ':' (RFC 7617)")
+    .refine((u) => !CONTROL.test(u), "login: the user name must not contain control characters"),
   password: z.string().max(64 * 1024),
 });
 
-/** An ImageError as the API's error: 404 for what is missing, 400 for the rest. */
-function userError(err: unknown): unknown {
-  if (!(err instanceof ImageError)) return err;
-  return new UserError(err.message, err.code === "not-found" ? 404 : 400);
+/** An image store or registry error as the API's: 404 unknown, 409 conflict, 400 the rest. */
+export function rethrow(err: unknown): never {
+  if (!(err instanceof ImageError)) throw err;
+  const status = err.code === "not-found" ? 404 : err.code === "conflict" ? 409 : 400;
+  throw new UserError(err.message, status);
+}
+
+/**
+ * Aborted when the client goes away before the response is complete (a CLI killed mid-pull),
+ * so the work done for it stops too.
+ */
+export function disconnectSignal(res: ServerResponse): AbortSignal {
+  const abort = new AbortController();
+  res.once("close", () => {
+    if (!res.writableEnded) abort.abort();
+  });
+  if (res.destroyed) abort.abort();
+  return abort.signal;
 }
 
 export function registerRegistryRoutes(router: Router, deps: RegistryRouteDeps): void {
   const { store, registries } = deps;
   router
-    .on("POST", "/v1/auth", async ({ body }) => {
+    .on("POST", "/v1/auth", async ({ body, res }) => {
       const parsed = LoginSchema.safeParse(await body());
       if (!parsed.success) {
-        throw new UserError('login expects {"server"?, "username", "password"} as strings');
+        const refused = parsed.error.issues.find((i) => i.code === "custom");
+        throw new UserError(
+          refused?.message ?? 'login expects {"server"?, "username", "password"} as strings',
+        );
       }
       const { server, username, password } = parsed.data;
-      try {
-        const registry = await registries.login(server, username, password);
-        return { registry, status: "Login Succeeded" };
-      } catch (err) {
-        throw userError(err);
-      }
+      const registry = await registries
+        .login(server, username, password, disconnectSignal(res))
+        .catch(rethrow);
+      return { registry, status: "Login Succeeded" };
     })
     .on("DELETE", "/v1/auth", async ({ query }) => {
       try {
         return registries.logout(query.get("server") ?? undefined);
       } catch (err) {
-        throw userError(err);
+        rethrow(err);
       }
     })
     // NDJSON, as pull: one progress event per line, then {"type":"done",...} or
@@ -56,7 +81,10 @@ export function registerRegistryRoutes(router: Router, deps: RegistryRouteDeps):
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       const send = (event: object): void => void res.write(JSON.stringify(event) + "\n");
       try {
-        const result = await registries.push(store, ref, { onProgress: send });
+        const result = await registries.push(store, ref, {
+          onProgress: send,
+          signal: disconnectSignal(res),
+        });
         send({ type: "done", ...result });
       } catch (err) {
         send({ type: "error", message: (err as Error).message });

@@ -1,12 +1,12 @@
 // `docker system df`: the disk used by images, containers' writable layers and volumes, in the
 // Engine API's shape (GET /system/df), plus what pruning would give back.
 import { lstat, readdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { digestHex } from "../image/digest.js";
 import { psRow } from "../container/inspect.js";
 import type { ContainerService } from "./containers.js";
 import type { Router } from "./http.js";
-import type { ImageApi } from "./images.js";
+import { layersInUse, type ImageApi } from "./images.js";
 import type { VolumeStore } from "./volumes.js";
 
 export interface DiskUsage {
@@ -93,7 +93,7 @@ export async function diskUsage(
     }
   }
   const layerSize = (diffId: string): number => layers.get(diffId as `sha256:${string}`) ?? 0;
-  const needed = new Set([...containers.layerDirsInUse()].map((d) => basename(dirname(d))));
+  const needed = layersInUse(containers);
   for (const image of all) {
     if (!containersOf.has(digestHex(image.id))) continue;
     for (const diffId of image.diffIds) needed.add(digestHex(diffId));

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -15,6 +15,7 @@ import { buildTestImages, type TestImages } from "../../test/fixtures/images.js"
 import { loadImageArchive } from "./load.js";
 import { saveImages } from "./save.js";
 import { ImageStore } from "./store.js";
+import { TAR_SPLIT_FILE, tarSplitErrorPath } from "./tar-split.js";
 
 const run = promisify(execFile);
 let work: string;
@@ -108,4 +109,34 @@ test("several images and names in one archive; by id an image is saved without a
 test("bad requests fail before any byte is written", async () => {
   await assert.rejects(saveImages(store, []), /at least one image/);
   await assert.rejects(saveImages(store, ["nope:1"]), /No such image: nope:1/);
+});
+
+async function storeWithImage(name: string): Promise<ImageStore> {
+  await mkdir(join(work, name));
+  const other = new ImageStore(join(work, name));
+  await loadImageArchive(other, images.ociArchive, { tag: images.name });
+  return other;
+}
+
+test("a corrupt config fails the save without keeping its layers leased", async () => {
+  const other = await storeWithImage("corrupt-config");
+  await writeFile(join(other.dir, "blobs/sha256", images.imageId.slice(7)), "{}");
+  await assert.rejects(saveImages(other, [images.name]), /stored config of image .* is corrupt/);
+  // With the image record gone its layers are garbage, unless a lease still holds them.
+  await rm(join(other.dir, "images", `${images.imageId.slice(7)}.json`));
+  const { layersRemoved } = await other.garbageCollect();
+  assert.deepEqual(layersRemoved.sort(), [...images.diffIds].sort());
+});
+
+test("a layer whose record could not be written says so, not 'an older Corral'", async () => {
+  const other = await storeWithImage("no-record");
+  const split = join(other.dir, "layers", images.diffIds[0].slice(7), TAR_SPLIT_FILE);
+  await rm(split);
+  await writeFile(tarSplitErrorPath(split), "a long header is too large\n");
+  await assert.rejects(
+    saveImages(other, [images.name]),
+    /tar could not be recorded when it was stored \(a long header is too large\), so it cannot be rebuilt/,
+  );
+  await rm(tarSplitErrorPath(split));
+  await assert.rejects(saveImages(other, [images.name]), /by an older Corral/);
 });

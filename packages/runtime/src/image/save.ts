@@ -51,6 +51,16 @@ export async function saveImages(store: ImageStore, refs: readonly string[]): Pr
   }
   const images = [...byId.values()];
 
+  // Configs before layers: an opened layer tar holds a lease until its stream is destroyed.
+  const configs = new Map<Digest, Buffer>();
+  for (const { image } of images) {
+    const bytes = await store.readBlob(image.id);
+    if (sha256(bytes) !== image.id) {
+      throw new ImageError("refused", `the stored config of image ${image.id} is corrupt`);
+    }
+    configs.set(image.id, bytes);
+  }
+
   // Every layer's tar, opened (lazily) before the first byte: a missing tar-split record is a
   // clean error, and the layers are leased against garbage collection until written.
   const layers = new Map<Digest, LayerTar>();
@@ -63,14 +73,6 @@ export async function saveImages(store: ImageStore, refs: readonly string[]): Pr
   } catch (err) {
     for (const layer of layers.values()) layer.stream.destroy();
     throw err;
-  }
-  const configs = new Map<Digest, Buffer>();
-  for (const { image } of images) {
-    const bytes = await store.readBlob(image.id);
-    if (sha256(bytes) !== image.id) {
-      throw new ImageError("refused", `the stored config of image ${image.id} is corrupt`);
-    }
-    configs.set(image.id, bytes);
   }
 
   const tar = pack();

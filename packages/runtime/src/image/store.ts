@@ -42,7 +42,7 @@ import { ImageError, notFound } from "./errors.js";
 import { MAX_JSON_BYTES, isErrno, readFileCapped } from "./fsutil.js";
 import { syncDir, writeFileAtomic } from "../util/atomic-file.js";
 import { toHistory, toInspect, type HistoryItem, type ImageInspect } from "./inspect.js";
-import { TAR_SPLIT_FILE, assembleTar } from "./tar-split.js";
+import { TAR_SPLIT_FILE, assembleTar, tarSplitErrorPath } from "./tar-split.js";
 import { Mutex } from "../util/mutex.js";
 import {
   familiarName,
@@ -104,6 +104,11 @@ export interface LayerTar {
 
 export interface RemoveOptions {
   force?: boolean;
+  /**
+   * By id: untag every name even when there are several (prune), without the rest of
+   * `force`: a container using the image is still a conflict, checked under the lock.
+   */
+  untagAll?: boolean;
   /** Whether a container (running or not) uses the image; such images are kept unless forced. */
   isInUse?: (imageId: Digest) => boolean;
 }
@@ -310,9 +315,15 @@ export class ImageStore {
     return dirs;
   }
 
+  /**
+   * Whether the store holds the layer. Callers lease the layer first; asking under the mutex
+   * then means a garbage collection that started before the lease has finished, so a layer
+   * found here stays until the lease is released.
+   */
   async hasLayer(diffId: Digest): Promise<boolean> {
     await this.ready();
-    return this.pathExists(join(this.layerPath(parseDigest(diffId, "layer")), "layer.json"));
+    const path = join(this.layerPath(parseDigest(diffId, "layer")), "layer.json");
+    return this.mutex.run(() => this.pathExists(path));
   }
 
   /** Bytes of file content in a layer; undefined when the store does not hold it. */
@@ -330,14 +341,30 @@ export class ImageStore {
     await this.ready();
     const d = parseDigest(diffId, "layer");
     const short = digestHex(d).slice(0, 12);
-    const meta = await this.readLayerMeta(d);
-    if (meta === undefined) throw new ImageError("not-found", `layer ${d} is not in the store`);
+    // Leased from now until the stream closes (ended, failed or destroyed unread): before the
+    // checks below, so that garbage collection cannot remove the layer right after them.
+    const lease = this.lease();
+    lease.holdLayer(d);
+    let meta: LayerMeta | undefined;
     const split = join(this.layerPath(d), TAR_SPLIT_FILE);
-    if (!(await this.pathExists(split))) {
-      throw new ImageError(
-        "not-found",
-        `layer ${short} was stored without its tar-split record (by an older Corral), so its tar cannot be rebuilt: remove the images that use it and pull or load them again`,
-      );
+    try {
+      meta = await this.readLayerMeta(d);
+      if (meta === undefined) throw new ImageError("not-found", `layer ${d} is not in the store`);
+      if (!(await this.pathExists(split))) {
+        const why = await readFileCapped(tarSplitErrorPath(split), 4096, "tar-split note").then(
+          (note) => note.toString().trim(),
+          () => undefined,
+        );
+        throw new ImageError(
+          "not-found",
+          why !== undefined
+            ? `layer ${short}'s tar could not be recorded when it was stored (${why}), so it cannot be rebuilt for save or push`
+            : `layer ${short} was stored without its tar-split record (by an older Corral), so its tar cannot be rebuilt: remove the images that use it and pull or load them again`,
+        );
+      }
+    } catch (err) {
+      lease.release();
+      throw err;
     }
     const fsDir = join(this.layerPath(d), "fs");
     async function* verified(): AsyncGenerator<Buffer> {
@@ -356,9 +383,6 @@ export class ImageStore {
         );
       }
     }
-    // Leased from now until the stream closes (ended, failed or destroyed unread).
-    const lease = this.lease();
-    lease.holdLayer(d);
     const stream = Readable.from(verified(), { objectMode: false });
     stream.once("close", () => lease.release());
     return { diffId: d, size: meta.tarSize, stream };
@@ -410,6 +434,10 @@ export class ImageStore {
     const input = validateString(ref, "image reference");
     const force = options.force ?? false;
     if (typeof force !== "boolean") throw new ImageError("invalid", "force must be a boolean");
+    const untagAll = options.untagAll ?? false;
+    if (typeof untagAll !== "boolean") {
+      throw new ImageError("invalid", "untagAll must be a boolean");
+    }
     const isInUse = options.isInUse ?? (() => false);
     if (typeof isInUse !== "function")
       throw new ImageError("invalid", "isInUse must be a function");
@@ -445,7 +473,7 @@ export class ImageStore {
         // (isSingleReference); several tags, even of one repository, need -f.
         const tags = names.filter((n) => !n.includes("@"));
         const single = new Set(names.map(repositoryOf)).size <= 1 && tags.length <= 1;
-        if (!single && !force) {
+        if (!single && !force && !untagAll) {
           throw new ImageError(
             "conflict",
             `conflict: unable to delete ${shortId(id)} (must be forced): the image is referenced by ${names.join(", ")}; remove it by name or use -f`,
@@ -660,6 +688,8 @@ export class ImageStore {
       for (const hex of await readdir(this.layersDir)) {
         if (!HEX64.test(hex) || keepLayers.has(hex)) continue;
         const meta = await this.readLayerMeta(`sha256:${hex}`);
+        // Leased since the snapshot above (a pull or load that found it present): keep it.
+        if (this.leasedLayers.has(hex)) continue;
         await this.removeLayerDir(hex);
         result.layersRemoved.push(`sha256:${hex}`);
         result.reclaimedBytes += meta?.size ?? 0;

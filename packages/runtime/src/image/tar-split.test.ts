@@ -7,8 +7,13 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
+  constants as fsc,
+  existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
+  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -17,10 +22,12 @@ import {
 import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pack } from "tar-stream";
 import { unpackLayer } from "./unpack.js";
-import { assembleTar } from "./tar-split.js";
+import { TarSplitRecorder, assembleTar, tarSplitErrorPath } from "./tar-split.js";
 
 let work: string;
 let n = 0;
@@ -106,4 +113,122 @@ test("a file changed after unpacking is reported, not silently packed", async ()
     }
   }, /layer file "\.\/(odd|hardlink)" is 7 bytes, the layer's tar had 513/);
   assert.ok((await readFile(join(dir, "tar-split.json.gz"))).length < tar.length / 4);
+});
+
+async function tarOf(entries: Array<[Record<string, unknown>, string?]>): Promise<Buffer> {
+  const tar = pack();
+  for (const [header, content] of entries) {
+    if (content === undefined) tar.entry(header as never);
+    else tar.entry(header as never, content);
+  }
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Unpacks `tar` with a record; returns the record's path and the unpacked tree's. */
+async function unpacked(tar: Buffer): Promise<{ split: string; fs: string }> {
+  const dir = join(work, `layer-${n++}`);
+  mkdirSync(dir);
+  const split = join(dir, "tar-split.json.gz");
+  await unpackLayer(Readable.from([tar]), join(dir, "fs"), { tarSplitPath: split });
+  return { split, fs: join(dir, "fs") };
+}
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const all: Buffer[] = [];
+  for await (const chunk of chunks) all.push(chunk);
+  return Buffer.concat(all);
+}
+
+test("a layer whose directory became a symlink later is not rebuilt through it", async () => {
+  // Allowed in a layer (Docker and containerd replace the directory), but the record still
+  // names a/secret: reading it through the symlink would read the host's file.
+  const host = join(work, `host-${n++}`);
+  mkdirSync(host);
+  const secret = "HOST SECRET, never to be read\n";
+  writeFileSync(join(host, "secret"), secret);
+  const layerContent = "x".repeat(secret.length);
+  const tar = await tarOf([
+    [{ name: "a/", type: "directory" }],
+    [{ name: "a/secret", type: "file" }, layerContent],
+    [{ name: "a", type: "symlink", linkname: host }],
+  ]);
+  const { split, fs } = await unpacked(tar);
+  const out: Buffer[] = [];
+  await assert.rejects(async () => {
+    for await (const chunk of assembleTar(split, fs)) out.push(chunk);
+  }, /layer file "a\/secret": its parent "a" is a symlink/);
+  assert.ok(!Buffer.concat(out).includes("HOST SECRET"), "no byte of the host's file");
+});
+
+test("a file replaced by a fifo later in the layer fails at once, never blocking", async () => {
+  const tar = await tarOf([
+    [{ name: "p", type: "file" }, "content\n"],
+    [{ name: "p", type: "fifo" }],
+  ]);
+  const { split, fs } = await unpacked(tar);
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      // Opening the other end releases an open() stuck on the fifo, so the test can end.
+      closeSync(openSync(join(fs, "p"), fsc.O_WRONLY | fsc.O_NONBLOCK));
+      reject(new Error("assembleTar blocked on the fifo"));
+    }, 5000);
+  });
+  try {
+    await assert.rejects(
+      Promise.race([collect(assembleTar(split, fs)), hung]),
+      /layer file "p" is not a regular file/,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+});
+
+test("destroyed recorders close their record file (no descriptor leaks)", async () => {
+  const fds = (): number => readdirSync("/proc/self/fd").length;
+  const before = fds();
+  for (let i = 0; i < 20; i++) {
+    const recorder = new TarSplitRecorder(join(work, `destroyed-${n++}.json.gz`));
+    const closed = new Promise((resolve) => recorder.once("close", resolve));
+    recorder.on("error", () => undefined);
+    recorder.write(Buffer.alloc(512 * 3));
+    recorder.destroy(new Error("unpack failed"));
+    await closed;
+  }
+  await sleep(100); // time for any file stream's open() to complete
+  assert.equal(fds(), before);
+});
+
+/** A ustar header block: name, size (as written, octal) and type flag. */
+function header(name: string, size: number, type: string): Buffer {
+  const block = Buffer.alloc(512);
+  block.write(name, 0);
+  block.write("0000644\0", 100);
+  block.write(size.toString(8).padStart(11, "0") + "\0", 124);
+  block.write("00000000000\0", 136);
+  block.write(type, 156);
+  block.write("ustar\0" + "00", 257);
+  block.fill(32, 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(sum.toString(8).padStart(6, "0") + "\0 ", 148);
+  return block;
+}
+
+test("a recorder that gives up leaves a note saying why, in place of the record", async () => {
+  // A PAX record larger than tar-stream's 4 MiB limit: the scanner stops following the tar.
+  const path = join(work, `broken-${n++}.json.gz`);
+  const recorder = new TarSplitRecorder(path);
+  const tar = Buffer.concat([header("pax", 5 * 1024 * 1024, "x"), Buffer.alloc(1024)]);
+  await pipeline(
+    Readable.from([tar]),
+    recorder,
+    new Writable({ write: (_chunk, _encoding, done) => done() }),
+  );
+  assert.equal(recorder.brokenReason, "a long header is too large");
+  assert.ok(!existsSync(path), "no record");
+  assert.equal(await readFile(tarSplitErrorPath(path), "utf8"), "a long header is too large\n");
 });

@@ -9,8 +9,8 @@
 // raw bytes and {"type":1,"name":"<path>","size":N} for a file's content. No JavaScript
 // implementation exists, so it is written here. The scanner follows tar-stream's parser (the one
 // the unpacker uses) rule for rule, so that a name here is the name the unpacker wrote.
-import { constants as fsc, createReadStream, createWriteStream } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { constants as fsc, createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { lstat, open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Transform, type TransformCallback } from "node:stream";
@@ -21,6 +21,15 @@ import { memberComponents } from "./paths.js";
 
 /** Name of the record beside a stored layer's `fs/` directory. */
 export const TAR_SPLIT_FILE = "tar-split.json.gz";
+
+/**
+ * Where a recorder that gave up says why, in place of the record at `splitPath`: the layer is
+ * kept (its tar unpacked fine), and a later save or push can tell this from a layer stored
+ * without a record by an older Corral.
+ */
+export function tarSplitErrorPath(splitPath: string): string {
+  return `${splitPath}.error`;
+}
 
 const BLOCK = 512;
 /** tar-stream's limit on a PAX or GNU long-name record. */
@@ -115,6 +124,7 @@ type Step =
  */
 export class TarSplitRecorder extends Transform {
   private readonly gzip: Gzip;
+  private readonly file: WriteStream;
   private readonly written: Promise<void>;
   private step: Step = { kind: "header" };
   private collected: Buffer[] = [];
@@ -130,10 +140,15 @@ export class TarSplitRecorder extends Transform {
   constructor(private readonly path: string) {
     super();
     this.gzip = createGzip();
-    const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
-    this.gzip.pipe(file);
-    this.written = finished(file);
+    this.file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+    this.gzip.pipe(this.file);
+    this.written = finished(this.file);
     this.written.catch(() => undefined);
+  }
+
+  /** Why the scanner gave up on this tar (once finished: no record, a note instead). */
+  get brokenReason(): string | undefined {
+    return this.broken;
   }
 
   override _transform(chunk: unknown, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -157,18 +172,25 @@ export class TarSplitRecorder extends Transform {
     if (this.collectedBytes > 0) this.addRaw(Buffer.concat(this.collected));
     this.flushRaw();
     this.gzip.end();
-    this.written.then(
-      async () => {
-        if (this.broken !== undefined) await rm(this.path, { force: true });
-        done();
-      },
-      (err: unknown) => done(err as Error),
-    );
+    this.written
+      .then(async () => {
+        if (this.broken === undefined) return;
+        await rm(this.path, { force: true });
+        await writeFile(tarSplitErrorPath(this.path), `${this.broken}\n`, { mode: 0o600 });
+      })
+      .then(
+        () => done(),
+        (err: unknown) => done(err as Error),
+      );
   }
 
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
+    // The file stream too: a destroyed gzip does not end what it is piped to, and the file's
+    // descriptor would stay open for good (one per failed unpack).
     this.gzip.destroy();
-    done(err);
+    this.file.destroy();
+    if (this.file.closed) done(err);
+    else this.file.once("close", () => done(err));
   }
 
   private scan(chunk: Buffer): void {
@@ -284,6 +306,7 @@ export async function* assembleTar(splitPath: string, root: string): AsyncGenera
     input: createReadStream(splitPath).pipe(createGunzip()),
     crlfDelay: Infinity,
   });
+  const realDirs = new Set<string>([root]);
   let n = 0;
   for await (const line of lines) {
     n++;
@@ -301,19 +324,68 @@ export async function* assembleTar(splitPath: string, root: string): AsyncGenera
       typeof entry.name === "string" &&
       Number.isSafeInteger(entry.size)
     ) {
-      yield* fileContent(root, entry.name, entry.size as number);
+      yield* fileContent(root, entry.name, entry.size as number, realDirs);
     } else {
       throw new ImageError("refused", `${splitPath} line ${n}: not a tar-split entry`);
     }
   }
 }
 
-async function* fileContent(root: string, name: string, size: number): AsyncGenerator<Buffer> {
-  const path = join(root, ...memberComponents(name, "tar-split entry"));
-  const handle = await open(path, fsc.O_RDONLY | fsc.O_NOFOLLOW).catch((err: unknown) => {
-    throw new ImageError("not-found", `layer file ${JSON.stringify(name)}: ${messageOf(err)}`);
+/**
+ * The content of the layer file `name`, read without leaving the layer: a later entry of the
+ * layer may have replaced a parent directory by a symlink (allowed, as in Docker: the directory
+ * and what it held are gone) or the file by a fifo. Every parent is lstat'ed, as the unpacker
+ * checks them (`realDirs` remembers those found to be directories), and only a regular file of
+ * the recorded size is read; O_NONBLOCK keeps open() of a fifo from waiting for a writer forever.
+ * The layer's files do not change while this runs (only the unpacker writes them), so checking
+ * then opening is not a race.
+ */
+async function* fileContent(
+  root: string,
+  name: string,
+  size: number,
+  realDirs: Set<string>,
+): AsyncGenerator<Buffer> {
+  const shown = JSON.stringify(name);
+  const components = memberComponents(name, "tar-split entry");
+  let path = root;
+  for (const [i, component] of components.entries()) {
+    path = join(path, component);
+    if (i === components.length - 1 || realDirs.has(path)) continue;
+    const st = await lstat(path).catch(() => undefined);
+    if (st === undefined || !st.isDirectory()) {
+      const parent = JSON.stringify(components.slice(0, i + 1).join("/"));
+      const what =
+        st === undefined
+          ? "is missing"
+          : st.isSymbolicLink()
+            ? "is a symlink"
+            : "is not a directory";
+      throw new ImageError(
+        "refused",
+        `layer file ${shown}: its parent ${parent} ${what}, so the layer's tar cannot be rebuilt from its files`,
+      );
+    }
+    realDirs.add(path);
+  }
+  const flags = fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK;
+  const handle = await open(path, flags).catch((err: unknown) => {
+    throw new ImageError("not-found", `layer file ${shown}: ${messageOf(err)}`);
   });
+  const changed = (now: number): ImageError =>
+    new ImageError(
+      "refused",
+      `layer file ${shown} is ${now} bytes, the layer's tar had ${size}: it changed since it was unpacked`,
+    );
   try {
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      throw new ImageError(
+        "refused",
+        `layer file ${shown} is not a regular file, so the layer's tar cannot be rebuilt from its files`,
+      );
+    }
+    if (st.size !== size) throw changed(st.size);
     let left = size;
     while (left > 0) {
       const buffer = Buffer.allocUnsafe(Math.min(left, 1 << 20));
@@ -323,12 +395,7 @@ async function* fileContent(root: string, name: string, size: number): AsyncGene
       yield buffer.subarray(0, bytesRead);
     }
     const { size: now } = await handle.stat();
-    if (left !== 0 || now !== size) {
-      throw new ImageError(
-        "refused",
-        `layer file ${JSON.stringify(name)} is ${now} bytes, the layer's tar had ${size}: it changed since it was unpacked`,
-      );
-    }
+    if (left !== 0 || now !== size) throw changed(now);
   } finally {
     await handle.close();
   }

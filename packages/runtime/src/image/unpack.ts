@@ -32,7 +32,7 @@ import { sniffCompression, type Compression } from "./compression.js";
 import type { Digest } from "./digest.js";
 import { ImageError, messageOf } from "./errors.js";
 import { HashMeter } from "./meter.js";
-import { TarSplitRecorder } from "./tar-split.js";
+import { TarSplitRecorder, tarSplitErrorPath } from "./tar-split.js";
 import { memberComponents } from "./paths.js";
 
 /**
@@ -80,6 +80,12 @@ export interface UnpackResult {
   blobDigest: Digest;
   blobSize: number;
   compression: Compression;
+  /**
+   * Why no tar-split record could be made (the scanner gave up on a tar the unpacker read),
+   * when one was asked for. The layer is still good to run; its record was replaced by a note
+   * saying this (tarSplitErrorPath), so that save and push say why they cannot rebuild it.
+   */
+  tarSplitError?: string;
 }
 
 /**
@@ -133,10 +139,16 @@ export async function unpackLayer(
       blobDigest: blob.digest(),
       blobSize: blob.bytes,
       compression,
+      ...(split instanceof TarSplitRecorder && split.brokenReason !== undefined
+        ? { tarSplitError: split.brokenReason }
+        : {}),
     };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
-    if (options.tarSplitPath !== undefined) await rm(options.tarSplitPath, { force: true });
+    if (options.tarSplitPath !== undefined) {
+      await rm(options.tarSplitPath, { force: true });
+      await rm(tarSplitErrorPath(options.tarSplitPath), { force: true });
+    }
     if (err instanceof ImageError) throw err;
     throw new ImageError("refused", `unpack layer: ${messageOf(err)}`);
   }

@@ -63,13 +63,16 @@ interface Call {
 }
 
 /** A fetch answering from a table of handlers keyed by URL, recording each call. */
-function fakeFetch(calls: Call[], handler: (url: URL, auth: string | undefined) => Response) {
+function fakeFetch(
+  calls: Call[],
+  handler: (url: URL, auth: string | undefined, method: string) => Response,
+) {
   return (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     const headers = new Headers(init?.headers);
     const authorization = headers.get("authorization") ?? undefined;
     calls.push({ url: url.href, authorization });
-    return handler(url, authorization);
+    return handler(url, authorization, init?.method ?? "GET");
   }) as typeof fetch;
 }
 
@@ -111,6 +114,118 @@ test("a blob redirect to another origin is followed without the Authorization he
     },
     { url: "https://cdn.example.net/blob?sig=1", authorization: undefined },
   ]);
+});
+
+test("a 401 from a redirect target is an error: no credentials go to the realm it names", async () => {
+  const calls: Call[] = [];
+  const client = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    credentials: { username: "u", password: "p" },
+    fetch: fakeFetch(calls, (url) => {
+      if (url.host === "registry.example.com") {
+        return new Response("", {
+          status: 307,
+          headers: { location: "https://cdn.example.net/b" },
+        });
+      }
+      if (url.host === "cdn.example.net") {
+        return new Response("", {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://evil.example.org/token"' },
+        });
+      }
+      return new Response('{"token":"t"}');
+    }),
+  });
+  const digest = `sha256:${"d".repeat(64)}`;
+  await assert.rejects(client.getBlob(digest), {
+    message: `cdn.example.net (redirect target) answered 401 for blob ${digest} of registry.example.com/app; credentials are sent to registry.example.com only`,
+  });
+  assert.deepEqual(calls, [
+    { url: `https://registry.example.com/v2/app/blobs/${digest}`, authorization: undefined },
+    { url: "https://cdn.example.net/b", authorization: undefined },
+  ]);
+});
+
+/** A registry whose upload POST answers with `location`; records the calls. */
+function uploadRegistry(calls: Call[], location: string, uploadStatus = 201) {
+  return fakeFetch(calls, (url, auth, method) => {
+    if (url.host === "registry.example.com") {
+      if (auth === undefined) {
+        return new Response("", {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="r"' },
+        });
+      }
+      if (method === "POST") return new Response("", { status: 202, headers: { location } });
+      return new Response("", { status: 201 });
+    }
+    if (url.host === "auth.example.org") return new Response('{"token":"t"}');
+    if (uploadStatus === 401) {
+      return new Response("", {
+        status: 401,
+        headers: { "www-authenticate": 'Bearer realm="https://auth.example.org/token"' },
+      });
+    }
+    return new Response("", { status: uploadStatus });
+  });
+}
+
+async function* oneChunk(): AsyncGenerator<Uint8Array> {
+  yield Buffer.from("layer");
+}
+
+test("an upload location on plain HTTP is refused before any byte is sent", async () => {
+  const calls: Call[] = [];
+  const client = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    credentials: { username: "u", password: "p" },
+    fetch: uploadRegistry(calls, "http://uploads.example.net/u/1"),
+  });
+  await assert.rejects(
+    client.uploadBlob(`sha256:${"e".repeat(64)}`, 5, oneChunk),
+    /^ImageError: https:\/\/registry\.example\.com gave an upload location on plain HTTP \(http:\/\/uploads\.example\.net\), which is allowed only for insecure registries$/,
+  );
+  assert.deepEqual(
+    calls.filter((c) => !c.url.startsWith("https://registry.example.com/")),
+    [],
+  );
+});
+
+test("an upload location on another origin gets no Authorization, and its 401 is an error", async () => {
+  const digest = `sha256:${"f".repeat(64)}`;
+  const basic = `Basic ${Buffer.from("u:p").toString("base64")}`;
+  const calls: Call[] = [];
+  const elsewhere = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    credentials: { username: "u", password: "p" },
+    fetch: uploadRegistry(calls, "https://uploads.example.net/u/1"),
+  });
+  await elsewhere.uploadBlob(digest, 5, oneChunk);
+  assert.deepEqual(calls.slice(2), [
+    {
+      url: `https://uploads.example.net/u/1?digest=${encodeURIComponent(digest)}`,
+      authorization: undefined,
+    },
+  ]);
+  assert.equal(calls[1]?.authorization, basic);
+
+  const refusing = new RegistryClient({
+    registry: "registry.example.com",
+    repository: "app",
+    credentials: { username: "u", password: "p" },
+    fetch: uploadRegistry(calls.splice(0), "https://uploads.example.net/u/1", 401),
+  });
+  await assert.rejects(refusing.uploadBlob(digest, 5, oneChunk), {
+    message: `uploads.example.net (upload location) answered 401 for upload of blob ${digest} to registry.example.com/app; credentials are sent to registry.example.com only`,
+  });
+  assert.deepEqual(
+    calls.filter((c) => c.url.startsWith("https://auth.example.org/")),
+    [],
+  );
 });
 
 test("a redirect from HTTPS to plain HTTP is refused", async () => {

@@ -17,10 +17,12 @@
 // - Redirects (blob downloads are commonly redirected to a CDN) are followed by hand, at most
 //   5: the Authorization header goes to the registry's own origin only, never to the origin
 //   a redirect points at; a redirect from HTTPS to plain HTTP is refused unless the target
-//   host is insecure as above.
+//   host is insecure as above. An upload location the registry names obeys the same rules.
+// - Only a 401 from the registry's own origin is a challenge to answer: one from a redirect
+//   target or an upload location elsewhere is an error, so no credentials go to its realm.
 // - Every error is an ImageError with a one-line message.
 import { Agent } from "undici";
-import { DEFAULT_CONFIG_PATH, matchesInsecure } from "../../config/runtime-config.js";
+import { DEFAULT_CONFIG_PATH, matchesInsecure, splitHost } from "../../config/runtime-config.js";
 import { ImageError, messageOf } from "../errors.js";
 import { DEFAULT_REGISTRY } from "../reference.js";
 
@@ -59,13 +61,6 @@ const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
 /** The host Docker Hub's API lives on. */
 export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-
-/** Splits `host[:port]` (with `[v6]` literals) into host and port. */
-function splitHost(hostPort: string): { host: string; port: string | undefined } {
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
-  if (m === null) return { host: hostPort, port: undefined };
-  return { host: m[1] ?? hostPort, port: m[2] };
-}
 
 /** Whether `hostPort` may be spoken to over plain HTTP (see the file comment). */
 export function isInsecureRegistry(hostPort: string, insecure: readonly string[] = []): boolean {
@@ -365,6 +360,9 @@ export class RegistryClient {
       );
     }
     const target = new URL(location, this.base);
+    // The registry names where the layer goes: the same rules as for a redirect (no HTTPS to
+    // plain HTTP unless insecure); `follow` sends Authorization to the registry's origin only.
+    this.checkTarget(new URL(this.base), target, "gave an upload location on");
     target.searchParams.set("digest", digest);
     const put = await this.request(target.href, what, {
       method: "PUT",
@@ -397,15 +395,17 @@ export class RegistryClient {
   private async request(path: string, what: string, send: Send): Promise<Response> {
     if (this.mayFallBack) await (this.deciding ??= this.decideScheme());
     const url = /^https?:\/\//.test(path) ? path : `${this.base}${path}`;
-    let response = await this.follow(url, send);
+    let { response, final } = await this.follow(url, send);
     if (response.status === 401) {
-      const challenge = response.headers.get("www-authenticate") ?? "";
       await response.body?.cancel().catch(() => undefined);
+      this.refuseForeign401(url, final, what);
+      const challenge = response.headers.get("www-authenticate") ?? "";
       const tried = this.authorization;
       await this.authenticate(challenge, tried);
-      response = await this.follow(url, send);
+      ({ response, final } = await this.follow(url, send));
       if (response.status === 401) {
         await response.body?.cancel().catch(() => undefined);
+        this.refuseForeign401(url, final, what);
         throw this.unauthorized();
       }
     }
@@ -428,6 +428,20 @@ export class RegistryClient {
     throw new ImageError(
       "refused",
       `registry ${this.registry} answered HTTP ${response.status} for ${what}: ${detail}`,
+    );
+  }
+
+  /**
+   * A 401 is a challenge to answer only when the registry's own origin sent it: one from a
+   * host a redirect or an upload location led to (a CDN) would have us send the credentials
+   * to whatever token realm that host names.
+   */
+  private refuseForeign401(start: string, final: URL, what: string): void {
+    if (final.origin === this.origin) return;
+    const role = final.href === new URL(start).href ? "upload location" : "redirect target";
+    throw new ImageError(
+      "refused",
+      `${final.host} (${role}) answered 401 for ${what}; credentials are sent to ${this.registry} only`,
     );
   }
 
@@ -585,8 +599,27 @@ export class RegistryClient {
     return new ImageError("refused", `cannot reach ${url.origin}: ${detail}`);
   }
 
-  /** Fetches, following redirects by hand so credentials stay with the registry's origin. */
-  private async follow(start: string, send: Send): Promise<Response> {
+  /**
+   * Refuses a URL the server at `from` sends us to (`how`: "redirected to", ...) that is not
+   * HTTP(S), or that is plain HTTP to a host that is not insecure.
+   */
+  private checkTarget(from: URL, next: URL, how: string): void {
+    if (next.protocol !== "https:" && next.protocol !== "http:") {
+      throw new ImageError("refused", `${from.origin} ${how} a non-HTTP URL`);
+    }
+    if (next.protocol === "http:" && !this.isInsecureHost(next)) {
+      throw new ImageError(
+        "refused",
+        `${from.origin} ${how} plain HTTP (${next.origin}), which is allowed only for insecure registries`,
+      );
+    }
+  }
+
+  /**
+   * Fetches, following redirects by hand so credentials stay with the registry's origin.
+   * Returns the response and the URL that answered it.
+   */
+  private async follow(start: string, send: Send): Promise<{ response: Response; final: URL }> {
     let url = new URL(start);
     for (let hop = 0; ; hop++) {
       const sent: Record<string, string> = { ...send.headers };
@@ -610,7 +643,7 @@ export class RegistryClient {
       } catch (err) {
         throw this.unreachable(url, err);
       }
-      if (![301, 302, 303, 307, 308].includes(response.status)) return response;
+      if (![301, 302, 303, 307, 308].includes(response.status)) return { response, final: url };
       await response.body?.cancel().catch(() => undefined);
       const location = response.headers.get("location");
       if (location === null) {
@@ -620,15 +653,7 @@ export class RegistryClient {
         throw new ImageError("refused", `too many redirects fetching from ${this.registry}`);
       }
       const next = new URL(location, url);
-      if (next.protocol !== "https:" && next.protocol !== "http:") {
-        throw new ImageError("refused", `${url.origin} redirected to a non-HTTP URL`);
-      }
-      if (next.protocol === "http:" && !this.isInsecureHost(next)) {
-        throw new ImageError(
-          "refused",
-          `${url.origin} redirected to plain HTTP (${next.origin}), which is allowed only for insecure registries`,
-        );
-      }
+      this.checkTarget(url, next, "redirected to");
       url = next;
     }
   }

@@ -8,7 +8,7 @@
 // the pulls, so the credentials sit with its state, mode 0600 in a 0700 directory, root only.
 // Like Docker's, the password is stored base64-encoded, not encrypted: the file mode is the
 // protection. Every read goes to the file, so a login counts for the next pull at once.
-import { chmodSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { writeFileAtomicSync } from "../../util/atomic-file.js";
@@ -125,7 +125,7 @@ export class CredentialStore {
 
   private write(file: AuthFile): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    // Created 0600: a umask can only take bits away, never open the file to others.
     writeFileAtomicSync(this.path, JSON.stringify(file, null, 2) + "\n", 0o600);
-    chmodSync(this.path, 0o600); // the temp file's mode already is; the umask must not matter
   }
 }

@@ -123,25 +123,22 @@ export async function pushImage(
     const configBytes = await store.readBlob(image.id);
     const format = FORMATS[await formatOf(store, image.manifestDigests)];
     work = await store.createTempDir("push");
-    const packed = new Map<Digest, LayerBlob>();
-    let n = 0;
-    for (const diffId of image.diffIds) {
-      if (packed.has(diffId)) continue;
-      progress({ type: "layer", digest: "", diffId, status: "preparing", bytes: 0, total: 0 });
-      packed.set(diffId, await writeLayerBlob(store, diffId, join(work, `layer-${n++}.tar.gz`)));
-    }
-    const layers = image.diffIds.map((d) => packed.get(d) as LayerBlob);
-    const config = { bytes: configBytes };
+    const dir = work;
     const configDigest = sha256(configBytes);
 
-    // Each blob once, even when two layers are the same.
-    const uploads = [...new Map(layers.map((l) => [l.digest, l])).values()];
-    const diffIdOf = new Map([...packed].map(([local, layer]) => [layer.digest, local]));
+    // Each layer packed once, even when two layers are the same, and inside the workers: the
+    // first HEAD does not wait for every layer to be compressed.
+    const diffIds = [...new Set(image.diffIds)];
+    for (const diffId of diffIds) {
+      progress({ type: "layer", digest: "", diffId, status: "preparing", bytes: 0, total: 0 });
+    }
+    const packed = new Map<Digest, LayerBlob>();
     await runLimited(
-      uploads,
+      diffIds.map((diffId, i) => ({ diffId, file: join(dir, `layer-${i}.tar.gz`) })),
       concurrency,
-      async (layer) => {
-        const diffId = diffIdOf.get(layer.digest) as Digest;
+      async ({ diffId, file }) => {
+        const layer = await writeLayerBlob(store, diffId, file);
+        packed.set(diffId, layer);
         const emit = (status: PushProgress["status"], bytes: number): void =>
           progress({
             type: "layer",
@@ -161,9 +158,10 @@ export async function pushImage(
       },
       () => abort.abort(),
     );
+    const layers = image.diffIds.map((d) => packed.get(d) as LayerBlob);
     if (!(await client.hasBlob(configDigest))) {
-      await client.uploadBlob(configDigest, config.bytes.length, async function* () {
-        yield config.bytes;
+      await client.uploadBlob(configDigest, configBytes.length, async function* () {
+        yield configBytes;
       });
     }
 
@@ -171,7 +169,7 @@ export async function pushImage(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: format.manifest,
-        config: { mediaType: format.config, size: config.bytes.length, digest: configDigest },
+        config: { mediaType: format.config, size: configBytes.length, digest: configDigest },
         layers: layers.map((l) => ({ mediaType: format.layer, size: l.size, digest: l.digest })),
       }),
     );

@@ -227,6 +227,55 @@ describe("user-defined networks", () => {
     }
   });
 
+  test("concurrent starts on a small network: each address once, the rest refused in one line, no lease kept", async () => {
+    // A /29: the gateway takes .1, five addresses (.2-.6) are left for seven containers.
+    ok(rt("network", "create", "--subnet", "10.232.0.0/29", "tiny"));
+    const runs = await Promise.all(
+      Array.from({ length: 7 }, () =>
+        runtime.rtAsync("run", "-d", "--network", "tiny", TEST_IMAGE_NAME, "sleep", "100"),
+      ),
+    );
+    const started = runs.filter((r) => r.code === 0).map((r) => r.out.trim());
+    const refused = runs.filter((r) => r.code !== 0);
+    try {
+      assert.equal(started.length, 5, runs.map((r) => r.err).join(""));
+      for (const r of refused) {
+        assert.equal(r.code, 125);
+        assert.match(r.err, /^corral-rt: no free address in 10\.232\.0\.0\/29: .+\n$/);
+      }
+      const ips = started.map((id) => ipOn(id, "tiny")).sort();
+      assert.deepEqual(ips, ["10.232.0.2", "10.232.0.3", "10.232.0.4", "10.232.0.5", "10.232.0.6"]);
+      const inspected = network("tiny").Containers;
+      assert.deepEqual(
+        Object.values(inspected)
+          .map((c) => c.IPv4Address.split("/")[0])
+          .sort(),
+        ips,
+      );
+      // The refused ones hold nothing: the one on .4 goes, and a new container gets .4, the
+      // lowest free address.
+      const onFour = started.find((id) => ipOn(id, "tiny") === "10.232.0.4") ?? "";
+      ok(rt("rm", "-f", onFour));
+      started.splice(started.indexOf(onFour), 1);
+      const again = ok(rt("run", "-d", "--network", "tiny", TEST_IMAGE_NAME, "sleep", "100"));
+      started.push(again);
+      assert.equal(ipOn(again, "tiny"), "10.232.0.4");
+    } finally {
+      for (const r of refused) {
+        const id = /[0-9a-f]{64}/.exec(r.out)?.[0];
+        if (id) rt("rm", "-f", id);
+      }
+      for (const id of started) ok(rt("rm", "-f", id));
+      for (const id of ok(rt("ps", "-a", "-q"))
+        .split("\n")
+        .filter(Boolean))
+        rt("rm", "-f", id);
+    }
+    ok(rt("network", "rm", "tiny"));
+    const leases = join(runtime.base, "root", "network", "tiny.ipam.json");
+    assert.ok(!existsSync(leases), "the network's leases went with it");
+  });
+
   test("--network with the id of the host network is --network host", () => {
     const hostId = network("host").Id;
     const c = ok(rt("create", "--network", hostId.slice(0, 12), TEST_IMAGE_NAME, "true"));

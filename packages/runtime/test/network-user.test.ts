@@ -180,6 +180,7 @@ describe("user-defined networks", () => {
     const b1Front = ipOn(b1, "front");
     assert.ok(b1Front, "b1 has an address on front");
     assert.match(ok(rt("exec", b1, "ls", "/sys/class/net")), /eth1/);
+    assert.equal(ok(rt("exec", b1, "ip", "-6", "addr", "show", "dev", "eth1")), "", "no IPv6");
     assert.ok(reaches(f1, b1Front), "f1 reaches b1 once connected");
     assert.equal(lookup(f1, "b1"), b1Front, `and resolves it (${lastLookup})`);
     assert.equal(lookup(f1, "db"), b1Front, `by its alias too (${lastLookup})`);

@@ -110,6 +110,9 @@ describe("bridge networking", () => {
     });
     assert.match(routes, new RegExp(`^default via \\S+ dev eth0 mtu ${uplinkMtu}\\b`, "m"));
     assert.equal(rt("exec", a, "cat", "/sys/class/net/eth0/mtu").out.trim(), "65535");
+    // As Docker on a network without IPv6: none on eth0, not even link-local; lo keeps ::1.
+    assert.equal(rt("exec", a, "ip", "-6", "addr", "show", "dev", "eth0").out, "");
+    assert.match(rt("exec", a, "ip", "-6", "addr", "show", "dev", "lo").out, /inet6 ::1\//);
 
     const ping = rt("run", "--rm", TEST_IMAGE_NAME, "ping", "-c", "1", "-W", "3", ip);
     assert.equal(ping.code, 0, ping.out + ping.err);

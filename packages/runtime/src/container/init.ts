@@ -15,6 +15,7 @@ import {
   readFileSync,
   readSync,
   readlinkSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import {
@@ -109,15 +110,29 @@ function envValue(env: readonly string[], key: string): string | undefined {
   return entry?.slice(key.length + 1);
 }
 
+/**
+ * As Docker on a network without IPv6: no IPv6 on the interface, not even a link-local address
+ * (set while it is still down, so none is ever made). lo keeps ::1.
+ */
+function disableIpv6(ifName: string): void {
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${ifName}/disable_ipv6`, "1");
+  } catch (err) {
+    // A kernel without IPv6 (ipv6.disable=1) has nothing to turn off.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}
+
 function becomeContainer(spec: InitSpec): never {
   const proc = spec.process;
   // Opened while the host's filesystem is still visible; becomes fds 1 and 2 at the end.
   const logFd = step("open log file", () => openSync(proc.logPath, "a", 0o640));
   step("cgroup namespace", () => unshare(CLONE_NEWCGROUP));
   const net = spec.network;
-  if (net)
+  if (net) {
+    step("ipv6 off", () => disableIpv6(net.ifName));
     step("network", () => configureInterface(net)); // brings lo up too
-  else if (spec.loopback) step("loopback", () => loopbackUp());
+  } else if (spec.loopback) step("loopback", () => loopbackUp());
   step("rootfs", () => setupRootfs(spec));
   step("pivot_root", () => pivotInto(spec.rootfs.mountPoint, spec.rootfs.readOnly));
   step("hostname", () => sethostname(spec.hostname));

@@ -5,7 +5,7 @@
 // whatever a crash leaves (a bridge of a removed network, a stray veth, a lease) is removed by
 // reconcile() when the daemon starts.
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { Mutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { Ipam } from "./ipam.js";
@@ -61,6 +61,9 @@ export interface ContainerIdentity {
 const LINK_MTU = 65535;
 
 /** The host end of a pool slot's veth (the other end is eth0 in the init's namespace). */
+/** Whether the kernel has IPv6 at all (`ipv6.disable=1` removes it, and addrgenmode fails). */
+const HOST_HAS_IPV6 = existsSync("/proc/sys/net/ipv6");
+
 function slotVeth(slotId: string): string {
   return `vs${slotId.slice(0, 12)}`;
 }
@@ -416,6 +419,8 @@ export class NetworkManager {
         ipBatch(this.vethCommands(hostVeth, ifName, config.bridge, pid));
         ipBatchIn(pid, [
           `link set ${ifName} address ${mac}`,
+          // No IPv6 address while the network has none, as the init does for eth0.
+          ...(HOST_HAS_IPV6 ? [`link set ${ifName} addrgenmode none`] : []),
           `addr add ${ip}/${subnet.prefix} dev ${ifName}`,
           `link set ${ifName} up`,
         ]);

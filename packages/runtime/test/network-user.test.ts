@@ -24,6 +24,14 @@ interface NetworkView {
   Containers: Record<string, { Name: string; IPv4Address: string }>;
 }
 
+/** busybox httpd on port 80 answering "up". */
+const WEB_UP = [
+  TEST_IMAGE_NAME,
+  "sh",
+  "-c",
+  "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
+];
+
 const ok = (r: ReturnType<TestRuntime["rt"]>): string => {
   assert.equal(r.code, 0, r.err);
   return r.out.trim();
@@ -201,20 +209,7 @@ describe("user-defined networks", () => {
 
   test("a container whose first network is a user network reaches its own published port through the host (hairpin)", async () => {
     const port = await freePort();
-    const web = ok(
-      rt(
-        "run",
-        "-d",
-        "--network",
-        "back",
-        "-p",
-        `${port}:80`,
-        TEST_IMAGE_NAME,
-        "sh",
-        "-c",
-        "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
-      ),
-    );
+    const web = ok(rt("run", "-d", "--network", "back", "-p", `${port}:80`, ...WEB_UP));
     try {
       const gateway = network("back").IPAM.Config[0]?.Gateway ?? "";
       let r = rt("exec", web, "timeout", "5", "wget", "-qO-", `http://${gateway}:${port}/`);
@@ -291,20 +286,7 @@ describe("user-defined networks", () => {
   test("no leftovers after rm and network rm; a daemon killed with -9 comes back with addresses and ports, and clears what a crash left", async () => {
     const before = footprint();
     const port = await freePort();
-    const web = ok(
-      rt(
-        "run",
-        "-d",
-        "--network",
-        "back",
-        "-p",
-        `127.0.0.1:${port}:80`,
-        TEST_IMAGE_NAME,
-        "sh",
-        "-c",
-        "mkdir /www && echo up > /www/index.html && exec httpd -f -p 80 -h /www",
-      ),
-    );
+    const web = ok(rt("run", "-d", "--network", "back", "-p", `127.0.0.1:${port}:80`, ...WEB_UP));
     const ip = ipOn(web, "back");
     const fetchIt = async (): Promise<string> => {
       for (let i = 0; ; i++) {

@@ -100,3 +100,16 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     throw new UserError("request body is not valid JSON");
   }
 }
+
+/**
+ * Aborted when the client goes away before the response is complete (a CLI killed mid-pull),
+ * so the work done for it stops too.
+ */
+export function disconnectSignal(res: ServerResponse): AbortSignal {
+  const abort = new AbortController();
+  res.once("close", () => {
+    if (!res.writableEnded) abort.abort();
+  });
+  if (res.destroyed) abort.abort();
+  return abort.signal;
+}

@@ -7,9 +7,9 @@ import { ImageStore, type GarbageCollectResult } from "../image/store.js";
 import { loadImageArchive } from "../image/load.js";
 import { saveImages } from "../image/save.js";
 import { RegistryAccess } from "./registries.js";
-import { disconnectSignal, registerRegistryRoutes, rethrow } from "./registry-routes.js";
+import { registerRegistryRoutes, rethrow } from "./registry-routes.js";
 import { UserError } from "../util/errors.js";
-import type { Router } from "./http.js";
+import { disconnectSignal, type Router } from "./http.js";
 import type { ContainerService, ImageProvider } from "./containers.js";
 
 export class ImageApi implements ImageProvider {

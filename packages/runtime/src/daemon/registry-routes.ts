@@ -1,11 +1,10 @@
 // The registry routes of the daemon's API: login, logout and push. (Pull is an image route;
 // it goes through the same RegistryAccess for mirrors and credentials.)
-import type { ServerResponse } from "node:http";
 import { z } from "zod";
 import { ImageError } from "../image/errors.js";
 import type { ImageStore } from "../image/store.js";
 import { UserError } from "../util/errors.js";
-import type { Router } from "./http.js";
+import { disconnectSignal, type Router } from "./http.js";
 import type { RegistryAccess } from "./registries.js";
 
 export interface RegistryRouteDeps {
@@ -33,19 +32,6 @@ export function rethrow(err: unknown): never {
   if (!(err instanceof ImageError)) throw err;
   const status = err.code === "not-found" ? 404 : err.code === "conflict" ? 409 : 400;
   throw new UserError(err.message, status);
-}
-
-/**
- * Aborted when the client goes away before the response is complete (a CLI killed mid-pull),
- * so the work done for it stops too.
- */
-export function disconnectSignal(res: ServerResponse): AbortSignal {
-  const abort = new AbortController();
-  res.once("close", () => {
-    if (!res.writableEnded) abort.abort();
-  });
-  if (res.destroyed) abort.abort();
-  return abort.signal;
 }
 
 export function registerRegistryRoutes(router: Router, deps: RegistryRouteDeps): void {

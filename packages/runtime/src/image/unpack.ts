@@ -80,12 +80,6 @@ export interface UnpackResult {
   blobDigest: Digest;
   blobSize: number;
   compression: Compression;
-  /**
-   * Why no tar-split record could be made (the scanner gave up on a tar the unpacker read),
-   * when one was asked for. The layer is still good to run; its record was replaced by a note
-   * saying this (tarSplitErrorPath), so that save and push say why they cannot rebuild it.
-   */
-  tarSplitError?: string;
 }
 
 /**
@@ -139,9 +133,6 @@ export async function unpackLayer(
       blobDigest: blob.digest(),
       blobSize: blob.bytes,
       compression,
-      ...(split instanceof TarSplitRecorder && split.brokenReason !== undefined
-        ? { tarSplitError: split.brokenReason }
-        : {}),
     };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

@@ -2,7 +2,9 @@
 // overlayfs ones, and the diff_id. Needs root (chown, mknod, trusted.* xattrs).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { lstat, mkdtemp, readFile, readdir, readlink, rm, stat } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { lstat, mkdtemp, readFile, readdir, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -146,13 +148,100 @@ test("gzip layers are detected by magic bytes; diff_id is of the uncompressed ta
   assert.equal(result.blobSize, blob.length);
 });
 
+test("device nodes are made with the tar's numbers, mode and owner", async () => {
+  const tar = await makeTar([
+    { header: { name: "dev/", type: "directory", mode: 0o755 } },
+    {
+      header: { name: "dev/console", type: "character-device", devmajor: 5, devminor: 1 },
+      content: "",
+    },
+    {
+      header: {
+        name: "dev/sda",
+        type: "block-device",
+        devmajor: 8,
+        devminor: 0,
+        mode: 0o660,
+        gid: 6,
+      },
+    },
+  ]);
+  const dir = target();
+  const notes: string[] = [];
+  await unpackLayer(Readable.from([tar]), dir, { onNote: (note) => notes.push(note) });
+  const console = await lstat(join(dir, "dev/console"));
+  assert.ok(console.isCharacterDevice());
+  assert.deepEqual([console.rdev, console.mode & 0o7777, console.uid], [(5 << 8) | 1, 0o644, 0]);
+  const sda = await lstat(join(dir, "dev/sda"));
+  assert.ok(sda.isBlockDevice());
+  assert.deepEqual([sda.rdev, sda.mode & 0o7777, sda.gid], [8 << 8, 0o660, 6]);
+  assert.deepEqual(notes, []);
+});
+
+test("without CAP_MKNOD a device node is left out with a note, the layer still unpacks", () => {
+  const tar = join(work, "devices.tar");
+  const dir = target();
+  const script = `
+    import { readFileSync } from "node:fs";
+    import { Readable } from "node:stream";
+    import { unpackLayer } from "./src/image/index.js";
+    const notes = [];
+    await unpackLayer(Readable.from([readFileSync(${JSON.stringify(tar)})]), ${JSON.stringify(dir)}, {
+      onNote: (note) => notes.push(note),
+    });
+    console.log(JSON.stringify(notes));`;
+  return makeTar([
+    { header: { name: "dev/console", type: "character-device", devmajor: 5, devminor: 1 } },
+    { header: { name: "etc/os-release" }, content: "ID=debian\n" },
+  ]).then(async (bytes) => {
+    await writeFile(tar, bytes);
+    const r = spawnSync(
+      "setpriv",
+      ["--bounding-set=-mknod", "--inh-caps=-mknod", process.execPath, "--import", "tsx"],
+      { input: script, encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [
+      'layer entry "dev/console": character device 5:1 left out (mknod: EPERM)',
+    ]);
+    await assert.rejects(lstat(join(dir, "dev/console")), { code: "ENOENT" });
+    assert.equal(await readFile(join(dir, "etc/os-release"), "utf8"), "ID=debian\n");
+  });
+});
+
 test("a refused layer leaves nothing behind", async () => {
   const tar = await makeTar([
     { header: { name: "ok" }, content: "fine" },
-    { header: { name: "dev/null", type: "character-device", devmajor: 1, devminor: 3 } },
+    { header: { name: "etc", type: "symlink", linkname: "/etc" } },
+    { header: { name: "etc/passwd" }, content: "root::0:0::/:/bin/sh\n" },
   ]);
   const dir = target();
-  await assert.rejects(unpackLayer(Readable.from([tar]), dir), /refusing layer entry "dev\/null"/);
+  await assert.rejects(
+    unpackLayer(Readable.from([tar]), dir),
+    /refusing layer entry "etc\/passwd": its parent "etc" is a symlink/,
+  );
   await assert.rejects(stat(dir), { code: "ENOENT" });
   await assert.rejects(unpackLayer(Readable.from([tar]), dir, { maxBytes: 0 }), /maxBytes/);
+});
+
+test("xattrs: file capabilities and user.* are set, overlayfs' own and security labels are not", async () => {
+  const pax = {
+    "SCHILY.xattr.user.note": "kept",
+    "SCHILY.xattr.trusted.overlay.opaque": "y",
+    "SCHILY.xattr.security.selinux": "system_u:object_r:kernel_t:s0",
+  };
+  const tar = await makeTar([
+    { header: { name: "d/", type: "directory", pax } },
+    { header: { name: "d/f" }, content: "f" },
+  ]);
+  const dir = target();
+  const notes: string[] = [];
+  await unpackLayer(Readable.from([tar]), dir, { onNote: (note) => notes.push(note) });
+  assert.equal(lgetxattr(join(dir, "d"), "user.note")?.toString(), "kept");
+  assert.equal(lgetxattr(join(dir, "d"), "trusted.overlay.opaque"), undefined);
+  assert.equal(lgetxattr(join(dir, "d"), "security.selinux"), undefined);
+  assert.deepEqual(notes, [
+    'layer entry "d/": xattr trusted.overlay.opaque left out',
+    'layer entry "d/": xattr security.selinux left out',
+  ]);
 });

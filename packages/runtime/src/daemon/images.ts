@@ -17,6 +17,7 @@ export class ImageApi implements ImageProvider {
   constructor(
     root: string,
     readonly registries = new RegistryAccess(root),
+    private readonly log: (message: string) => void = () => undefined,
   ) {
     this.store = new ImageStore(root);
   }
@@ -115,7 +116,10 @@ export class ImageApi implements ImageProvider {
       })
       .on("POST", "/v1/images/load", async ({ req, query }) => {
         const tag = query.get("tag") ?? undefined;
-        return loadImageArchive(this.store, req, tag ? { tag } : {}).catch(rethrow);
+        const onNote = (note: string): void => this.log(`load: ${note}`);
+        return loadImageArchive(this.store, req, { ...(tag ? { tag } : {}), onNote }).catch(
+          rethrow,
+        );
       })
       .on("DELETE", "/v1/images/:ref", async ({ params, query }) => {
         const force = query.get("force") === "1";

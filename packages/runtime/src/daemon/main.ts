@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   );
   const volumes = new VolumeStore(paths.root);
   const registries = new RegistryAccess(paths.root, config, log);
-  const images = new ImageApi(paths.root, registries);
+  const images = new ImageApi(paths.root, registries, log);
   const containers = new ContainerService(paths.root, pool, images, volumes, network);
   await containers.recover();
   await network.reconcile();

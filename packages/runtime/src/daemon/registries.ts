@@ -51,6 +51,7 @@ export class RegistryAccess {
       mirrors: this.config.registryMirrors,
       insecureRegistries: this.config.insecureRegistries,
       credentialsFor: (registry) => this.credentials.get(registry),
+      onNote: (note) => this.log(`pull ${reference}: ${note}`),
       onMirrorFailure: (mirror, message) =>
         this.log(`pull ${reference}: mirror ${mirror} failed, trying the next source: ${message}`),
     });

@@ -52,6 +52,8 @@ export interface LoadOptions {
   maxLayerBytes?: number;
   /** cap on the archive's uncompressed size (default 64 GiB) */
   maxArchiveBytes?: number;
+  /** told of layer entries left out while unpacking (see UnpackOptions.onNote) */
+  onNote?: (note: string) => void;
 }
 
 export interface LoadResult {
@@ -134,6 +136,7 @@ export async function loadImageArchive(
           {
             maxBytes: options.maxLayerBytes,
             tarSplitPath: join(dir, TAR_SPLIT_FILE),
+            onNote: options.onNote,
             onBytes: (bytes) =>
               progress({ type: "layer", diffId: layer.diffId, status: "unpacking", bytes }),
           },

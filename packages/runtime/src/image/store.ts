@@ -24,6 +24,7 @@
 // between implementations and levels), so a push compresses anew and gets new blob digests.
 import { createHash, randomBytes } from "node:crypto";
 import {
+  chmod,
   mkdir,
   mkdtemp,
   open,
@@ -229,6 +230,9 @@ export class ImageStore {
       for (const dir of [this.blobsDir, this.layersDir, this.imagesDir, this.tmpDir]) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
       }
+      // Layers hold device nodes and setuid files as their images have them: no host user
+      // may reach them, whatever mode an existing store directory was given (Docker: 0710).
+      await chmod(this.dir, 0o700);
       await this.removeStaleTemp();
     })().catch((err: unknown) => {
       this.opened = undefined; // let a later call try again (e.g. after a permission fix)

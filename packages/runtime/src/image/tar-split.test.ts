@@ -15,6 +15,7 @@ import {
   openSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
   linkSync,
@@ -26,6 +27,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pack } from "tar-stream";
+import { S_IFBLK, S_IFCHR, lgetxattr, mknod } from "../syscall/index.js";
 import { unpackLayer } from "./unpack.js";
 import { TarSplitRecorder, assembleTar, tarSplitErrorPath } from "./tar-split.js";
 
@@ -64,6 +66,11 @@ function sourceTree(): string {
   mkdirSync(join(src, "opaque"));
   writeFileSync(join(src, "opaque", ".wh..wh..opq"), "");
   chmodSync(join(src, "odd"), 0o4755);
+  // What a Debian rootfs from mmdebstrap carries in /dev.
+  mkdirSync(join(src, "dev"));
+  mknod(join(src, "dev", "console"), S_IFCHR | 0o600, 5, 1);
+  mknod(join(src, "dev", "loop0"), S_IFBLK | 0o660, 7, 0);
+  chmodSync(join(src, "dev", "loop0"), 0o660); // mknod applies the umask
   return src;
 }
 
@@ -86,6 +93,33 @@ for (const format of ["gnu", "posix", "ustar", "oldgnu"]) {
     assert.ok(rebuilt.equals(tar), "the rebuilt tar is the original");
   });
 }
+
+test("device nodes and xattrs (GNU tar --xattrs) are unpacked and rebuilt byte for byte", async () => {
+  const src = sourceTree();
+  const ping = join(src, "ping");
+  writeFileSync(ping, "\x7fELF");
+  execFileSync("setcap", ["cap_net_raw,cap_setuid+ep", ping]); // setuid (7): a 0x80 byte
+  execFileSync("setfattr", ["-n", "user.origin", "-v", "debian", ping]);
+  const capability = lgetxattr(ping, "security.capability");
+  assert.ok(capability !== undefined && capability.some((b) => b >= 0x80), "a binary value");
+  const tar = execFileSync(
+    "tar",
+    ["--format=posix", "--xattrs", "--xattrs-include=*", "-C", src, "-cf", "-", "."],
+    { maxBuffer: 1 << 26 },
+  );
+  assert.ok(tar.includes("SCHILY.xattr.security.capability="), "the tar carries the capability");
+  const { rebuilt, dir } = await roundTrip(tar);
+  assert.ok(rebuilt.equals(tar), "the rebuilt tar is the original, PAX records included");
+  const fs = join(dir, "fs");
+  assert.deepEqual(lgetxattr(join(fs, "ping"), "security.capability"), capability);
+  assert.equal(lgetxattr(join(fs, "ping"), "user.origin")?.toString(), "debian");
+  const console = statSync(join(fs, "dev", "console"));
+  assert.ok(console.isCharacterDevice());
+  assert.deepEqual([console.rdev, console.mode & 0o7777], [(5 << 8) | 1, 0o600]);
+  const loop = statSync(join(fs, "dev", "loop0"));
+  assert.ok(loop.isBlockDevice());
+  assert.deepEqual([loop.rdev, loop.mode & 0o7777], [7 << 8, 0o660]);
+});
 
 test("a tar-stream layer with PAX records, a global header and extra zero blocks", async () => {
   const tar = pack();

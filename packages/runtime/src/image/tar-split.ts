@@ -91,6 +91,40 @@ function checksumIsEmpty(block: Buffer): boolean {
   return sum === 8 * 32;
 }
 
+/** Prefix of the PAX records that carry a file's extended attributes (GNU tar, Go, Docker). */
+const PAX_XATTR = "SCHILY.xattr.";
+
+/**
+ * The extended attributes in a PAX record, values as raw bytes: tar-stream decodes PAX values
+ * as UTF-8, which mangles binary ones such as security.capability.
+ */
+function decodePaxXattrs(buf: Buffer): Array<[string, Buffer]> {
+  const found: Array<[string, Buffer]> = [];
+  let rest = buf;
+  while (rest.length > 0) {
+    let i = 0;
+    while (i < rest.length && rest[i] !== 32) i++;
+    const len = parseInt(rest.toString("utf8", 0, i), 10);
+    if (!len || len > rest.length) return found;
+    const record = rest.subarray(i + 1, len - 1);
+    const eq = record.indexOf(0x3d); // "="
+    if (eq === -1) return found;
+    const key = record.toString("utf8", 0, eq);
+    if (key.startsWith(PAX_XATTR)) {
+      found.push([key.slice(PAX_XATTR.length), Buffer.from(record.subarray(eq + 1))]);
+    }
+    rest = rest.subarray(len);
+  }
+  return found;
+}
+
+/** The xattrs of the `index`th entry of a tar (counting from 0), named `name`. */
+export interface EntryXattrs {
+  index: number;
+  name: string;
+  xattrs: Array<[string, Buffer]>;
+}
+
 function decodePax(buf: Buffer): Record<string, string> {
   const result: Record<string, string> = {};
   let rest = buf;
@@ -118,14 +152,20 @@ type Step =
   | { kind: "raw"; remaining: number; padding: number };
 
 /**
- * A pass-through for the uncompressed layer tar that writes its tar-split record to `path`.
- * The record is complete once the stream has finished. A tar the scanner does not follow (the
- * unpacker then fails too, normally) leaves no record rather than a wrong one.
+ * A pass-through for the uncompressed layer tar that writes its tar-split record to `path`
+ * (none without a path). The record is complete once the stream has finished. A tar the
+ * scanner does not follow (the unpacker then fails too, normally) leaves no record rather than
+ * a wrong one. On the way it also collects each entry's xattrs as raw bytes (takeXattrs).
  */
 export class TarSplitRecorder extends Transform {
-  private readonly gzip: Gzip;
-  private readonly file: WriteStream;
+  private readonly gzip: Gzip | undefined;
+  private readonly file: WriteStream | undefined;
   private readonly written: Promise<void>;
+  /** entries seen so far; the next header is entry number `entries` */
+  private entries = 0;
+  private paxXattrs: Array<[string, Buffer]> | undefined;
+  /** xattrs of entries the scanner has passed and the unpacker has not taken yet */
+  private readonly xattrQueue: EntryXattrs[] = [];
   private step: Step = { kind: "header" };
   private collected: Buffer[] = [];
   private collectedBytes = 0;
@@ -137,13 +177,38 @@ export class TarSplitRecorder extends Transform {
   /** why the record is unusable, once it is */
   private broken: string | undefined;
 
-  constructor(private readonly path: string) {
+  constructor(private readonly path: string | undefined) {
     super();
+    if (path === undefined) {
+      this.written = Promise.resolve();
+      return;
+    }
     this.gzip = createGzip();
     this.file = createWriteStream(path, { flags: "wx", mode: 0o600 });
     this.gzip.pipe(this.file);
     this.written = finished(this.file);
     this.written.catch(() => undefined);
+  }
+
+  /**
+   * The xattrs (raw values) of entry number `index`, which the unpacker got from tar-stream
+   * as `name`; none when it has no SCHILY.xattr records. The scanner runs ahead of tar-stream
+   * on the same bytes, so it has always seen the entry already.
+   */
+  takeXattrs(index: number, name: string): Array<[string, Buffer]> {
+    while (this.xattrQueue.length > 0 && (this.xattrQueue[0]?.index ?? 0) < index) {
+      this.xattrQueue.shift();
+    }
+    const head = this.xattrQueue[0];
+    if (head === undefined || head.index !== index) return [];
+    this.xattrQueue.shift();
+    if (head.name !== name) {
+      throw new ImageError(
+        "refused",
+        `the tar's PAX records are out of step (${JSON.stringify(head.name)} is not the entry)`,
+      );
+    }
+    return head.xattrs;
   }
 
   /** Why the scanner gave up on this tar (once finished: no record, a note instead). */
@@ -164,17 +229,17 @@ export class TarSplitRecorder extends Transform {
       }
     }
     this.push(chunk);
-    if (this.gzip.writableNeedDrain) this.gzip.once("drain", () => done());
+    if (this.gzip?.writableNeedDrain) this.gzip.once("drain", () => done());
     else done();
   }
 
   override _flush(done: TransformCallback): void {
     if (this.collectedBytes > 0) this.addRaw(Buffer.concat(this.collected));
     this.flushRaw();
-    this.gzip.end();
+    this.gzip?.end();
     this.written
       .then(async () => {
-        if (this.broken === undefined) return;
+        if (this.broken === undefined || this.path === undefined) return;
         await rm(this.path, { force: true });
         await writeFile(tarSplitErrorPath(this.path), `${this.broken}\n`, { mode: 0o600 });
       })
@@ -187,9 +252,9 @@ export class TarSplitRecorder extends Transform {
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
     // The file stream too: a destroyed gzip does not end what it is piped to, and the file's
     // descriptor would stay open for good (one per failed unpack).
-    this.gzip.destroy();
-    this.file.destroy();
-    if (this.file.closed) done(err);
+    this.gzip?.destroy();
+    this.file?.destroy();
+    if (this.file === undefined || this.file.closed) done(err);
     else this.file.once("close", () => done(err));
   }
 
@@ -248,6 +313,11 @@ export class TarSplitRecorder extends Transform {
       if (this.pax.size) size = parseInt(this.pax.size, 10);
       this.pax = undefined;
     }
+    const index = this.entries++;
+    if (this.paxXattrs !== undefined && this.paxXattrs.length > 0) {
+      this.xattrQueue.push({ index, name, xattrs: this.paxXattrs });
+    }
+    this.paxXattrs = undefined;
     if (!(size >= 0)) throw new Error(`entry ${JSON.stringify(name)} has an invalid size`);
     // tar-stream reads no content for directories, whatever their size says.
     if (size === 0 || type === T_DIRECTORY) return;
@@ -265,13 +335,15 @@ export class TarSplitRecorder extends Transform {
 
   private longHeader(type: number, data: Buffer): void {
     if (type === T_PAX_GLOBAL) this.paxGlobal = decodePax(data);
-    else if (type === T_PAX) this.pax = { ...this.paxGlobal, ...decodePax(data) };
-    else if (T_GNU_LONG_PATHS.has(type)) this.gnuLongPath = decodeStr(data, 0, data.length);
+    else if (type === T_PAX) {
+      this.pax = { ...this.paxGlobal, ...decodePax(data) };
+      this.paxXattrs = decodePaxXattrs(data);
+    } else if (T_GNU_LONG_PATHS.has(type)) this.gnuLongPath = decodeStr(data, 0, data.length);
     this.step = this.paddingOr(overflow(data.length));
   }
 
   private addRaw(bytes: Buffer): void {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 || this.gzip === undefined) return;
     this.raw.push(Buffer.from(bytes));
     this.rawBytes += bytes.length;
     if (this.rawBytes >= SEGMENT_BYTES) this.flushRaw();
@@ -285,7 +357,7 @@ export class TarSplitRecorder extends Transform {
   }
 
   private writeLine(entry: object): void {
-    this.gzip.write(JSON.stringify(entry) + "\n");
+    this.gzip?.write(JSON.stringify(entry) + "\n");
   }
 }
 

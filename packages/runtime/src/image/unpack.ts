@@ -1,8 +1,11 @@
 // Unpacks one image layer (a tar, plain or gzip) into a fresh directory, in the form
 // overlayfs reads as a lower layer. The tar is hostile input: nothing may be written outside
 // the directory, so every path is resolved lexically, every parent is lstat'ed (never
-// followed), files are opened with O_NOFOLLOW|O_EXCL, device nodes are refused. The layer's
-// diff_id (sha256 of the uncompressed tar) is computed on the way through.
+// followed), files are opened with O_NOFOLLOW|O_EXCL. Device nodes are made as Docker and
+// containerd make them (a Debian rootfs carries /dev/console and friends): they are harmless
+// where they lie, because the store's directories are 0700 root (no host user reaches them)
+// and a container's device cgroup decides what it may open. The layer's diff_id (sha256 of the
+// uncompressed tar) is computed on the way through.
 import {
   chmodSync,
   closeSync,
@@ -23,11 +26,10 @@ import {
 } from "node:fs";
 import { chmod, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { extract as tarExtract, type ExtractEvents, type Header } from "tar-stream";
-import { S_IFCHR, lsetxattr, mknod } from "../syscall/index.js";
+import { S_IFBLK, S_IFCHR, SyscallError, lsetxattr, mknod } from "../syscall/index.js";
 import { sniffCompression, type Compression } from "./compression.js";
 import type { Digest } from "./digest.js";
 import { ImageError, messageOf } from "./errors.js";
@@ -67,6 +69,8 @@ export interface UnpackOptions {
   onBytes?: (bytes: number) => void;
   /** Where to record the tar's tar-split (see tar-split.ts), to rebuild the exact tar later. */
   tarSplitPath?: string;
+  /** Told of each entry left out (a device node where mknod is not allowed), for the log. */
+  onNote?: (note: string) => void;
 }
 
 export interface UnpackResult {
@@ -103,10 +107,8 @@ export async function unpackLayer(
     const blob = new HashMeter(Number.MAX_SAFE_INTEGER, "layer blob");
     const tar = new HashMeter(maxBytes, "uncompressed layer", options.onBytes);
     const extract = tarExtract();
-    const split =
-      options.tarSplitPath === undefined
-        ? new PassThrough()
-        : new TarSplitRecorder(options.tarSplitPath);
+    // Always there, also without a record to write: it reads the xattrs' raw bytes.
+    const split = new TarSplitRecorder(options.tarSplitPath);
     const feeding =
       compression === "gzip"
         ? pipeline(source, blob, createGunzip({ chunkSize: GUNZIP_CHUNK }), tar, split, extract)
@@ -115,7 +117,7 @@ export async function unpackLayer(
     const fed = feeding.catch((err: unknown) => {
       feedError = err;
     });
-    const writer = new LayerWriter(dir);
+    const writer = new LayerWriter(dir, split, options.onNote ?? (() => undefined));
     try {
       for await (const entry of extract) await writer.write(entry);
     } catch (err) {
@@ -159,6 +161,18 @@ async function drain(entry: Entry): Promise<void> {
   }
 }
 
+/** The xattrs a layer may set (see LayerWriter.applyXattrs for why). */
+export function xattrKept(key: string): boolean {
+  if (key.startsWith("trusted.overlay.")) return false;
+  if (key.startsWith("security.")) return key === "security.capability";
+  return (
+    key.startsWith("user.") ||
+    key.startsWith("trusted.") ||
+    key === "system.posix_acl_access" ||
+    key === "system.posix_acl_default"
+  );
+}
+
 /** Writes tar entries under `root`, one at a time, in archive order. */
 class LayerWriter {
   size = 0;
@@ -169,15 +183,25 @@ class LayerWriter {
   /** Directory mtimes, applied last: writing into a directory changes its mtime. */
   private readonly dirTimes = new Map<string, Date>();
 
-  constructor(private readonly root: string) {
+  /** Number of the entry being written, counting from 0 (for TarSplitRecorder.takeXattrs). */
+  private index = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly scanner: TarSplitRecorder,
+    private readonly note: (note: string) => void,
+  ) {
     this.safeDirs.add(root);
   }
 
   async write(entry: Entry): Promise<void> {
     const header = entry.header;
     const name = header.name;
+    const index = this.index++;
     try {
-      await this.writeEntry(entry, header);
+      const xattrs = this.scanner.takeXattrs(index, name);
+      const path = await this.writeEntry(entry, header);
+      if (path !== undefined && xattrs.length > 0) this.applyXattrs(path, name, xattrs);
     } catch (err) {
       const shown = JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}...` : name);
       if (err instanceof ImageError) {
@@ -191,7 +215,8 @@ class LayerWriter {
     for (const [path, mtime] of this.dirTimes) lutimesSync(path, mtime, mtime);
   }
 
-  private async writeEntry(entry: Entry, header: Headers): Promise<void> {
+  /** Writes one entry; returns the path it made, if any (whiteouts and left-out nodes none). */
+  private async writeEntry(entry: Entry, header: Headers): Promise<string | undefined> {
     const components = memberComponents(header.name, "path");
     const type = header.type ?? "file";
     if (components.length === 0) {
@@ -200,7 +225,7 @@ class LayerWriter {
         throw new ImageError("refused", "the layer root must be a directory");
       await drain(entry);
       await this.setMetadata(this.root, header, true);
-      return;
+      return this.root;
     }
     const base = components[components.length - 1] ?? "";
     const parent = await this.ensureParents(components);
@@ -209,7 +234,7 @@ class LayerWriter {
     if (base.startsWith(WHITEOUT_PREFIX)) {
       await drain(entry);
       await this.whiteout(parent, base);
-      return;
+      return undefined;
     }
 
     switch (type) {
@@ -223,13 +248,13 @@ class LayerWriter {
         this.safeDirs.add(path);
         if (replacesWhiteout) lsetxattr(path, OPAQUE_XATTR, Buffer.from("y"));
         await this.setMetadata(path, header, true);
-        return;
+        return path;
       }
       case "file":
       case "contiguous-file":
         await this.removeExisting(path, false);
         await this.writeFile(entry, header, path);
-        return;
+        return path;
       case "symlink": {
         await drain(entry);
         // The target is stored as text and never resolved here: any target is allowed.
@@ -238,21 +263,23 @@ class LayerWriter {
         await this.removeExisting(path, false);
         symlinkSync(target, path);
         await this.setMetadata(path, header, false);
-        return;
+        return path;
       }
       case "link":
         await drain(entry);
         await this.hardLink(header, path);
-        return;
+        return path;
       case "fifo":
         await drain(entry);
         await this.removeExisting(path, false);
         mknod(path, S_IFIFO | 0o600, 0, 0);
         await this.setMetadata(path, header, false);
-        return;
+        return path;
       case "character-device":
       case "block-device":
-        throw new ImageError("refused", "device files are not allowed in image layers");
+        await drain(entry);
+        await this.removeExisting(path, false);
+        return this.deviceNode(header, path, type === "block-device" ? S_IFBLK : S_IFCHR);
       default:
         throw new ImageError("refused", `unsupported tar entry type ${String(header.type)}`);
     }
@@ -363,6 +390,65 @@ class LayerWriter {
     await this.removeExisting(path, false);
     // link(2) does not follow a symlink target: it links the symlink itself.
     linkSync(targetPath, path);
+  }
+
+  /**
+   * A device node as the tar describes it. Where mknod is not allowed (no CAP_MKNOD, as in a
+   * user namespace) the node is left out with a note, as containerd does: the image still runs,
+   * and the container's /dev is a fresh tmpfs anyway.
+   */
+  private async deviceNode(
+    header: Headers,
+    path: string,
+    kind: number,
+  ): Promise<string | undefined> {
+    const major = header.devmajor ?? 0;
+    const minor = header.devminor ?? 0;
+    if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || major < 0 || minor < 0) {
+      throw new ImageError("refused", `invalid device number ${major}:${minor}`);
+    }
+    try {
+      mknod(path, kind | 0o600, major, minor);
+    } catch (err) {
+      if (err instanceof SyscallError && err.code === "EPERM") {
+        const kindName = kind === S_IFBLK ? "block" : "character";
+        const shown = JSON.stringify(header.name);
+        this.note(
+          `layer entry ${shown}: ${kindName} device ${major}:${minor} left out (mknod: ${err.code})`,
+        );
+        return undefined;
+      }
+      throw err;
+    }
+    await this.setMetadata(path, header, false);
+    return path;
+  }
+
+  /**
+   * Sets the entry's xattrs (after its owner and mode: chown clears security.capability).
+   * Docker applies every xattr of the tar; Corral keeps those an image needs (file
+   * capabilities, user.*, ACLs, trusted.*) and leaves out, with a note, overlayfs' own
+   * trusted.overlay.* (a layer must not forge opaque dirs or redirects) and the other
+   * security.* ones (SELinux labels, IMA/EVM: the host's policy sets those, not an image).
+   * EPERM/ENOTSUP (a symlink's user.*, a file system without xattrs) is a note, as in Docker.
+   */
+  private applyXattrs(path: string, name: string, xattrs: Array<[string, Buffer]>): void {
+    const shown = JSON.stringify(name);
+    for (const [key, value] of xattrs) {
+      if (!xattrKept(key)) {
+        this.note(`layer entry ${shown}: xattr ${key} left out`);
+        continue;
+      }
+      try {
+        lsetxattr(path, key, value);
+      } catch (err) {
+        if (err instanceof SyscallError && (err.code === "EPERM" || err.code === "ENOTSUP")) {
+          this.note(`layer entry ${shown}: xattr ${key} left out (${err.message})`);
+          continue;
+        }
+        throw err;
+      }
+    }
   }
 
   /** OCI whiteouts become what overlayfs understands (as Docker's overlay2 driver does). */

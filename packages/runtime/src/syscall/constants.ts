@@ -34,6 +34,7 @@ export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 export const F_SETFD = 2;
 
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
 
 export const SYS_pivot_root = 155;
 export const SYS_close_range = 436;

@@ -59,6 +59,8 @@ export interface PullOptions {
   maxManifestBytes?: number;
   /** cap on each layer's uncompressed size (default: unpackLayer's, 16 GiB) */
   maxLayerBytes?: number;
+  /** told of layer entries left out while unpacking (see UnpackOptions.onNote) */
+  onNote?: (note: string) => void;
   signal?: AbortSignal;
   /** the fetch to use (tests) */
   fetch?: typeof fetch;
@@ -414,6 +416,7 @@ export async function pullImage(
             result = await unpackLayer(metered(), join(dir, "fs"), {
               maxBytes: options.maxLayerBytes,
               tarSplitPath: join(dir, TAR_SPLIT_FILE),
+              onNote: options.onNote,
             });
           } catch (err) {
             if (!abort.signal.aborted) {

@@ -31,7 +31,13 @@ test("tmpfs sizes become bytes; unknown options are refused", () => {
     target: "/run",
     options: `size=${64 * 1024 * 1024},mode=1777`,
   });
-  assert.throws(() => parseTmpfs("/run:exec=yes"), /invalid tmpfs options/);
+  assert.throws(() => parseTmpfs("/run:exec=yes"), /invalid tmpfs option "exec=yes"/);
+  assert.throws(() => parseTmpfs("/run:suid"), /invalid tmpfs option "suid"/);
+  assert.deepEqual(parseTmpfs("/run:exec,ro"), {
+    type: "tmpfs",
+    target: "/run",
+    options: "exec,ro",
+  });
 });
 
 test("restart policies", () => {

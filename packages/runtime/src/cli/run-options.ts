@@ -3,6 +3,7 @@
 import { parseExposed, parsePublish } from "../network/port-spec.js";
 import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
+import { tmpfsMount } from "../container/tmpfs.js";
 import { parseBytes } from "../container/units.js";
 
 export interface RunFlags {
@@ -103,12 +104,10 @@ export function parseTmpfs(spec: string): MountRequest {
       const m = /^size=(.+)$/.exec(o);
       return m ? `size=${parseBytes(m[1] as string, "tmpfs size")}` : o;
     });
-  if (
-    opts.some(
-      (o) => !/^(size=[0-9]+|mode=[0-7]{3,4}|uid=[0-9]+|gid=[0-9]+|nr_inodes=[0-9]+)$/.test(o),
-    )
-  ) {
-    throw new UsageError(`invalid tmpfs options "${options}": use size=, mode=, uid=, gid=`);
+  try {
+    tmpfsMount(opts.join(","));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} in "${spec}"`);
   }
   return { type: "tmpfs", target, options: opts.join(",") };
 }

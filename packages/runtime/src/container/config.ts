@@ -3,6 +3,7 @@
 import { isIPv4 } from "node:net";
 import { z } from "zod";
 import { NETWORK_NAME } from "../network/networks.js";
+import { tmpfsMount } from "./tmpfs.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
@@ -28,7 +29,16 @@ export const mountRequestSchema = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("tmpfs"),
     target: z.string().startsWith("/", "a tmpfs target must be an absolute path in the container"),
-    options: z.string().default(""),
+    options: z
+      .string()
+      .default("")
+      .superRefine((options, ctx) => {
+        try {
+          tmpfsMount(options);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+        }
+      }),
   }),
 ]);
 export type MountRequest = z.infer<typeof mountRequestSchema>;

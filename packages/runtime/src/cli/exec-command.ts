@@ -1,14 +1,15 @@
 // `corral-rt exec`: runs in the CLI's own process (root on the container's host), so that a
 // terminal goes straight from the user's tty to the container's pty without a daemon hop.
-import { readFileSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { execInContainer } from "../exec/index.js";
+import { openProcessRoot, readFileInRoot } from "../container/root-files.js";
 import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
-import { resolveUser } from "../container/user.js";
+import { resolveUser, type ResolvedUser } from "../container/user.js";
 
 /** The part of `inspect` that exec needs. */
 export interface ContainerView {
   Id: string;
-  State: { Running: boolean; Pid: number };
+  State: { Running: boolean; Pid: number; PidStartTime?: string };
   Config: { Env: string[]; User: string; WorkingDir: string };
   HostConfig: { SecurityOpt: string[] | null };
 }
@@ -22,21 +23,27 @@ export interface ExecFlags {
   detach?: boolean;
 }
 
-function readInContainer(pid: number, path: string): string | undefined {
+/**
+ * The user to run as, from the container's own /etc/passwd and /etc/group: read through its
+ * init's root (checked to be the init that started at `startTime`), inside that root.
+ */
+function userOf(spec: string, pid: number, startTime: string | undefined): ResolvedUser {
+  const root = openProcessRoot(pid, startTime);
   try {
-    return readFileSync(`/proc/${pid}/root${path}`, "utf8");
-  } catch {
-    return undefined;
+    return resolveUser(
+      spec,
+      readFileInRoot(root, "/etc/passwd"),
+      readFileInRoot(root, "/etc/group"),
+    );
+  } finally {
+    closeSync(root);
   }
 }
 
 export async function execCommand(c: ContainerView, args: string[], f: ExecFlags): Promise<number> {
   const pid = c.State.Pid;
-  const user = resolveUser(
-    f.user ?? c.Config.User,
-    readInContainer(pid, "/etc/passwd"),
-    readInContainer(pid, "/etc/group"),
-  );
+  const startTime = c.State.PidStartTime || undefined;
+  const user = userOf(f.user ?? c.Config.User, pid, startTime);
   const byKey = new Map<string, string>();
   for (const e of [...c.Config.Env, ...(f.tty ? ["TERM=xterm"] : []), ...(f.env ?? [])]) {
     byKey.set(e.slice(0, e.indexOf("=")), e);
@@ -44,6 +51,7 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
   if (!byKey.has("HOME")) byKey.set("HOME", `HOME=${user.home}`);
   const common = {
     pid,
+    ...(startTime === undefined ? {} : { startTime: Number(startTime) }),
     args,
     env: [...byKey.values()],
     cwd: f.workdir ?? c.Config.WorkingDir ?? "/",

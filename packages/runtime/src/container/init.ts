@@ -12,7 +12,6 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   readlinkSync,
   writeFileSync,
@@ -44,6 +43,7 @@ import {
 import { initSpecSchema, type InitSpec, type InitStatus } from "./init-spec.js";
 import { CommandError, resolveCommand } from "./exec-path.js";
 import { pivotInto, setupRootfs } from "./rootfs.js";
+import { openRoot, readFileInRoot } from "./root-files.js";
 import { resolveUser } from "./user.js";
 import { DEFAULT_PATH } from "./defaults.js";
 import { defaultSeccompProgram } from "./seccomp.js";
@@ -85,14 +85,6 @@ function readSpecLine(): string | undefined {
       return Buffer.concat(chunks).toString("utf8");
     }
     chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-}
-
-function readIfExists(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
   }
 }
 
@@ -148,9 +140,19 @@ function becomeContainer(spec: InitSpec): never {
     );
   }
 
-  const user = step("user", () =>
-    resolveUser(proc.user, readIfExists("/etc/passwd"), readIfExists("/etc/group")),
-  );
+  const user = step("user", () => {
+    // The image controls these files: read inside the root, regular files only, size capped.
+    const root = openRoot("/");
+    try {
+      return resolveUser(
+        proc.user,
+        readFileInRoot(root, "/etc/passwd"),
+        readFileInRoot(root, "/etc/group"),
+      );
+    } finally {
+      closeSync(root);
+    }
+  });
   const env = [...proc.env];
   if (envValue(env, "HOME") === undefined) env.push(`HOME=${user.home}`);
   step(`working directory ${proc.cwd}`, () => {
@@ -182,8 +184,10 @@ function becomeContainer(spec: InitSpec): never {
     setresgid(user.gid);
     setresuid(user.uid);
   });
-  // A non-root user keeps no capability across exec, as under Docker.
-  if (user.uid === 0) step("capabilities", () => setCapabilities(caps));
+  // A non-root user keeps no capability across exec, as under Docker: setresuid emptied the
+  // permitted and effective sets, and the inheritable one is emptied here (whatever the daemon
+  // was started with), as nsexec does for exec.
+  step("capabilities", () => setCapabilities(user.uid === 0 ? caps : new Set()));
   if (proc.noNewPrivileges) step("no_new_privs", () => setNoNewPrivs());
   // Last of the setup: from here on, the calls the filter denies are denied to us too.
   if (proc.seccomp) step("seccomp", () => seccompSetFilter(seccompProgram));

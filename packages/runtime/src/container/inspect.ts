@@ -65,6 +65,8 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       OOMKilled: s.oomKilled,
       Dead: s.status === "dead",
       Pid: s.pid,
+      // Not Docker's: with Pid it names the init for good (exec refuses a reused pid).
+      PidStartTime: s.pidStartTime,
       ExitCode: s.exitCode,
       Error: s.error,
       StartedAt: s.startedAt,

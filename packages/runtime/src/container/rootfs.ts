@@ -5,6 +5,7 @@ import {
   chmodSync,
   closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   statSync,
@@ -31,7 +32,9 @@ import {
 } from "../syscall/index.js";
 import { DEVICE_NODES, DEVICE_SYMLINKS, MASKED_PATHS, READONLY_PATHS } from "./defaults.js";
 import type { InitMount, InitSpec } from "./init-spec.js";
+import { openMountTarget, openRoot } from "./root-files.js";
 import { secureJoin } from "./securejoin.js";
+import { tmpfsMount } from "./tmpfs.js";
 
 function ensureDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o755 });
@@ -86,16 +89,37 @@ function mountDev(root: string): void {
   mount("mqueue", join(dev, "mqueue"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
-function mountUser(root: string, m: InitMount): void {
-  const target = secureJoin(root, m.target);
-  if (m.type === "tmpfs") {
-    ensureDir(target);
-    mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, m.options);
-    return;
+/**
+ * A volume, bind or tmpfs at its target, mounted on an fd of the target (as runc does since
+ * CVE-2021-30465): a container sharing the volume cannot swap a symlink in between the check
+ * and the mount, because the path is resolved once, inside the root.
+ */
+function mountUser(rootFd: number, m: InitMount): void {
+  const kind = m.type === "tmpfs" || statSync(m.source).isDirectory() ? "dir" : "file";
+  const fd = openMountTarget(rootFd, m.target, kind);
+  try {
+    if (m.type === "tmpfs") {
+      const { flags, data } = tmpfsMount(m.options);
+      mount("tmpfs", `/proc/self/fd/${fd}`, "tmpfs", flags, data);
+      return;
+    }
+    mount(m.source, `/proc/self/fd/${fd}`, null, MS_BIND | MS_REC);
+  } finally {
+    closeSync(fd);
   }
-  if (statSync(m.source).isDirectory()) ensureDir(target);
-  else ensureFile(target);
-  bindMount(m.source, target, 0, m.readOnly);
+  if (!m.readOnly) return;
+  // The read-only remount needs the new mount: the target is opened again, and must be the
+  // root of what was just mounted there (the same inode as the source), not a swapped path.
+  const mounted = openMountTarget(rootFd, m.target, kind);
+  try {
+    const [want, got] = [statSync(m.source), fstatSync(mounted)];
+    if (want.dev !== got.dev || want.ino !== got.ino) {
+      throw new Error(`mount target ${m.target} changed while it was mounted`);
+    }
+    mount(null, `/proc/self/fd/${mounted}`, null, MS_BIND | MS_REMOUNT | MS_RDONLY);
+  } finally {
+    closeSync(mounted);
+  }
 }
 
 function maskPaths(root: string): void {
@@ -162,7 +186,18 @@ export function setupRootfs(spec: InitSpec): void {
     ensureFile(target);
     bindMount(spec.process.initBinary, target, MS_NOSUID | MS_NODEV, true);
   }
-  for (const m of spec.mounts) mountUser(root, m);
+  const rootFd = openRoot(root);
+  try {
+    for (const m of spec.mounts) {
+      try {
+        mountUser(rootFd, m);
+      } catch (err) {
+        throw new Error(`mount ${m.type} at ${m.target}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    closeSync(rootFd);
+  }
   maskPaths(root);
 }
 

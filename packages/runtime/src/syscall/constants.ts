@@ -38,6 +38,23 @@ export const S_IFBLK = 0o060000;
 
 export const SYS_pivot_root = 155;
 export const SYS_close_range = 436;
+export const SYS_openat2 = 437;
+
+export const AT_FDCWD = -100;
+// open(2) flags Node's fs.constants lacks (O_PATH) or that callers here combine often.
+export const O_PATH = 0o10000000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = 0o4000;
+export const O_NOCTTY = 0o400;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_RDONLY = 0;
+// openat2(2) resolve flags
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_IN_ROOT = 0x10;
 
 // Sockets, for rtnetlink (<linux/socket.h>, <linux/netlink.h>).
 export const AF_NETLINK = 16;

@@ -14,6 +14,7 @@ import {
   PR_SET_NO_NEW_PRIVS,
   RLIMIT,
   SYS_close_range,
+  SYS_openat2,
   SYS_pivot_root,
   AF_NETLINK,
   type CapabilityName,
@@ -42,6 +43,7 @@ interface Bindings {
   prlimit: NativeFn;
   execve: NativeFn;
   mknod: NativeFn;
+  mkdirat: NativeFn;
   lsetxattr: NativeFn;
   lgetxattr: NativeFn;
   ioctl: NativeFn;
@@ -66,6 +68,7 @@ function libc(): Bindings {
   koffi.struct("corral_rlimit", { cur: "uint64_t", max: "uint64_t" });
   koffi.struct("corral_cap_header", { version: "uint32_t", pid: "int" });
   koffi.struct("corral_sock_fprog", { len: "uint16_t", filter: "void *" });
+  koffi.struct("corral_open_how", { flags: "uint64_t", mode: "uint64_t", resolve: "uint64_t" });
   koffi.struct("corral_cap_data", {
     effective: "uint32_t",
     permitted: "uint32_t",
@@ -96,6 +99,7 @@ function libc(): Bindings {
     ),
     execve: f("int execve(const char *path, const char **argv, const char **envp)"),
     mknod: f("int mknod(const char *path, uint32_t mode, uint64_t dev)"),
+    mkdirat: f("int mkdirat(int dirfd, const char *path, uint32_t mode)"),
     lsetxattr: f(
       "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
     ),
@@ -294,6 +298,42 @@ export function mknod(path: string, mode: number, major: number, minor: number):
     BigInt(minor & 0xff) |
     (BigInt(minor & ~0xff) << 12n);
   check(libc().mknod(path, mode, dev), "mknod", path);
+}
+
+/**
+ * openat2(2): opens `path` relative to `dirfd` with `resolve` rules, e.g. RESOLVE_IN_ROOT to
+ * resolve every symlink as if `dirfd` were "/" (a path a container controls, opened by the
+ * host). Returns the new fd; retries on EINTR and EAGAIN (a rename raced the lookup).
+ */
+export function openat2(
+  dirfd: number,
+  path: string,
+  flags: number,
+  resolve: number,
+  mode = 0,
+): number {
+  const how = { flags, mode, resolve };
+  for (;;) {
+    const fd = libc().syscall(
+      SYS_openat2,
+      "int",
+      dirfd,
+      "const char *",
+      path,
+      "corral_open_how *",
+      how,
+      "size_t",
+      24,
+    );
+    if (fd >= 0) return fd;
+    const errno = koffi.errno();
+    if (errno !== EINTR && errno !== 11 /* EAGAIN */)
+      throw new SyscallError("openat2", errno, path);
+  }
+}
+
+export function mkdirat(dirfd: number, name: string, mode: number): void {
+  check(libc().mkdirat(dirfd, name, mode), "mkdirat", name);
 }
 
 export function lsetxattr(path: string, name: string, value: Buffer): void {

@@ -9,15 +9,23 @@ export function processStartTime(pid: number | "self"): string | undefined {
   return statFields(pid)?.[19];
 }
 
+/** processStartTime from a /proc/PID/stat text already read. */
+export function startTimeOf(stat: string): string | undefined {
+  return fieldsOf(stat)[19];
+}
+
 /** Fields of /proc/PID/stat after the command name ([0] is the state, field 3). */
 function statFields(pid: number | "self"): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: count from the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fieldsOf(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return undefined;
   }
+}
+
+function fieldsOf(stat: string): string[] {
+  // The command name (field 2) may hold spaces and parentheses: count from the last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 /**

@@ -32,6 +32,7 @@ import {
 } from "../syscall/index.js";
 import { DEVICE_NODES, DEVICE_SYMLINKS, MASKED_PATHS, READONLY_PATHS } from "./defaults.js";
 import type { InitMount, InitSpec } from "./init-spec.js";
+import { overlayOptions } from "./overlay.js";
 import { openMountTarget, openRoot } from "./root-files.js";
 import { secureJoin } from "./securejoin.js";
 import { tmpfsMount } from "./tmpfs.js";
@@ -55,8 +56,15 @@ function bindMount(source: string, target: string, flags: number, readOnly: bool
 }
 
 function mountOverlay(rootfs: InitSpec["rootfs"]): void {
-  const data = `lowerdir=${rootfs.lowerDirs.join(":")},upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`;
-  mount("overlay", rootfs.mountPoint, "overlay", 0, data);
+  const { cwd, options } = overlayOptions(rootfs);
+  // The options name the layers relative to `cwd`; overlayfs resolves them at mount time.
+  const before = process.cwd();
+  process.chdir(cwd);
+  try {
+    mount("overlay", rootfs.mountPoint, "overlay", 0, options);
+  } finally {
+    process.chdir(before);
+  }
 }
 
 function mountDev(root: string): void {

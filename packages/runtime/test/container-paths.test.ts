@@ -4,7 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { lgetxattr } from "../src/syscall/index.js";
 import { join } from "node:path";
 import { buildTestImages, imageWithLayers, TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { makeTar } from "./fixtures/archives.js";
@@ -115,6 +116,75 @@ describe("paths the container controls", () => {
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, `${outside}/proof\n`, "the link's target inside the container");
     assert.deepEqual(readdirSync(outside), [], "nothing mounted or written on the host's path");
+  });
+
+  test("a new volume starts with a copy of the image's files at its target; nocopy skips it", async () => {
+    const images = await buildTestImages(join(runtime.base, "images"));
+    // \x01\0\0\x02 (v2), cap_net_raw (13) permitted: valid UTF-8, so tar-stream writes it as is.
+    const capability = Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, ...Array<number>(12).fill(0)]);
+    const layer = await makeTar([
+      { header: { name: "srv/www/", type: "directory", mode: 0o750, uid: 33, gid: 33 } },
+      {
+        header: {
+          name: "srv/www/ping",
+          mode: 0o755,
+          pax: {
+            "SCHILY.xattr.security.capability": capability.toString("latin1"),
+            "SCHILY.xattr.user.origin": "image",
+          },
+        },
+        content: "#!/bin/sh\n",
+      },
+      { header: { name: "srv/www/index.html", mode: 0o640, uid: 33, gid: 33 }, content: "hi\n" },
+      { header: { name: "srv/www/same.html", type: "link", linkname: "srv/www/index.html" } },
+    ]);
+    const archive = await imageWithLayers(images, join(runtime.base, "www-image"), [layer]);
+    assert.equal(rt("load", "-i", archive, "-t", "corral-test/www:1").code, 0);
+
+    const first = rt(
+      "run",
+      "--rm",
+      "-v",
+      "site:/srv/www",
+      "corral-test/www:1",
+      "cat",
+      "/srv/www/index.html",
+    );
+    assert.equal(first.code, 0, first.err);
+    assert.equal(first.out, "hi\n");
+    const data = join(runtime.base, "root/volumes/site/_data");
+    const root = statSync(data);
+    assert.deepEqual(
+      [root.mode & 0o7777, root.uid, root.gid],
+      [0o750, 33, 33],
+      "the dir's owner and mode",
+    );
+    const index = statSync(join(data, "index.html"));
+    assert.deepEqual([index.mode & 0o7777, index.uid, index.gid, index.nlink], [0o640, 33, 33, 2]);
+    assert.equal(statSync(join(data, "same.html")).ino, index.ino, "hard links stay links");
+    assert.deepEqual(lgetxattr(join(data, "ping"), "security.capability"), capability);
+    assert.equal(lgetxattr(join(data, "ping"), "user.origin")?.toString(), "image");
+
+    // Not empty any more: what the containers do to it stays, nothing is copied again.
+    assert.equal(
+      rt("run", "--rm", "-v", "site:/srv/www", "corral-test/www:1", "rm", "/srv/www/ping").code,
+      0,
+    );
+    const again = rt("run", "--rm", "-v", "site:/srv/www", "corral-test/www:1", "ls", "/srv/www");
+    assert.equal(again.out, "index.html\nsame.html\n");
+
+    const bare = rt(
+      "run",
+      "--rm",
+      "-v",
+      "bare:/srv/www:nocopy",
+      "corral-test/www:1",
+      "ls",
+      "-A",
+      "/srv/www",
+    );
+    assert.equal(bare.code, 0, bare.err);
+    assert.equal(bare.out, "");
   });
 
   test("-u 1000 keeps no capability, not even inheritable ones the daemon had", () => {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequestFromFlags, parseRestart, parseTmpfs, parseVolume } from "./run-options.js";
 
-test("volume forms: bind, named, anonymous, read-only", () => {
+test("volume forms: bind, named, anonymous, read-only, nocopy", () => {
   assert.deepEqual(parseVolume("/srv/data:/data:ro"), {
     type: "bind",
     source: "/srv/data",
@@ -14,13 +14,23 @@ test("volume forms: bind, named, anonymous, read-only", () => {
     source: "cache",
     target: "/cache",
     readOnly: false,
+    noCopy: false,
   });
   assert.deepEqual(parseVolume("/scratch"), {
     type: "volume",
     source: "",
     target: "/scratch",
     readOnly: false,
+    noCopy: false,
   });
+  assert.deepEqual(parseVolume("db:/var/lib/db:ro,nocopy"), {
+    type: "volume",
+    source: "db",
+    target: "/var/lib/db",
+    readOnly: true,
+    noCopy: true,
+  });
+  assert.throws(() => parseVolume("/srv:/srv:nocopy"), /nocopy is for volumes, not binds/);
   assert.throws(() => parseVolume("relative"), /must be absolute/);
   assert.throws(() => parseVolume("/a:/b:rx"), /invalid mode "rx"/);
 });

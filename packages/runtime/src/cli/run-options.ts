@@ -76,22 +76,28 @@ export function parseVolume(spec: string): MountRequest {
       `invalid volume specification "${spec}": use /host/path:/container/path[:ro], name:/path or /path`,
     );
   }
-  const mode = parts.length === 3 ? parts[2] : undefined;
-  if (mode !== undefined && mode !== "ro" && mode !== "rw") {
-    throw new UsageError(`invalid mode "${mode}" in volume "${spec}": use ro or rw`);
+  // Docker's modes: ro or rw, and nocopy (named volumes), comma-separated.
+  const modes = parts.length === 3 ? (parts[2] as string).split(",") : [];
+  const bad = modes.find((m) => m !== "ro" && m !== "rw" && m !== "nocopy");
+  if (bad !== undefined) {
+    throw new UsageError(`invalid mode "${bad}" in volume "${spec}": use ro, rw or nocopy`);
   }
-  const readOnly = mode === "ro";
+  const readOnly = modes.includes("ro");
+  const noCopy = modes.includes("nocopy");
   if (parts.length === 1) {
     const target = parts[0] as string;
     if (!target.startsWith("/"))
       throw new UsageError(`invalid volume "${spec}": a container path must be absolute`);
-    return { type: "volume", source: "", target, readOnly: false };
+    return { type: "volume", source: "", target, readOnly: false, noCopy: false };
   }
   const [source, target] = parts as [string, string];
   if (!target.startsWith("/"))
     throw new UsageError(`invalid volume "${spec}": the container path must be absolute`);
-  if (source.startsWith("/")) return { type: "bind", source, target, readOnly };
-  return { type: "volume", source, target, readOnly };
+  if (source.startsWith("/")) {
+    if (noCopy) throw new UsageError(`invalid volume "${spec}": nocopy is for volumes, not binds`);
+    return { type: "bind", source, target, readOnly };
+  }
+  return { type: "volume", source, target, readOnly, noCopy };
 }
 
 export function parseTmpfs(spec: string): MountRequest {

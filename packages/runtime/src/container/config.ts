@@ -25,6 +25,8 @@ export const mountRequestSchema = z.discriminatedUnion("type", [
     source: z.string().default(""),
     target: z.string().startsWith("/", "a mount target must be an absolute path in the container"),
     readOnly: z.boolean().default(false),
+    /** `:nocopy`: an empty volume does not get a copy of what the image has at the target. */
+    noCopy: z.boolean().default(false),
   }),
   z.object({
     type: z.literal("tmpfs"),

@@ -12,6 +12,8 @@ export const initMountSchema = z.discriminatedUnion("type", [
     source: z.string().startsWith("/"),
     target: z.string().startsWith("/"),
     readOnly: z.boolean(),
+    /** Copy what the image has at the target into the (empty) source first: see copy-up.ts. */
+    copyUp: z.boolean().optional(),
   }),
   z.object({
     type: z.literal("tmpfs"),

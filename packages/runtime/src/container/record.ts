@@ -40,6 +40,8 @@ export interface ContainerMount {
   name?: string;
   anonymous?: boolean;
   options?: string;
+  /** A volume that, empty at the first start, gets a copy of the image's files at the target. */
+  copyUp?: boolean;
 }
 
 export interface ContainerRecord {

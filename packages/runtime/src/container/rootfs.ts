@@ -32,6 +32,7 @@ import {
 } from "../syscall/index.js";
 import { DEVICE_NODES, DEVICE_SYMLINKS, MASKED_PATHS, READONLY_PATHS } from "./defaults.js";
 import type { InitMount, InitSpec } from "./init-spec.js";
+import { copyUpIfEmpty } from "./copy-up.js";
 import { overlayOptions } from "./overlay.js";
 import { openMountTarget, openRoot } from "./root-files.js";
 import { secureJoin } from "./securejoin.js";
@@ -111,6 +112,7 @@ function mountUser(rootFd: number, m: InitMount): void {
       mount("tmpfs", `/proc/self/fd/${fd}`, "tmpfs", flags, data);
       return;
     }
+    if (m.copyUp && kind === "dir") copyUpIfEmpty(`/proc/self/fd/${fd}`, m.source);
     mount(m.source, `/proc/self/fd/${fd}`, null, MS_BIND | MS_REC);
   } finally {
     closeSync(fd);

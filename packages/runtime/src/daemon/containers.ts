@@ -23,6 +23,7 @@ import type { InitSpec } from "../container/init-spec.js";
 import {
   ContainerRecords,
   initialState,
+  ZERO_TIME,
   type ContainerMount,
   type ContainerRecord,
 } from "../container/record.js";
@@ -373,6 +374,7 @@ export class ContainerService extends EventEmitter {
           anonymous,
           target: m.target,
           readOnly: m.readOnly,
+          copyUp: !m.noCopy,
         });
       } else {
         mounts.push({
@@ -394,6 +396,7 @@ export class ContainerService extends EventEmitter {
         anonymous: true,
         target,
         readOnly: false,
+        copyUp: true,
       });
     }
     return mounts;
@@ -508,7 +511,15 @@ export class ContainerService extends EventEmitter {
               target: m.target,
               options: ["mode=1777", m.options].filter(Boolean).join(","),
             }
-          : { type: "bind" as const, source: m.source, target: m.target, readOnly: m.readOnly },
+          : {
+              type: "bind" as const,
+              source: m.source,
+              target: m.target,
+              readOnly: m.readOnly,
+              // Docker copies into an empty volume when the container is created; here at its
+              // first start, when the image's files are first mounted.
+              copyUp: m.copyUp === true && r.state.startedAt === ZERO_TIME,
+            },
       ),
       hostname: r.process.hostname,
       loopback: r.request.network !== "host",

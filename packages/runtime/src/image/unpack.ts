@@ -36,6 +36,7 @@ import { ImageError, messageOf } from "./errors.js";
 import { HashMeter } from "./meter.js";
 import { TarSplitRecorder, tarSplitErrorPath } from "./tar-split.js";
 import { memberComponents } from "./paths.js";
+import { xattrKept } from "./xattrs.js";
 
 /**
  * Default cap on a layer's uncompressed tar size: 16 GiB. Larger than any sane layer, small
@@ -159,18 +160,6 @@ async function drain(entry: Entry): Promise<void> {
   for await (const _chunk of entry) {
     // discard: the entry's content is not written anywhere
   }
-}
-
-/** The xattrs a layer may set (see LayerWriter.applyXattrs for why). */
-export function xattrKept(key: string): boolean {
-  if (key.startsWith("trusted.overlay.")) return false;
-  if (key.startsWith("security.")) return key === "security.capability";
-  return (
-    key.startsWith("user.") ||
-    key.startsWith("trusted.") ||
-    key === "system.posix_acl_access" ||
-    key === "system.posix_acl_default"
-  );
 }
 
 /** Writes tar entries under `root`, one at a time, in archive order. */
@@ -425,12 +414,8 @@ class LayerWriter {
   }
 
   /**
-   * Sets the entry's xattrs (after its owner and mode: chown clears security.capability).
-   * Docker applies every xattr of the tar; Corral keeps those an image needs (file
-   * capabilities, user.*, ACLs, trusted.*) and leaves out, with a note, overlayfs' own
-   * trusted.overlay.* (a layer must not forge opaque dirs or redirects) and the other
-   * security.* ones (SELinux labels, IMA/EVM: the host's policy sets those, not an image).
-   * EPERM/ENOTSUP (a symlink's user.*, a file system without xattrs) is a note, as in Docker.
+   * Sets the entry's xattrs (after its owner and mode: chown clears security.capability),
+   * those xattrKept() allows; the others are left out with a note. EPERM/ENOTSUP (a symlink's user.*, a file system without xattrs) is a note, as in Docker.
    */
   private applyXattrs(path: string, name: string, xattrs: Array<[string, Buffer]>): void {
     const shown = JSON.stringify(name);

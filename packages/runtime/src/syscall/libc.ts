@@ -46,6 +46,7 @@ interface Bindings {
   mkdirat: NativeFn;
   lsetxattr: NativeFn;
   lgetxattr: NativeFn;
+  llistxattr: NativeFn;
   ioctl: NativeFn;
   dup3: NativeFn;
   _exit: NativeFn;
@@ -104,6 +105,7 @@ function libc(): Bindings {
       "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
     ),
     lgetxattr: f("long lgetxattr(const char *path, const char *name, void *value, size_t size)"),
+    llistxattr: f("long llistxattr(const char *path, void *list, size_t size)"),
     ioctl: f("int ioctl(int fd, unsigned long request, ...)"),
     dup3: f("int dup3(int oldfd, int newfd, int flags)"),
     _exit: f("void _exit(int status)"),
@@ -350,6 +352,20 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
     throw new SyscallError("getxattr", errno, `${name} on ${path}`);
   }
   return buf.subarray(0, n);
+}
+
+/** The names of the file's extended attributes (not following a symlink). */
+export function llistxattr(path: string): string[] {
+  const lib = libc();
+  for (;;) {
+    const size = check(lib.llistxattr(path, null, 0), "listxattr", path);
+    if (size === 0) return [];
+    const buf = Buffer.alloc(size);
+    const n = lib.llistxattr(path, buf, size);
+    if (n < 0 && koffi.errno() === 34 /* ERANGE: one was added meanwhile */) continue;
+    check(n, "listxattr", path);
+    return buf.toString("utf8", 0, n).split("\0").filter(Boolean);
+  }
 }
 
 /** ioctl whose argument is an int passed by value. */

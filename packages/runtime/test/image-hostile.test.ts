@@ -126,17 +126,24 @@ test("hard links to files outside the layer, or to nothing, are refused", async 
   );
 });
 
-test("device nodes are refused", async () => {
-  await assertRefused(
-    await evilLayer([
-      { header: { name: "dev/mem", type: "character-device", devmajor: 1, devminor: 1 } },
-    ]),
-    /refusing layer entry "dev\/mem": device files are not allowed/,
-  );
-  await assertRefused(
-    await evilLayer([{ header: { name: "sda", type: "block-device", devmajor: 8, devminor: 0 } }]),
-    /device files are not allowed/,
-  );
+test("device nodes are unpacked as Docker does, where no host user can reach them", async () => {
+  // Its own store: this one is not refused, and the others check that nothing changes.
+  const root = join(work, "devices-root");
+  await mkdir(root);
+  const devices = new ImageStore(root);
+  const layer = await makeTar([
+    { header: { name: "dev/mem", type: "character-device", devmajor: 1, devminor: 1 } },
+    { header: { name: "sda", type: "block-device", devmajor: 8, devminor: 0, mode: 0o666 } },
+  ]);
+  const archive = await save("devices.tar", await makeOciArchive({ layers: [layer] }));
+  await loadImageArchive(devices, archive, { tag: "devices:1" });
+  const [fs] = await devices.layerDirs((await devices.resolve("devices:1")).id);
+  assert.ok(fs !== undefined);
+  assert.ok((await lstat(join(fs, "dev/mem"))).isCharacterDevice());
+  assert.equal((await lstat(join(fs, "sda"))).rdev, 8 << 8);
+  // The store's image dir is 0700 root: a host user cannot even reach the layers.
+  const image = await lstat(devices.dir);
+  assert.deepEqual([image.mode & 0o777, image.uid], [0o700, 0]);
 });
 
 test("a layer whose content does not match the config's diff_id is refused", async () => {

@@ -44,7 +44,14 @@ export function openRoot(path: string): number {
  * took is refused. The /proc/PID fd the check reads through pins that one process.
  */
 export function openProcessRoot(pid: number, startTime: string | undefined): number {
-  const procFd = openat2(AT_FDCWD, `/proc/${pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  let procFd: number;
+  try {
+    procFd = openat2(AT_FDCWD, `/proc/${pid}`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  } catch (err) {
+    if (isErrno(err, "ENOENT"))
+      throw new Error(`process ${pid} is gone (has the container exited?)`);
+    throw err;
+  }
   try {
     if (startTime !== undefined) {
       const statFd = openat2(procFd, "stat", O_RDONLY | O_CLOEXEC, 0);

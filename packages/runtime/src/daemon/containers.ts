@@ -20,6 +20,7 @@ import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
 import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
+import { initMounts } from "../container/init-mounts.js";
 import {
   ContainerRecords,
   initialState,
@@ -504,23 +505,7 @@ export class ContainerService extends EventEmitter {
         { source: join(dir, "hostname"), target: "/etc/hostname" },
         { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
       ],
-      mounts: r.mounts.map((m) =>
-        m.type === "tmpfs"
-          ? {
-              type: "tmpfs" as const,
-              target: m.target,
-              options: ["mode=1777", m.options].filter(Boolean).join(","),
-            }
-          : {
-              type: "bind" as const,
-              source: m.source,
-              target: m.target,
-              readOnly: m.readOnly,
-              // Docker copies into an empty volume when the container is created; here at its
-              // first start, when the image's files are first mounted.
-              copyUp: m.copyUp === true && r.state.startedAt === ZERO_TIME,
-            },
-      ),
+      mounts: initMounts(r.mounts, r.state.startedAt === ZERO_TIME),
       hostname: r.process.hostname,
       loopback: r.request.network !== "host",
       process: {

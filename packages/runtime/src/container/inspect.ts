@@ -67,6 +67,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Pid: s.pid,
       ExitCode: s.exitCode,
       Error: s.error,
+      Warnings: s.warnings ?? [],
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
     },

@@ -28,6 +28,8 @@ export interface ContainerState {
   ports?: PortBinding[];
   /** Set by `stop`/`kill` so that restart policies know the user asked for it. */
   stoppedByUser: boolean;
+  /** What the last start could not apply (e.g. a missing cgroup controller); also logged. */
+  warnings?: string[];
 }
 
 export interface ContainerMount {

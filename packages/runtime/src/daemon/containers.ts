@@ -536,8 +536,10 @@ export class ContainerService extends EventEmitter {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
     const cgroup = createCgroupManager(`corral/${r.id}`);
+    let warnings: string[];
     try {
-      await cgroup.create(this.limits(r.request));
+      ({ warnings } = await cgroup.create(this.limits(r.request)));
+      for (const w of warnings) process.stderr.write(`corral-rtd: container ${r.name}: ${w}\n`);
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
       throw new UserError((err as Error).message);
@@ -565,6 +567,7 @@ export class ContainerService extends EventEmitter {
       startedAt: new Date().toISOString(),
       finishedAt: r.state.finishedAt,
       stoppedByUser: false,
+      warnings,
     };
     try {
       await cgroup.addProcess(warm.hostPid);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { execInContainer } from "../exec/index.js";
 import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
+import { parseSecurityOpts, seccompProgramFor } from "../container/security-opts.js";
 import { resolveUser } from "../container/user.js";
 
 /** The part of `inspect` that exec needs. */
@@ -42,6 +43,9 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     byKey.set(e.slice(0, e.indexOf("=")), e);
   }
   if (!byKey.has("HOME")) byKey.set("HOME", `HOME=${user.home}`);
+  // The container's own options: its exec'd processes get the filter its init got.
+  const security = parseSecurityOpts(c.HostConfig.SecurityOpt ?? []);
+  const seccomp = seccompProgramFor(security, DEFAULT_CAPABILITIES);
   const common = {
     pid,
     args,
@@ -51,8 +55,8 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     gid: user.gid,
     additionalGids: user.additionalGids,
     capabilities: [...DEFAULT_CAPABILITIES],
-    noNewPrivileges: true,
-    seccomp: c.HostConfig.SecurityOpt === null,
+    noNewPrivileges: security.noNewPrivileges,
+    ...(seccomp ? { seccomp } : {}),
     stdin: Boolean(f.interactive) && !f.detach,
   };
   if (!f.tty || f.detach) {

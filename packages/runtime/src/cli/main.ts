@@ -43,7 +43,11 @@ function addRunFlags(cmd: Command): Command {
     .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
-    .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
+    .option(
+      "--security-opt <opt>",
+      "seccomp=unconfined|PROFILE.json, no-new-privileges=false (setuid binaries work)",
+      collect,
+    )
     .option("--network <network>", "bridge (default), host, none or a user-defined network")
     .option("--network-alias <name>", "another name on a user-defined network", collect)
     .option("-p, --publish <[ip:]hostPort:port>", "publish a container port on the host", collect)

@@ -4,6 +4,7 @@ import { parseExposed, parsePublish } from "../network/port-spec.js";
 import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
 import { parseBytes } from "../container/units.js";
+import { parseSecurityOpts } from "../container/security-opts.js";
 
 export interface RunFlags {
   detach?: boolean;
@@ -170,11 +171,15 @@ export function createRequestFromFlags(
     const entry = envEntry(e);
     if (entry) env.push(entry);
   }
-  for (const opt of f.securityOpt ?? []) {
-    if (opt !== "seccomp=unconfined") {
-      throw new UsageError(`unsupported --security-opt "${opt}": supported: seccomp=unconfined`);
-    }
-  }
+  const security = usage(() =>
+    parseSecurityOpts(f.securityOpt ?? [], (file) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (err) {
+        throw new Error(`opening seccomp profile (${file}) failed: ${(err as Error).message}`);
+      }
+    }),
+  );
   let logMaxSizeBytes: number | undefined;
   for (const opt of f.logOpt ?? []) {
     const [key, value] = opt.split(/=(.*)/s, 2);
@@ -198,7 +203,7 @@ export function createRequestFromFlags(
     env,
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
-    seccomp: !(f.securityOpt ?? []).includes("seccomp=unconfined"),
+    ...security,
     network: f.network ?? "bridge",
     networkAliases: f.networkAlias ?? [],
     publish: (f.publish ?? []).flatMap((p) => usage(() => parsePublish(p))),

@@ -1,5 +1,6 @@
 // Docker-shaped views of a container: `inspect` JSON and `ps` rows, so that scripts written
 // for `docker inspect`/`docker ps --format json` read ours.
+import { securityOptList } from "./security-opts.js";
 import type { ContainerRecord } from "./record.js";
 import { formatBinding, type PortRequest } from "../network/port-spec.js";
 
@@ -97,7 +98,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       CpuShares: req.cpuShares ?? 0,
       PidsLimit: req.pidsLimit ?? null,
       ReadonlyRootfs: req.readOnly,
-      SecurityOpt: req.seccomp ? null : ["seccomp=unconfined"],
+      SecurityOpt: securityOptList(req),
       Init: req.init,
       AutoRemove: req.autoRemove,
       RestartPolicy: {

@@ -93,7 +93,10 @@ export function initialState(): ContainerState {
 type StoredRecord = Omit<ContainerRecord, "endpoints" | "exposedPorts" | "request" | "state"> & {
   endpoints?: EndpointRequest[];
   exposedPorts?: string[];
-  request: Omit<CreateRequest, "networkAliases" | "publish" | "publishAll" | "expose"> &
+  request: Omit<
+    CreateRequest,
+    "networkAliases" | "publish" | "publishAll" | "expose" | "noNewPrivileges"
+  > &
     Partial<CreateRequest>;
   state: ContainerState & {
     /** The first release's one attachment (default bridge), before `networks`. */
@@ -111,6 +114,7 @@ function upgrade(stored: StoredRecord): ContainerRecord {
     publish: stored.request.publish ?? [],
     publishAll: stored.request.publishAll ?? false,
     expose: stored.request.expose ?? [],
+    noNewPrivileges: stored.request.noNewPrivileges ?? true,
   };
   const { network: old, ...state } = stored.state;
   if (old && !state.networks) {

@@ -18,6 +18,7 @@ import { constants as osConstants, hostname as osHostname } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
 import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
+import { seccompProgramFor } from "../container/security-opts.js";
 import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import {
@@ -518,8 +519,8 @@ export class ContainerService extends EventEmitter {
         cwd: r.process.cwd,
         user: r.process.user,
         capabilities: [...DEFAULT_CAPABILITIES],
-        noNewPrivileges: true,
-        seccomp: r.request.seccomp,
+        noNewPrivileges: r.request.noNewPrivileges,
+        seccomp: seccompProgramFor(r.request, DEFAULT_CAPABILITIES)?.toString("base64"),
         rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
         logPath: this.logPath(r.id),
         stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",

@@ -319,8 +319,12 @@ export function bpfProgLoad(progType: number, insns: Buffer, license: string): n
     throw new SyscallError("bpf(BPF_PROG_LOAD)", errno);
   }
   const log = Buffer.alloc(65536);
-  if (load(log) >= 0) throw new Error("bpf(BPF_PROG_LOAD) failed once, then loaded");
-  const text = log.toString("utf8", 0, Math.max(0, log.indexOf(0))).trim().split("\n");
+  const retried = load(log);
+  if (retried >= 0) return retried;
+  const text = log
+    .toString("utf8", 0, Math.max(0, log.indexOf(0)))
+    .trim()
+    .split("\n");
   throw new SyscallError("bpf(BPF_PROG_LOAD)", koffi.errno(), `(verifier: ${text.at(-1) ?? ""})`);
 }
 

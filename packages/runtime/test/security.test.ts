@@ -1,4 +1,4 @@
-// Seccomp (Docker's default profile, unconfined, profile files) and no_new_privs, from inside
+// Seccomp (Docker's default profile, unconfined, profile files), no_new_privs and --device, from inside
 // real containers: a static probe binary makes raw system calls and prints their errno.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
+import { DEVICE_CHECK, DEVICE_EXPECTED } from "./fixtures/devices.js";
 
 let runtime: TestRuntime;
 let probeDir: string;
@@ -66,7 +67,7 @@ function probe(runArgs: string[], calls: string[]): string {
 const expected = (table: [string, string][]): string =>
   table.map(([call, result]) => `${call.split(":")[0]}=${result}\n`).join("");
 
-describe("seccomp and no_new_privs", () => {
+describe("seccomp, no_new_privs, devices", () => {
   before(async () => {
     runtime = await startRuntime("security");
     probeDir = join(runtime.base, "probe");
@@ -251,5 +252,28 @@ describe("seccomp and no_new_privs", () => {
     ];
     assert.deepEqual(inspect[0].HostConfig.SecurityOpt, ["no-new-privileges=false"]);
     rt("rm", "-f", id);
+  });
+
+  test("--device: the host's node in the container, with the permissions given", () => {
+    const r = rt(
+      "run",
+      "--rm",
+      "--device",
+      "/dev/loop0:/dev/xda:r",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      DEVICE_CHECK,
+    );
+    assert.equal(r.out, DEVICE_EXPECTED, r.err);
+    const inspect = rt("create", "--device", "/dev/loop0:r", TEST_IMAGE_NAME, "true").out.trim();
+    const [info] = JSON.parse(rt("inspect", inspect).out) as [{ HostConfig: { Devices: unknown } }];
+    assert.deepEqual(info.HostConfig.Devices, [
+      { PathOnHost: "/dev/loop0", PathInContainer: "/dev/loop0", CgroupPermissions: "r" },
+    ]);
+    rt("rm", inspect);
+    const bad = rt("run", "--rm", "--device", "/etc/passwd", TEST_IMAGE_NAME, "true");
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /adding custom device "\/etc\/passwd": not a device node\n$/);
   });
 });

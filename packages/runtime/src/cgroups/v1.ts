@@ -52,7 +52,10 @@ export class V1CgroupManager extends BaseCgroupManager {
     return join(dir, name);
   }
 
-  async create(limits: CgroupLimits = {}): Promise<CgroupApplyReport> {
+  async create(
+    limits: CgroupLimits = {},
+    extraDeviceRules: readonly string[] = [],
+  ): Promise<CgroupApplyReport> {
     validateLimits(limits);
     this.requireControllers(limits);
     const created: string[] = [];
@@ -70,7 +73,7 @@ export class V1CgroupManager extends BaseCgroupManager {
       const devices = this.dir("devices");
       if (devices !== undefined && created.includes(devices)) {
         await writeValue(join(devices, "devices.deny"), "a");
-        for (const rule of DEFAULT_DEVICE_RULES) {
+        for (const rule of [...DEFAULT_DEVICE_RULES, ...extraDeviceRules]) {
           await writeValue(join(devices, "devices.allow"), rule);
         }
       }

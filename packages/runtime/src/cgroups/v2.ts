@@ -49,7 +49,10 @@ export class V2CgroupManager extends BaseCgroupManager {
     this.path = join(root, relPath);
   }
 
-  async create(limits: CgroupLimits = {}): Promise<CgroupApplyReport> {
+  async create(
+    limits: CgroupLimits = {},
+    extraDeviceRules: readonly string[] = [],
+  ): Promise<CgroupApplyReport> {
     validateLimits(limits);
     const warnings: string[] = [];
     // Each level may only pass down controllers enabled in its own subtree_control, so enable
@@ -63,7 +66,8 @@ export class V2CgroupManager extends BaseCgroupManager {
     }
     try {
       // Before any process can join: the init's first instruction already runs under it.
-      this.attachDeviceFilter(this.path, DEFAULT_DEVICE_RULES.map(parseDeviceRule));
+      const rules = [...DEFAULT_DEVICE_RULES, ...extraDeviceRules].map(parseDeviceRule);
+      this.attachDeviceFilter(this.path, rules);
       return await this.apply(limits, warnings);
     } catch (err) {
       if (createdLeaf) await removeTree(this.path);

@@ -36,6 +36,7 @@ function addRunFlags(cmd: Command): Command {
       collect,
     )
     .option("--tmpfs <path[:opts]>", "mount a tmpfs", collect)
+    .option("--device <host[:container][:rwm]>", "give the container a host device", collect)
     .option("-i, --interactive", "keep stdin open and attach it")
     .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")

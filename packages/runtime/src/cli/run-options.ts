@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
 import { parseBytes } from "../container/units.js";
 import { parseSecurityOpts } from "../container/security-opts.js";
+import { parseDeviceFlag } from "../container/devices.js";
 
 export interface RunFlags {
   detach?: boolean;
@@ -33,6 +34,7 @@ export interface RunFlags {
   stopSignal?: string;
   stopTimeout?: string;
   securityOpt?: string[];
+  device?: string[];
   network?: string;
   networkAlias?: string[];
   publish?: string[];
@@ -204,6 +206,7 @@ export function createRequestFromFlags(
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
     ...security,
+    devices: (f.device ?? []).map((d) => usage(() => parseDeviceFlag(d))),
     network: f.network ?? "bridge",
     networkAliases: f.networkAlias ?? [],
     publish: (f.publish ?? []).flatMap((p) => usage(() => parsePublish(p))),

@@ -3,6 +3,7 @@
 import { isIPv4 } from "node:net";
 import { z } from "zod";
 import { parseSeccompProfile } from "./seccomp-profile.js";
+import { deviceRequestSchema } from "./devices.js";
 import { NETWORK_NAME } from "../network/networks.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -109,6 +110,8 @@ export const createRequestSchema = z.object({
       }
     })
     .optional(),
+  /** --device: host device nodes the container may use. */
+  devices: z.array(deviceRequestSchema).max(256).default([]),
   /** --security-opt no-new-privileges=false lets setuid binaries work (on by default). */
   noNewPrivileges: z.boolean().default(true),
   /** -t: a terminal, held by the daemon (its output is the log). */

@@ -112,6 +112,11 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Binds: r.mounts
         .filter((m) => m.type !== "tmpfs")
         .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
+      Devices: req.devices.map((d) => ({
+        PathOnHost: d.pathOnHost,
+        PathInContainer: d.pathInContainer,
+        CgroupPermissions: d.cgroupPermissions,
+      })),
       Tmpfs: Object.fromEntries(
         r.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, m.options ?? ""]),
       ),

@@ -95,7 +95,7 @@ type StoredRecord = Omit<ContainerRecord, "endpoints" | "exposedPorts" | "reques
   exposedPorts?: string[];
   request: Omit<
     CreateRequest,
-    "networkAliases" | "publish" | "publishAll" | "expose" | "noNewPrivileges"
+    "networkAliases" | "publish" | "publishAll" | "expose" | "noNewPrivileges" | "devices"
   > &
     Partial<CreateRequest>;
   state: ContainerState & {
@@ -115,6 +115,7 @@ function upgrade(stored: StoredRecord): ContainerRecord {
     publishAll: stored.request.publishAll ?? false,
     expose: stored.request.expose ?? [],
     noNewPrivileges: stored.request.noNewPrivileges ?? true,
+    devices: stored.request.devices ?? [],
   };
   const { network: old, ...state } = stored.state;
   if (old && !state.networks) {

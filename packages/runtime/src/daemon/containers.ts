@@ -19,6 +19,7 @@ import { createCgroupManager } from "../cgroups/index.js";
 import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
 import { seccompProgramFor } from "../container/security-opts.js";
+import { deviceMount, deviceRule } from "../container/devices.js";
 import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import {
@@ -502,15 +503,17 @@ export class ContainerService extends EventEmitter {
         { source: join(dir, "hostname"), target: "/etc/hostname" },
         { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
       ],
-      mounts: r.mounts.map((m) =>
-        m.type === "tmpfs"
-          ? {
-              type: "tmpfs" as const,
-              target: m.target,
-              options: ["mode=1777", m.options].filter(Boolean).join(","),
-            }
-          : { type: "bind" as const, source: m.source, target: m.target, readOnly: m.readOnly },
-      ),
+      mounts: r.mounts
+        .map((m) =>
+          m.type === "tmpfs"
+            ? {
+                type: "tmpfs" as const,
+                target: m.target,
+                options: ["mode=1777", m.options].filter(Boolean).join(","),
+              }
+            : { type: "bind" as const, source: m.source, target: m.target, readOnly: m.readOnly },
+        )
+        .concat(r.request.devices.map((d) => deviceMount(d))),
       hostname: r.process.hostname,
       loopback: r.request.network !== "host",
       process: {
@@ -539,7 +542,10 @@ export class ContainerService extends EventEmitter {
     const cgroup = createCgroupManager(`corral/${r.id}`);
     let warnings: string[];
     try {
-      ({ warnings } = await cgroup.create(this.limits(r.request)));
+      ({ warnings } = await cgroup.create(
+        this.limits(r.request),
+        r.request.devices.map(deviceRule),
+      ));
       for (const w of warnings) process.stderr.write(`corral-rtd: container ${r.name}: ${w}\n`);
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);

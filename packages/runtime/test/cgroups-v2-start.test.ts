@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { detectCgroups } from "../src/cgroups/index.js";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
-import { DEVICE_CHECK, DEVICE_EXPECTED } from "./fixtures/devices.js";
+import { DEVICE_EXPECTED, DEVICE_RUN } from "./fixtures/devices.js";
 
 const detected = detectCgroups();
 const unified = detected.kind === "v2" ? detected.root : detected.unified;
@@ -68,16 +68,7 @@ describe("container start on cgroup v2", { skip }, () => {
   });
 
   test("--device adds its rule to the device program", () => {
-    const r = rt(
-      "run",
-      "--rm",
-      "--device",
-      "/dev/loop0:/dev/xda:r",
-      TEST_IMAGE_NAME,
-      "sh",
-      "-c",
-      DEVICE_CHECK,
-    );
+    const r = rt(...DEVICE_RUN);
     assert.equal(r.out, DEVICE_EXPECTED, r.err);
   });
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
-import { DEVICE_CHECK, DEVICE_EXPECTED } from "./fixtures/devices.js";
+import { DEVICE_EXPECTED, DEVICE_RUN } from "./fixtures/devices.js";
 
 let runtime: TestRuntime;
 let probeDir: string;
@@ -48,6 +48,12 @@ const DENIED: [string, string][] = [
   ["newer_than_profile:500", "ENOSYS"],
 ];
 const ALLOWED = ["personality_query:135:0xffffffff", "getpid:39", "fork_like_clone:56:17"];
+
+/** A running container (`runArgs` added) with the probes at /probe; returns its id. */
+function probeContainer(...runArgs: string[]): string {
+  const probeMount = ["-v", `${probeDir}:/probe:ro`];
+  return rt("run", "-d", ...probeMount, ...runArgs, TEST_IMAGE_NAME, "sleep", "100").out.trim();
+}
 
 function probe(runArgs: string[], calls: string[]): string {
   const r = rt(
@@ -112,30 +118,12 @@ describe("seccomp, no_new_privs, devices", () => {
   });
 
   test("exec gets the container's filter", () => {
-    const id = rt(
-      "run",
-      "-d",
-      "-v",
-      `${probeDir}:/probe:ro`,
-      TEST_IMAGE_NAME,
-      "sleep",
-      "100",
-    ).out.trim();
+    const id = probeContainer();
     const calls = DENIED.slice(0, 4).map(([c]) => c);
     const r = rt("exec", id, PROBE, ...calls);
     assert.equal(r.out, expected(DENIED.slice(0, 4)), r.err);
     rt("rm", "-f", id);
-    const open = rt(
-      "run",
-      "-d",
-      "--security-opt",
-      "seccomp=unconfined",
-      "-v",
-      `${probeDir}:/probe:ro`,
-      TEST_IMAGE_NAME,
-      "sleep",
-      "100",
-    ).out.trim();
+    const open = probeContainer("--security-opt", "seccomp=unconfined");
     assert.equal(
       rt("exec", open, PROBE, `clone_newuser:56:${CLONE_NEWUSER_NEWNET}`).out,
       "clone_newuser=ok\n",
@@ -233,16 +221,7 @@ describe("seccomp, no_new_privs, devices", () => {
       /NoNewPrivs:\t0\nSeccomp:\t2\n/,
     );
     // exec follows the container: the helper installs the filter before dropping root.
-    const id = rt(
-      "run",
-      "-d",
-      ...nnpOff,
-      "-v",
-      `${probeDir}:/probe:ro`,
-      TEST_IMAGE_NAME,
-      "sleep",
-      "100",
-    ).out.trim();
+    const id = probeContainer(...nnpOff);
     assert.equal(
       rt("exec", "-u", "1000", id, "/probe/suid-probe", "euid", "keyctl:250:9999").out,
       "euid=0\nkeyctl=EPERM\n",
@@ -255,16 +234,7 @@ describe("seccomp, no_new_privs, devices", () => {
   });
 
   test("--device: the host's node in the container, with the permissions given", () => {
-    const r = rt(
-      "run",
-      "--rm",
-      "--device",
-      "/dev/loop0:/dev/xda:r",
-      TEST_IMAGE_NAME,
-      "sh",
-      "-c",
-      DEVICE_CHECK,
-    );
+    const r = rt(...DEVICE_RUN);
     assert.equal(r.out, DEVICE_EXPECTED, r.err);
     const inspect = rt("create", "--device", "/dev/loop0:r", TEST_IMAGE_NAME, "true").out.trim();
     const [info] = JSON.parse(rt("inspect", inspect).out) as [{ HostConfig: { Devices: unknown } }];

@@ -295,7 +295,9 @@ export function compileSeccomp(
     { code: JGE_K, jt: 0, jf: 1, k: X32_SYSCALL_BIT },
     ret(defaultRet),
   ];
-  if (newest >= 0 && defaultRet !== SECCOMP_RET.allow) {
+  // Only where unknown calls are refused anyway: a profile that allows or logs them keeps that.
+  const refusesUnknown = defaultRet !== SECCOMP_RET.allow && defaultRet !== SECCOMP_RET.log;
+  if (newest >= 0 && refusesUnknown) {
     program.push({ code: JGT_K, jt: 0, jf: 1, k: newest }, ret(SECCOMP_RET.errno | ENOSYS));
   }
   program.push(...dispatch(calls, defaultRet));

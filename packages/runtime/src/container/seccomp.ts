@@ -79,10 +79,6 @@ class Block {
     label.at = this.code.length;
   }
 
-  append(instructions: readonly Instruction[]): void {
-    this.code.push(...instructions);
-  }
-
   finish(): Instruction[] {
     return this.code.map((ins, pc) => {
       const offset = (label: Label | undefined, plain: number): number => {

@@ -73,7 +73,7 @@ function probe(runArgs: string[], calls: string[]): string {
 const expected = (table: [string, string][]): string =>
   table.map(([call, result]) => `${call.split(":")[0]}=${result}\n`).join("");
 
-describe("seccomp, no_new_privs, devices", () => {
+describe("seccomp, no_new_privs, capabilities, devices", () => {
   before(async () => {
     runtime = await startRuntime("security");
     probeDir = join(runtime.base, "probe");
@@ -245,5 +245,36 @@ describe("seccomp, no_new_privs, devices", () => {
     const bad = rt("run", "--rm", "--device", "/etc/passwd", TEST_IMAGE_NAME, "true");
     assert.equal(bad.code, 125);
     assert.match(bad.err, /adding custom device "\/etc\/passwd": not a device node\n$/);
+  });
+
+  test("--cap-add opens what its capability guards, as in Docker; --cap-drop ALL", () => {
+    const mountIt =
+      "mkdir -p /m && mount -t tmpfs none /m && echo mounted; grep CapEff /proc/self/status";
+    const admin = ["--cap-add", "sys_admin"];
+    const r = rt("run", "--rm", ...admin, TEST_IMAGE_NAME, "sh", "-c", mountIt);
+    assert.equal(r.out, "mounted\nCapEff:\t00000000a82425fb\n", r.err);
+    assert.equal(
+      probe(admin, [`clone_newuser:56:${CLONE_NEWUSER_NEWNET}`, "keyctl:250:9999"]),
+      "clone_newuser=ok\nkeyctl=EPERM\n",
+    );
+    const id = probeContainer(...admin);
+    assert.equal(rt("exec", id, "sh", "-c", mountIt).out, r.out);
+    const [info] = JSON.parse(rt("inspect", id).out) as [{ HostConfig: { CapAdd: unknown } }];
+    assert.deepEqual(info.HostConfig.CapAdd, ["CAP_SYS_ADMIN"]);
+    rt("rm", "-f", id);
+    const none = rt(
+      "run",
+      "--rm",
+      "--cap-drop",
+      "ALL",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "touch /f; chown 1 /f 2>&1; grep CapEff /proc/self/status",
+    );
+    assert.equal(none.out, "chown: /f: Operation not permitted\nCapEff:\t0000000000000000\n");
+    const bad = rt("run", "--rm", "--cap-add", "fly", TEST_IMAGE_NAME, "true");
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /unknown capability: "CAP_FLY"/);
   });
 });

@@ -2,7 +2,7 @@
 // terminal goes straight from the user's tty to the container's pty without a daemon hop.
 import { readFileSync } from "node:fs";
 import { execInContainer } from "../exec/index.js";
-import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
+import { containerCapabilities } from "../container/capabilities.js";
 import { parseSecurityOpts, seccompProgramFor } from "../container/security-opts.js";
 import { resolveUser } from "../container/user.js";
 
@@ -11,7 +11,7 @@ export interface ContainerView {
   Id: string;
   State: { Running: boolean; Pid: number };
   Config: { Env: string[]; User: string; WorkingDir: string };
-  HostConfig: { SecurityOpt: string[] | null };
+  HostConfig: { SecurityOpt: string[] | null; CapAdd: string[] | null; CapDrop: string[] | null };
 }
 
 export interface ExecFlags {
@@ -45,7 +45,8 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
   if (!byKey.has("HOME")) byKey.set("HOME", `HOME=${user.home}`);
   // The container's own options: its exec'd processes get the filter its init got.
   const security = parseSecurityOpts(c.HostConfig.SecurityOpt ?? []);
-  const seccomp = seccompProgramFor(security, DEFAULT_CAPABILITIES);
+  const caps = containerCapabilities(c.HostConfig.CapAdd ?? [], c.HostConfig.CapDrop ?? []);
+  const seccomp = seccompProgramFor(security, caps);
   const common = {
     pid,
     args,
@@ -54,7 +55,7 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     uid: user.uid,
     gid: user.gid,
     additionalGids: user.additionalGids,
-    capabilities: [...DEFAULT_CAPABILITIES],
+    capabilities: caps,
     noNewPrivileges: security.noNewPrivileges,
     ...(seccomp ? { seccomp } : {}),
     stdin: Boolean(f.interactive) && !f.detach,

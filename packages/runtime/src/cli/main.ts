@@ -37,6 +37,8 @@ function addRunFlags(cmd: Command): Command {
     )
     .option("--tmpfs <path[:opts]>", "mount a tmpfs", collect)
     .option("--device <host[:container][:rwm]>", "give the container a host device", collect)
+    .option("--cap-add <cap>", "add a capability (e.g. SYS_ADMIN, or ALL)", collect)
+    .option("--cap-drop <cap>", "drop a capability (e.g. CHOWN, or ALL)", collect)
     .option("-i, --interactive", "keep stdin open and attach it")
     .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")

@@ -6,6 +6,7 @@ import type { CreateRequestInput, MountRequest, RestartPolicy } from "../contain
 import { parseBytes } from "../container/units.js";
 import { parseSecurityOpts } from "../container/security-opts.js";
 import { parseDeviceFlag } from "../container/devices.js";
+import { normalizeCapability } from "../container/capabilities.js";
 
 export interface RunFlags {
   detach?: boolean;
@@ -35,6 +36,8 @@ export interface RunFlags {
   stopTimeout?: string;
   securityOpt?: string[];
   device?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
   network?: string;
   networkAlias?: string[];
   publish?: string[];
@@ -207,6 +210,8 @@ export function createRequestFromFlags(
     readOnly: f.readOnly ?? false,
     ...security,
     devices: (f.device ?? []).map((d) => usage(() => parseDeviceFlag(d))),
+    capAdd: (f.capAdd ?? []).map((c) => usage(() => normalizeCapability(c))),
+    capDrop: (f.capDrop ?? []).map((c) => usage(() => normalizeCapability(c))),
     network: f.network ?? "bridge",
     networkAliases: f.networkAlias ?? [],
     publish: (f.publish ?? []).flatMap((p) => usage(() => parsePublish(p))),

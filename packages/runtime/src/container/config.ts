@@ -4,6 +4,12 @@ import { isIPv4 } from "node:net";
 import { z } from "zod";
 import { parseSeccompProfile } from "./seccomp-profile.js";
 import { deviceRequestSchema } from "./devices.js";
+import { CAPABILITIES } from "../syscall/index.js";
+
+const capabilityOrAll = z.enum([
+  ...(Object.keys(CAPABILITIES) as (keyof typeof CAPABILITIES)[]),
+  "ALL",
+]);
 import { NETWORK_NAME } from "../network/networks.js";
 
 export const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -110,6 +116,9 @@ export const createRequestSchema = z.object({
       }
     })
     .optional(),
+  /** --cap-add / --cap-drop: full names or ALL (container/capabilities.ts). */
+  capAdd: z.array(capabilityOrAll).max(64).default([]),
+  capDrop: z.array(capabilityOrAll).max(64).default([]),
   /** --device: host device nodes the container may use. */
   devices: z.array(deviceRequestSchema).max(256).default([]),
   /** --security-opt no-new-privileges=false lets setuid binaries work (on by default). */

@@ -112,6 +112,8 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Binds: r.mounts
         .filter((m) => m.type !== "tmpfs")
         .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
+      CapAdd: req.capAdd.length > 0 ? req.capAdd : null,
+      CapDrop: req.capDrop.length > 0 ? req.capDrop : null,
       Devices: req.devices.map((d) => ({
         PathOnHost: d.pathOnHost,
         PathInContainer: d.pathInContainer,

@@ -95,7 +95,14 @@ type StoredRecord = Omit<ContainerRecord, "endpoints" | "exposedPorts" | "reques
   exposedPorts?: string[];
   request: Omit<
     CreateRequest,
-    "networkAliases" | "publish" | "publishAll" | "expose" | "noNewPrivileges" | "devices"
+    | "networkAliases"
+    | "publish"
+    | "publishAll"
+    | "expose"
+    | "noNewPrivileges"
+    | "devices"
+    | "capAdd"
+    | "capDrop"
   > &
     Partial<CreateRequest>;
   state: ContainerState & {
@@ -116,6 +123,8 @@ function upgrade(stored: StoredRecord): ContainerRecord {
     expose: stored.request.expose ?? [],
     noNewPrivileges: stored.request.noNewPrivileges ?? true,
     devices: stored.request.devices ?? [],
+    capAdd: stored.request.capAdd ?? [],
+    capDrop: stored.request.capDrop ?? [],
   };
   const { network: old, ...state } = stored.state;
   if (old && !state.networks) {

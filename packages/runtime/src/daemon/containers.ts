@@ -20,7 +20,8 @@ import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
 import { seccompProgramFor } from "../container/security-opts.js";
 import { deviceMount, deviceRule } from "../container/devices.js";
-import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
+import { containerCapabilities } from "../container/capabilities.js";
+import { DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import {
   ContainerRecords,
@@ -489,6 +490,7 @@ export class ContainerService extends EventEmitter {
         409,
       );
     }
+    const caps = containerCapabilities(r.request.capAdd, r.request.capDrop);
     return {
       containerId: r.id,
       rootfs: {
@@ -521,9 +523,9 @@ export class ContainerService extends EventEmitter {
         env: r.process.env,
         cwd: r.process.cwd,
         user: r.process.user,
-        capabilities: [...DEFAULT_CAPABILITIES],
+        capabilities: caps,
         noNewPrivileges: r.request.noNewPrivileges,
-        seccomp: seccompProgramFor(r.request, DEFAULT_CAPABILITIES)?.toString("base64"),
+        seccomp: seccompProgramFor(r.request, caps)?.toString("base64"),
         rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
         logPath: this.logPath(r.id),
         stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",

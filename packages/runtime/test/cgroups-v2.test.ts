@@ -3,7 +3,9 @@
 // are real there, and any limit must be refused clearly.
 import { after, afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -108,6 +110,61 @@ describe("cgroup v2 manager (real cgroup2 mount)", { skip }, () => {
     await cg.destroy();
     assert.equal((await exitOf(b.child)).signal, "SIGKILL");
     await cg.destroy(); // idempotent
+  });
+
+  test("the device program: host disks refused, /dev/null works, mknod allowed", async () => {
+    // A host block device as a node of our own in a tmp dir (what container root could make
+    // with CAP_MKNOD): the first in /proc/partitions that this host lets root open (some
+    // sandboxes deny their own disk), or loop0.
+    const dir = mkdtempSync(join(tmpdir(), "corral-dev-"));
+    const candidates = readFileSync("/proc/partitions", "utf8")
+      .split("\n")
+      .slice(2)
+      .map((line) => line.trim().split(/\s+/).slice(0, 2).join(" "))
+      .concat("7 0");
+    const opens = (dev: string): boolean =>
+      spawnSync(
+        "sh",
+        [
+          "-c",
+          `mknod ${dir}/probe b ${dev} && head -c1 ${dir}/probe; rc=$?; rm -f ${dir}/probe; exit $rc`,
+        ],
+        { stdio: "ignore" },
+      ).status === 0;
+    const [major, minor] = (candidates.find(opens) ?? "").split(" ");
+    assert.ok(major && minor, "a block device root can open on this host");
+    const script = [
+      "read _",
+      `mknod ${dir}/disk b ${major} ${minor} && echo mknod-ok`,
+      `head -c1 ${dir}/disk >/dev/null && echo disk-read`,
+      "echo x > /dev/null && echo null-written",
+      "head -c4 /dev/zero | wc -c",
+    ].join("\n");
+    const run = async (cg?: V2CgroupManager): Promise<string> => {
+      const child = spawn("sh", ["-c", script], { stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      if (cg) await cg.addProcess(child.pid ?? 0);
+      child.stdin.end("\n");
+      await exitOf(child);
+      rmSync(join(dir, "disk"), { force: true });
+      return out;
+    };
+    try {
+      // Outside the container's cgroup, root opens the node: the program is what stops it.
+      assert.match(await run(), /mknod-ok\ndisk-read\nnull-written\n\s*4\n/);
+      const cg = manager();
+      await cg.create();
+      const out = await run(cg);
+      assert.match(out, /^mknod-ok$/m);
+      assert.match(out, /disk.*: Operation not permitted/);
+      assert.doesNotMatch(out, /disk-read/);
+      assert.match(out, /null-written\n\s*4\n/);
+      await cg.destroy();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a limit whose controller is unavailable is refused and leaves no cgroup", async (t) => {

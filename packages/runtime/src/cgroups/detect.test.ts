@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { detectCgroups } from "./detect.js";
+import { chooseLayout, detectCgroups } from "./detect.js";
 
 const HYBRID = `22 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
 30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -58,4 +58,17 @@ test("co-mounted controllers share a mountpoint; options and bind mounts are ski
 
 test("no cgroup filesystem at all says what to mount", () => {
   assert.throws(() => detectCgroups("1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"), /mount cgroup2/);
+});
+
+test("CORRAL_CGROUP2 picks the cgroup2 mount of a hybrid host, and only that", () => {
+  const hybrid = detectCgroups(HYBRID);
+  assert.equal(chooseLayout(hybrid, undefined), hybrid);
+  assert.deepEqual(chooseLayout(hybrid, "/sys/fs/cgroup/unified"), {
+    kind: "v2",
+    root: "/sys/fs/cgroup/unified",
+  });
+  assert.throws(
+    () => chooseLayout(hybrid, "/sys/fs/cgroup/memory"),
+    /CORRAL_CGROUP2=\/sys\/fs\/cgroup\/memory is not this host's cgroup2 mount \(\/sys\/fs\/cgroup\/unified\)/,
+  );
 });

@@ -89,10 +89,25 @@ export function detectCgroups(mountinfo?: string): CgroupLayout {
   );
 }
 
+/**
+ * `CORRAL_CGROUP2=PATH` makes a hybrid host use its cgroup2 mount at PATH: the v2 path (device
+ * programs, freezer, cgroup.kill) with no controllers for limits, since those stay in v1.
+ */
+export function chooseLayout(detected: CgroupLayout, cgroup2: string | undefined): CgroupLayout {
+  if (!cgroup2) return detected;
+  const mount = detected.kind === "v2" ? detected.root : detected.unified;
+  if (mount !== cgroup2) {
+    throw new CgroupError(
+      `CORRAL_CGROUP2=${cgroup2} is not this host's cgroup2 mount (${mount ?? "none is mounted"})`,
+    );
+  }
+  return { kind: "v2", root: cgroup2 };
+}
+
 let cached: CgroupLayout | undefined;
 
-/** `detectCgroups()` of this process, probed once. */
+/** The layout this process uses (`detectCgroups()`, or CORRAL_CGROUP2's), probed once. */
 export function hostCgroupLayout(): CgroupLayout {
-  cached ??= detectCgroups();
+  cached ??= chooseLayout(detectCgroups(), process.env.CORRAL_CGROUP2);
   return cached;
 }

@@ -33,5 +33,7 @@ export type {
   CgroupManager,
   CgroupStats,
 } from "./types.js";
-export { DEFAULT_DEVICE_RULES, V1CgroupManager, statsFromV1Files } from "./v1.js";
-export { V2CgroupManager, statsFromV2Files } from "./v2.js";
+export { V1CgroupManager, statsFromV1Files } from "./v1.js";
+export { V2CgroupManager, restrictDevices, statsFromV2Files } from "./v2.js";
+export { DEFAULT_DEVICE_RULES, deviceFilterProgram, parseDeviceRule } from "./device-filter.js";
+export type { DeviceRule } from "./device-filter.js";

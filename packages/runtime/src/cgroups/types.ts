@@ -64,9 +64,10 @@ export interface CgroupManager {
   readonly relPath: string;
   /**
    * Creates the cgroup (and missing parents) and applies `limits`. Throws, naming the limit, when
-   * a requested limit's controller is unavailable; reports what else is missing.
+   * a requested limit's controller is unavailable; reports what else is missing. Devices: the
+   * default rules (device-filter.ts) plus `extraDeviceRules` ("c 1:3 rwm" each, for --device).
    */
-  create(limits?: CgroupLimits): Promise<CgroupApplyReport>;
+  create(limits?: CgroupLimits, extraDeviceRules?: readonly string[]): Promise<CgroupApplyReport>;
   /** Changes limits of an existing cgroup; same errors as `create`. */
   update(limits: CgroupLimits): Promise<CgroupApplyReport>;
   /** Moves a process (and its threads) into the cgroup in every hierarchy. */

@@ -16,27 +16,9 @@ import {
 } from "./files.js";
 import { NANOS_PER_TICK, hostOnlineCpus, hostTotalMemory, isUnlimitedV1 } from "./host.js";
 import { controllersFor, validateLimits } from "./limits.js";
+import { DEFAULT_DEVICE_RULES } from "./device-filter.js";
 import { parseBlkioServiceBytes, parseFlatKeyed, parseSingleValue } from "./parse.js";
 import type { CgroupApplyReport, CgroupLimits, CgroupStats } from "./types.js";
-
-/**
- * Device access a container gets (runc's and Docker's defaults): mknod of any node, but only
- * these may be opened. Without it root in a container could open the host's disks.
- */
-export const DEFAULT_DEVICE_RULES: readonly string[] = [
-  "c *:* m",
-  "b *:* m",
-  "c 1:3 rwm", // /dev/null
-  "c 1:5 rwm", // /dev/zero
-  "c 1:7 rwm", // /dev/full
-  "c 1:8 rwm", // /dev/random
-  "c 1:9 rwm", // /dev/urandom
-  "c 5:0 rwm", // /dev/tty
-  "c 5:1 rwm", // /dev/console
-  "c 5:2 rwm", // /dev/ptmx
-  "c 136:* rwm", // /dev/pts/*
-  "c 10:200 rwm", // /dev/net/tun
-];
 
 const FREEZE_TIMEOUT_MS = 5000;
 
@@ -70,7 +52,10 @@ export class V1CgroupManager extends BaseCgroupManager {
     return join(dir, name);
   }
 
-  async create(limits: CgroupLimits = {}): Promise<CgroupApplyReport> {
+  async create(
+    limits: CgroupLimits = {},
+    extraDeviceRules: readonly string[] = [],
+  ): Promise<CgroupApplyReport> {
     validateLimits(limits);
     this.requireControllers(limits);
     const created: string[] = [];
@@ -88,7 +73,7 @@ export class V1CgroupManager extends BaseCgroupManager {
       const devices = this.dir("devices");
       if (devices !== undefined && created.includes(devices)) {
         await writeValue(join(devices, "devices.deny"), "a");
-        for (const rule of DEFAULT_DEVICE_RULES) {
+        for (const rule of [...DEFAULT_DEVICE_RULES, ...extraDeviceRules]) {
           await writeValue(join(devices, "devices.allow"), rule);
         }
       }

@@ -102,7 +102,7 @@ function fakeTree(controllers: string): { root: string; leaf: string } {
 test("v2 create enables controllers on the way down and writes each limit", async () => {
   const { root, leaf } = fakeTree("cpuset cpu io memory pids");
   try {
-    const manager = new V2CgroupManager("corral/c1", root);
+    const manager = new V2CgroupManager("corral/c1", root, () => undefined);
     const report = await manager.create({
       memoryBytes: 32 * 1024 * 1024,
       memorySwapBytes: 48 * 1024 * 1024,
@@ -130,9 +130,13 @@ test("v2 create enables controllers on the way down and writes each limit", asyn
 });
 
 test("v2 refuses a limit whose controller is unavailable and names it", async () => {
-  const { root } = fakeTree("cpu pids");
+  const { root, leaf } = fakeTree("cpu pids");
   try {
-    const manager = new V2CgroupManager("corral/c1", root);
+    const attached: string[] = [];
+    const manager = new V2CgroupManager("corral/c1", root, (dir, rules) => {
+      attached.push(dir);
+      assert.ok(rules.some((r) => r.type === "b" && r.major === "*" && r.access === "m"));
+    });
     await assert.rejects(
       manager.create({ memoryBytes: 64 * 1024 * 1024 }),
       (err: unknown) =>
@@ -143,7 +147,23 @@ test("v2 refuses a limit whose controller is unavailable and names it", async ()
     );
     const report = await manager.create({ pidsLimit: 5 });
     assert.ok(report.warnings.some((w) => /memory controller is not available/.test(w)));
-    assert.ok(report.warnings.some((w) => /device access is not restricted/.test(w)));
+    assert.deepEqual(
+      attached,
+      [leaf, leaf],
+      "each create attaches it, also one whose limits are then refused",
+    );
+  } finally {
+    rmSync(root, { recursive: true });
+  }
+});
+
+test("v2 create fails when the device program cannot be attached", async () => {
+  const { root } = fakeTree("cpu pids");
+  try {
+    const manager = new V2CgroupManager("corral/c1", root, (dir) => {
+      throw new Error(`cannot restrict device access of cgroup ${dir}: EPERM`);
+    });
+    await assert.rejects(manager.create({}), /cannot restrict device access of cgroup .*c1: EPERM/);
   } finally {
     rmSync(root, { recursive: true });
   }

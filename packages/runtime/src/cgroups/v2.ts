@@ -1,5 +1,13 @@
 // cgroup v2 (unified hierarchy): one directory per container under the cgroup2 root.
+import { closeSync, constants, openSync } from "node:fs";
 import { join } from "node:path";
+import {
+  BPF_CGROUP_DEVICE,
+  BPF_F_ALLOW_MULTI,
+  BPF_PROG_TYPE_CGROUP_DEVICE,
+  bpfProgAttach,
+  bpfProgLoad,
+} from "../syscall/index.js";
 import { CgroupError, CgroupLimitError } from "./errors.js";
 import { BaseCgroupManager } from "./base.js";
 import {
@@ -12,6 +20,8 @@ import {
   waitUntil,
   writeValue,
 } from "./files.js";
+import { DEFAULT_DEVICE_RULES, deviceFilterProgram, parseDeviceRule } from "./device-filter.js";
+import type { DeviceRule } from "./device-filter.js";
 import { hostOnlineCpus, hostTotalMemory } from "./host.js";
 import { controllersFor, sharesToWeight, swapMaxV2, validateLimits } from "./limits.js";
 import { parseControllerList, parseFlatKeyed, parseIoStat, parseSingleValue } from "./parse.js";
@@ -26,16 +36,23 @@ export class V2CgroupManager extends BaseCgroupManager {
   /** Absolute path of the container's cgroup. */
   readonly path: string;
 
-  /** `root` is the cgroup2 mountpoint (or a delegated subtree of it). */
+  /**
+   * `root` is the cgroup2 mountpoint (or a delegated subtree of it). `attachDeviceFilter` is
+   * the step that enforces device rules (unit tests on plain directories record it instead).
+   */
   constructor(
     relPath: string,
     readonly root: string,
+    private readonly attachDeviceFilter: typeof restrictDevices = restrictDevices,
   ) {
     super(relPath);
     this.path = join(root, relPath);
   }
 
-  async create(limits: CgroupLimits = {}): Promise<CgroupApplyReport> {
+  async create(
+    limits: CgroupLimits = {},
+    extraDeviceRules: readonly string[] = [],
+  ): Promise<CgroupApplyReport> {
     validateLimits(limits);
     const warnings: string[] = [];
     // Each level may only pass down controllers enabled in its own subtree_control, so enable
@@ -48,12 +65,10 @@ export class V2CgroupManager extends BaseCgroupManager {
       createdLeaf = await mkdirOne(dir);
     }
     try {
-      const report = await this.apply(limits, warnings);
-      report.warnings.push(
-        "device access is not restricted: on cgroup v2 that needs a BPF device program, " +
-          "which corral does not load yet",
-      );
-      return report;
+      // Before any process can join: the init's first instruction already runs under it.
+      const rules = [...DEFAULT_DEVICE_RULES, ...extraDeviceRules].map(parseDeviceRule);
+      this.attachDeviceFilter(this.path, rules);
+      return await this.apply(limits, warnings);
     } catch (err) {
       if (createdLeaf) await removeTree(this.path);
       throw err;
@@ -233,6 +248,31 @@ export class V2CgroupManager extends BaseCgroupManager {
 
   protected async removeDirs(): Promise<void> {
     await removeTree(this.path);
+  }
+}
+
+/**
+ * Attaches a device program allowing only `rules` to the cgroup at `dir` (cgroup v2 has no
+ * devices.allow: a BPF_PROG_TYPE_CGROUP_DEVICE program is the only device control). Throws if
+ * it cannot: a container must never run without device control. The cgroup keeps the program
+ * alive once attached, so both fds are closed here.
+ */
+export function restrictDevices(dir: string, rules: readonly DeviceRule[]): void {
+  let progFd: number | undefined;
+  let dirFd: number | undefined;
+  try {
+    progFd = bpfProgLoad(BPF_PROG_TYPE_CGROUP_DEVICE, deviceFilterProgram(rules), "Apache-2.0");
+    dirFd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    bpfProgAttach(progFd, dirFd, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI);
+  } catch (err) {
+    throw new CgroupError(
+      `cannot restrict device access of cgroup ${dir} (a BPF device program is required on ` +
+        `cgroup v2): ${(err as Error).message}`,
+      dir,
+    );
+  } finally {
+    if (progFd !== undefined) closeSync(progFd);
+    if (dirFd !== undefined) closeSync(dirFd);
   }
 }
 

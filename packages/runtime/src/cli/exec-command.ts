@@ -3,7 +3,8 @@
 import { closeSync } from "node:fs";
 import { execInContainer } from "../exec/index.js";
 import { openProcessRoot, readFileInRoot } from "../container/root-files.js";
-import { DEFAULT_CAPABILITIES } from "../container/defaults.js";
+import { containerCapabilities } from "../container/capabilities.js";
+import { parseSecurityOpts, seccompProgramFor } from "../container/security-opts.js";
 import { resolveUser, type ResolvedUser } from "../container/user.js";
 
 /** The part of `inspect` that exec needs. */
@@ -11,7 +12,7 @@ export interface ContainerView {
   Id: string;
   State: { Running: boolean; Pid: number; PidStartTime?: string };
   Config: { Env: string[]; User: string; WorkingDir: string };
-  HostConfig: { SecurityOpt: string[] | null };
+  HostConfig: { SecurityOpt: string[] | null; CapAdd: string[] | null; CapDrop: string[] | null };
 }
 
 export interface ExecFlags {
@@ -49,6 +50,10 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     byKey.set(e.slice(0, e.indexOf("=")), e);
   }
   if (!byKey.has("HOME")) byKey.set("HOME", `HOME=${user.home}`);
+  // The container's own options: its exec'd processes get the filter its init got.
+  const security = parseSecurityOpts(c.HostConfig.SecurityOpt ?? []);
+  const caps = containerCapabilities(c.HostConfig.CapAdd ?? [], c.HostConfig.CapDrop ?? []);
+  const seccomp = seccompProgramFor(security, caps);
   const common = {
     pid,
     ...(startTime === undefined ? {} : { startTime: Number(startTime) }),
@@ -58,9 +63,9 @@ export async function execCommand(c: ContainerView, args: string[], f: ExecFlags
     uid: user.uid,
     gid: user.gid,
     additionalGids: user.additionalGids,
-    capabilities: [...DEFAULT_CAPABILITIES],
-    noNewPrivileges: true,
-    seccomp: c.HostConfig.SecurityOpt === null,
+    capabilities: caps,
+    noNewPrivileges: security.noNewPrivileges,
+    ...(seccomp ? { seccomp } : {}),
     stdin: Boolean(f.interactive) && !f.detach,
   };
   if (!f.tty || f.detach) {

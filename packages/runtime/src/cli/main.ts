@@ -36,6 +36,9 @@ function addRunFlags(cmd: Command): Command {
       collect,
     )
     .option("--tmpfs <path[:opts]>", "mount a tmpfs", collect)
+    .option("--device <host[:container][:rwm]>", "give the container a host device", collect)
+    .option("--cap-add <cap>", "add a capability (e.g. SYS_ADMIN, or ALL)", collect)
+    .option("--cap-drop <cap>", "drop a capability (e.g. CHOWN, or ALL)", collect)
     .option("-i, --interactive", "keep stdin open and attach it")
     .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
@@ -43,7 +46,11 @@ function addRunFlags(cmd: Command): Command {
     .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
-    .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)
+    .option(
+      "--security-opt <opt>",
+      "seccomp=unconfined|PROFILE.json, no-new-privileges=false (setuid binaries work)",
+      collect,
+    )
     .option("--network <network>", "bridge (default), host, none or a user-defined network")
     .option("--network-alias <name>", "another name on a user-defined network", collect)
     .option("-p, --publish <[ip:]hostPort:port>", "publish a container port on the host", collect)

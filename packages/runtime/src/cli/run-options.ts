@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import type { CreateRequestInput, MountRequest, RestartPolicy } from "../container/config.js";
 import { tmpfsMount } from "../container/tmpfs.js";
 import { parseBytes } from "../container/units.js";
+import { parseSecurityOpts } from "../container/security-opts.js";
+import { parseDeviceFlag } from "../container/devices.js";
+import { normalizeCapability } from "../container/capabilities.js";
 
 export interface RunFlags {
   detach?: boolean;
@@ -33,6 +36,9 @@ export interface RunFlags {
   stopSignal?: string;
   stopTimeout?: string;
   securityOpt?: string[];
+  device?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
   network?: string;
   networkAlias?: string[];
   publish?: string[];
@@ -175,11 +181,15 @@ export function createRequestFromFlags(
     const entry = envEntry(e);
     if (entry) env.push(entry);
   }
-  for (const opt of f.securityOpt ?? []) {
-    if (opt !== "seccomp=unconfined") {
-      throw new UsageError(`unsupported --security-opt "${opt}": supported: seccomp=unconfined`);
-    }
-  }
+  const security = usage(() =>
+    parseSecurityOpts(f.securityOpt ?? [], (file) => {
+      try {
+        return readFileSync(file, "utf8");
+      } catch (err) {
+        throw new Error(`opening seccomp profile (${file}) failed: ${(err as Error).message}`);
+      }
+    }),
+  );
   let logMaxSizeBytes: number | undefined;
   for (const opt of f.logOpt ?? []) {
     const [key, value] = opt.split(/=(.*)/s, 2);
@@ -203,7 +213,10 @@ export function createRequestFromFlags(
     env,
     mounts: [...(f.volume ?? []).map(parseVolume), ...(f.tmpfs ?? []).map(parseTmpfs)],
     readOnly: f.readOnly ?? false,
-    seccomp: !(f.securityOpt ?? []).includes("seccomp=unconfined"),
+    ...security,
+    devices: (f.device ?? []).map((d) => usage(() => parseDeviceFlag(d))),
+    capAdd: (f.capAdd ?? []).map((c) => usage(() => normalizeCapability(c))),
+    capDrop: (f.capDrop ?? []).map((c) => usage(() => normalizeCapability(c))),
     network: f.network ?? "bridge",
     networkAliases: f.networkAlias ?? [],
     publish: (f.publish ?? []).flatMap((p) => usage(() => parsePublish(p))),

@@ -2,6 +2,14 @@
 // runtime daemon. Validated at the daemon's door; every message says what to do.
 import { isIPv4 } from "node:net";
 import { z } from "zod";
+import { parseSeccompProfile } from "./seccomp-profile.js";
+import { deviceRequestSchema } from "./devices.js";
+import { CAPABILITIES } from "../syscall/index.js";
+
+const capabilityOrAll = z.enum([
+  ...(Object.keys(CAPABILITIES) as (keyof typeof CAPABILITIES)[]),
+  "ALL",
+]);
 import { NETWORK_NAME } from "../network/networks.js";
 import { tmpfsMount } from "./tmpfs.js";
 
@@ -106,8 +114,27 @@ export const createRequestSchema = z.object({
   expose: z
     .array(z.string().regex(/^[0-9]+(-[0-9]+)?(\/(tcp|udp))?$/, "expose PORT[/tcp|udp]"))
     .default([]),
-  /** --security-opt seccomp=unconfined turns the default filter off. */
+  /** --security-opt seccomp=unconfined turns the filter off (container/security-opts.ts). */
   seccomp: z.boolean().default(true),
+  /** --security-opt seccomp=FILE: the profile's JSON text (Docker's format); default: Docker's. */
+  seccompProfile: z
+    .string()
+    .max(1 << 20)
+    .superRefine((text, ctx) => {
+      try {
+        parseSeccompProfile(text);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /** --cap-add / --cap-drop: full names or ALL (container/capabilities.ts). */
+  capAdd: z.array(capabilityOrAll).max(64).default([]),
+  capDrop: z.array(capabilityOrAll).max(64).default([]),
+  /** --device: host device nodes the container may use. */
+  devices: z.array(deviceRequestSchema).max(256).default([]),
+  /** --security-opt no-new-privileges=false lets setuid binaries work (on by default). */
+  noNewPrivileges: z.boolean().default(true),
   /** -t: a terminal, held by the daemon (its output is the log). */
   tty: z.boolean().default(false),
   /** -i: stdin stays open for attach. */

@@ -63,8 +63,12 @@ export const initSpecSchema = z.object({
     user: z.string(),
     capabilities: z.array(capabilityName),
     noNewPrivileges: z.boolean(),
-    /** Install the default seccomp filter (container/seccomp.ts) just before exec. */
-    seccomp: z.boolean(),
+    /**
+     * The container's seccomp program (base64 `struct sock_filter[]`, container/seccomp.ts);
+     * absent: unconfined. Installed just before exec, or before dropping capabilities when
+     * no_new_privs is off (the kernel then wants CAP_SYS_ADMIN to install it), as runc does.
+     */
+    seccomp: z.string().base64().optional(),
     rlimits: z.array(z.object({ name: rlimitName, soft: z.number(), hard: z.number() })),
     /** File the container's stdout and stderr append to. */
     logPath: z.string().startsWith("/"),

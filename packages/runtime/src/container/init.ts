@@ -46,14 +46,12 @@ import { pivotInto, setupRootfs } from "./rootfs.js";
 import { openRoot, readFileInRoot } from "./root-files.js";
 import { resolveUser } from "./user.js";
 import { DEFAULT_PATH } from "./defaults.js";
-import { defaultSeccompProgram } from "./seccomp.js";
 import { hostCgroupLayout } from "../cgroups/detect.js";
 import { processStartTime } from "../util/proc.js";
 import { configureInterface, linkIndex, loopbackUp } from "../network/netlink.js";
 
 const STATUS_FD = 3;
 const TIOCSCTTY = 0x540e;
-let seccompProgram: Buffer = Buffer.alloc(0);
 
 function report(status: InitStatus): void {
   const line = Buffer.from(JSON.stringify(status) + "\n");
@@ -178,6 +176,10 @@ function becomeContainer(spec: InitSpec): never {
     step("terminal owner", () => fchownSync(tty, user.uid, fstatSync(tty).gid));
   }
   const caps = new Set(proc.capabilities);
+  const seccomp = proc.seccomp === undefined ? undefined : Buffer.from(proc.seccomp, "base64");
+  // Without no_new_privs the kernel installs a filter only for CAP_SYS_ADMIN: while we have it
+  // (runc's order). The rest of the setup then runs under the filter too.
+  if (seccomp && !proc.noNewPrivileges) step("seccomp", () => seccompSetFilter(seccomp));
   step("capabilities bounding set", () => limitBoundingSet(caps));
   step("user", () => {
     setgroups(user.additionalGids);
@@ -190,7 +192,7 @@ function becomeContainer(spec: InitSpec): never {
   step("capabilities", () => setCapabilities(user.uid === 0 ? caps : new Set()));
   if (proc.noNewPrivileges) step("no_new_privs", () => setNoNewPrivs());
   // Last of the setup: from here on, the calls the filter denies are denied to us too.
-  if (proc.seccomp) step("seccomp", () => seccompSetFilter(seccompProgram));
+  if (seccomp && proc.noNewPrivileges) step("seccomp", () => seccompSetFilter(seccomp));
   process.umask(0o022);
 
   if (ttyFd !== undefined) {
@@ -221,10 +223,10 @@ function becomeContainer(spec: InitSpec): never {
 
 /**
  * Work every start would do first, done while the init waits in the pool instead: loading
- * libc's bindings, compiling the spec schema, reading the host's cgroup layout, building the
- * seccomp program. A start then pays only for its own mounts and credentials.
+ * libc's bindings, compiling the spec schema, reading the host's cgroup layout. A start then
+ * pays only for its own mounts and credentials.
  */
-function prewarm(): Buffer {
+function prewarm(): void {
   getrlimit("RLIMIT_NOFILE");
   linkIndex("lo"); // binds the netlink calls (a few ms on first use)
   hostCgroupLayout();
@@ -241,17 +243,16 @@ function prewarm(): Buffer {
       user: "",
       capabilities: [],
       noNewPrivileges: true,
-      seccomp: true,
+      seccomp: "AAAA",
       rlimits: [],
       logPath: "/",
       stdio: "null",
     },
   });
-  return defaultSeccompProgram();
 }
 
 function main(): void {
-  seccompProgram = prewarm();
+  prewarm();
   const hostPid = Number(readlinkSync("/proc/self"));
   const startTime = processStartTime("self") ?? "0";
   report({ type: "ready", hostPid, startTime });

@@ -1,5 +1,6 @@
 // Docker-shaped views of a container: `inspect` JSON and `ps` rows, so that scripts written
 // for `docker inspect`/`docker ps --format json` read ours.
+import { securityOptList } from "./security-opts.js";
 import type { ContainerRecord } from "./record.js";
 import { formatBinding, type PortRequest } from "../network/port-spec.js";
 
@@ -69,6 +70,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       PidStartTime: s.pidStartTime,
       ExitCode: s.exitCode,
       Error: s.error,
+      Warnings: s.warnings ?? [],
       StartedAt: s.startedAt,
       FinishedAt: s.finishedAt,
     },
@@ -98,7 +100,7 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       CpuShares: req.cpuShares ?? 0,
       PidsLimit: req.pidsLimit ?? null,
       ReadonlyRootfs: req.readOnly,
-      SecurityOpt: req.seccomp ? null : ["seccomp=unconfined"],
+      SecurityOpt: securityOptList(req),
       Init: req.init,
       AutoRemove: req.autoRemove,
       RestartPolicy: {
@@ -112,6 +114,13 @@ export function inspectContainer(r: ContainerRecord, dir: string): Record<string
       Binds: r.mounts
         .filter((m) => m.type !== "tmpfs")
         .map((m) => `${m.name ?? m.source}:${m.target}${m.readOnly ? ":ro" : ""}`),
+      CapAdd: req.capAdd.length > 0 ? req.capAdd : null,
+      CapDrop: req.capDrop.length > 0 ? req.capDrop : null,
+      Devices: req.devices.map((d) => ({
+        PathOnHost: d.pathOnHost,
+        PathInContainer: d.pathInContainer,
+        CgroupPermissions: d.cgroupPermissions,
+      })),
       Tmpfs: Object.fromEntries(
         r.mounts.filter((m) => m.type === "tmpfs").map((m) => [m.target, m.options ?? ""]),
       ),

@@ -28,6 +28,8 @@ export interface ContainerState {
   ports?: PortBinding[];
   /** Set by `stop`/`kill` so that restart policies know the user asked for it. */
   stoppedByUser: boolean;
+  /** What the last start could not apply (e.g. a missing cgroup controller); also logged. */
+  warnings?: string[];
 }
 
 export interface ContainerMount {
@@ -93,7 +95,17 @@ export function initialState(): ContainerState {
 type StoredRecord = Omit<ContainerRecord, "endpoints" | "exposedPorts" | "request" | "state"> & {
   endpoints?: EndpointRequest[];
   exposedPorts?: string[];
-  request: Omit<CreateRequest, "networkAliases" | "publish" | "publishAll" | "expose"> &
+  request: Omit<
+    CreateRequest,
+    | "networkAliases"
+    | "publish"
+    | "publishAll"
+    | "expose"
+    | "noNewPrivileges"
+    | "devices"
+    | "capAdd"
+    | "capDrop"
+  > &
     Partial<CreateRequest>;
   state: ContainerState & {
     /** The first release's one attachment (default bridge), before `networks`. */
@@ -111,6 +123,10 @@ function upgrade(stored: StoredRecord): ContainerRecord {
     publish: stored.request.publish ?? [],
     publishAll: stored.request.publishAll ?? false,
     expose: stored.request.expose ?? [],
+    noNewPrivileges: stored.request.noNewPrivileges ?? true,
+    devices: stored.request.devices ?? [],
+    capAdd: stored.request.capAdd ?? [],
+    capDrop: stored.request.capDrop ?? [],
   };
   const { network: old, ...state } = stored.state;
   if (old && !state.networks) {

@@ -18,7 +18,10 @@ import { constants as osConstants, hostname as osHostname } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
 import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
-import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
+import { seccompProgramFor } from "../container/security-opts.js";
+import { deviceMount, deviceRule } from "../container/devices.js";
+import { containerCapabilities } from "../container/capabilities.js";
+import { DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import { initMounts } from "../container/init-mounts.js";
 import {
@@ -491,6 +494,7 @@ export class ContainerService extends EventEmitter {
         409,
       );
     }
+    const caps = containerCapabilities(r.request.capAdd, r.request.capDrop);
     return {
       containerId: r.id,
       rootfs: {
@@ -505,7 +509,9 @@ export class ContainerService extends EventEmitter {
         { source: join(dir, "hostname"), target: "/etc/hostname" },
         { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
       ],
-      mounts: initMounts(r.mounts, r.state.startedAt === ZERO_TIME),
+      mounts: initMounts(r.mounts, r.state.startedAt === ZERO_TIME).concat(
+        r.request.devices.map((d) => deviceMount(d)),
+      ),
       hostname: r.process.hostname,
       loopback: r.request.network !== "host",
       process: {
@@ -513,9 +519,9 @@ export class ContainerService extends EventEmitter {
         env: r.process.env,
         cwd: r.process.cwd,
         user: r.process.user,
-        capabilities: [...DEFAULT_CAPABILITIES],
-        noNewPrivileges: true,
-        seccomp: r.request.seccomp,
+        capabilities: caps,
+        noNewPrivileges: r.request.noNewPrivileges,
+        seccomp: seccompProgramFor(r.request, caps)?.toString("base64"),
         rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
         logPath: this.logPath(r.id),
         stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",
@@ -532,8 +538,13 @@ export class ContainerService extends EventEmitter {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
     const cgroup = createCgroupManager(`corral/${r.id}`);
+    let warnings: string[];
     try {
-      await cgroup.create(this.limits(r.request));
+      ({ warnings } = await cgroup.create(
+        this.limits(r.request),
+        r.request.devices.map(deviceRule),
+      ));
+      for (const w of warnings) process.stderr.write(`corral-rtd: container ${r.name}: ${w}\n`);
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
       throw new UserError((err as Error).message);
@@ -561,6 +572,7 @@ export class ContainerService extends EventEmitter {
       startedAt: new Date().toISOString(),
       finishedAt: r.state.finishedAt,
       stoppedByUser: false,
+      warnings,
     };
     try {
       await cgroup.addProcess(warm.hostPid);

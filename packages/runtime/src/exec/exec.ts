@@ -2,7 +2,6 @@
 // from the container's devpts) and starts corral-nsexec, the small C helper that joins
 // the container's cgroups and namespaces, drops privileges and execs the command
 // (see nsexec.c for why that part cannot be Node).
-import { defaultSeccompProgram } from "../container/seccomp.js";
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { accessSync, closeSync, constants, existsSync, fchownSync } from "node:fs";
 import { constants as osConstants } from "node:os";
@@ -42,8 +41,8 @@ export const execOptionsSchema = z.object({
   /** Kept in the bounding, permitted and effective sets; every other capability is dropped. */
   capabilities: z.array(z.enum(capabilityNames)),
   noNewPrivileges: z.boolean(),
-  /** The container's default seccomp filter (container/seccomp.ts), as its init has it. */
-  seccomp: z.boolean().optional(),
+  /** The container's seccomp program (container/security-opts.ts), as its init has it. */
+  seccomp: z.instanceof(Buffer).optional(),
   /** Limits to set; the others are copied from the container's process `pid`. */
   rlimits: z
     .array(
@@ -143,7 +142,7 @@ export function helperArgs(opts: ParsedOptions): string[] {
   if (opts.additionalGids.length) args.push("--groups", opts.additionalGids.join(","));
   if (opts.noNewPrivileges) args.push("--no-new-privs");
   if (opts.tty) args.push("--tty");
-  if (opts.seccomp) args.push("--seccomp", defaultSeccompProgram().toString("hex"));
+  if (opts.seccomp) args.push("--seccomp", opts.seccomp.toString("hex"));
   for (const { name, soft, hard } of opts.rlimits ?? []) {
     args.push("--rlimit", `${RLIMIT[name]}:${soft}:${hard}`);
   }

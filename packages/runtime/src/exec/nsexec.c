@@ -404,6 +404,14 @@ static const char *look_path(const char *name, char *buf, size_t len)
 	die(EXIT_NOTFOUND, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+static void install_seccomp(const struct spec *sp)
+{
+	if (!sp->seccomp) return;
+	struct sock_fprog prog = { .len = sp->seccomp_len, .filter = sp->seccomp };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		die(EXIT_JOIN, "install seccomp filter: %m");
+}
+
 /* Runs in the forked child, inside every namespace: becomes the user's command. */
 static void become_command(struct spec *sp, const struct rlimit *inherited)
 {
@@ -419,6 +427,9 @@ static void become_command(struct spec *sp, const struct rlimit *inherited)
 		const struct rlimit *lim = sp->rlimit_given[r] ? &sp->rlimits[r] : &inherited[r];
 		if (setrlimit(r, lim) < 0) die(EXIT_JOIN, "setrlimit %d: %m", r);
 	}
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a filter: do it while we
+	 * have it (runc's order); the rest of the setup then runs under the filter. */
+	if (!sp->no_new_privs) install_seccomp(sp);
 	limit_bounding_set(sp->caps);
 	/* Keep permitted caps across the uid change; capset then trims them to `caps`. */
 	if (prctl(PR_SET_KEEPCAPS, 1) < 0) die(EXIT_JOIN, "set keepcaps: %m");
@@ -437,12 +448,8 @@ static void become_command(struct spec *sp, const struct rlimit *inherited)
 	umask(022);
 	close_fds_above_2();
 	const char *file = look_path(sp->argv[0], found, sizeof found);
-	if (sp->seccomp) {
-		/* Last, like the container's own init: only execve runs under the filter here. */
-		struct sock_fprog prog = { .len = sp->seccomp_len, .filter = sp->seccomp };
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-			die(EXIT_JOIN, "install seccomp filter: %m");
-	}
+	/* Last, like the container's own init: only execve runs under the filter here. */
+	if (sp->no_new_privs) install_seccomp(sp);
 	execve(file, sp->argv, environ);
 	if (errno == ENOENT) die(EXIT_NOTFOUND, "exec: \"%s\": stat %s: %m", sp->argv[0], file);
 	die(EXIT_CANNOT, "exec: \"%s\": %m", sp->argv[0]);

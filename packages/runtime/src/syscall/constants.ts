@@ -37,6 +37,12 @@ export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 
 export const SYS_pivot_root = 155;
+
+// eBPF for cgroups (<linux/bpf.h>).
+export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+export const BPF_CGROUP_DEVICE = 6;
+/** Programs of child cgroups run too, and all of them must allow. */
+export const BPF_F_ALLOW_MULTI = 2;
 export const SYS_close_range = 436;
 export const SYS_openat2 = 437;
 

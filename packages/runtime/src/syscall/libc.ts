@@ -69,6 +69,22 @@ function libc(): Bindings {
   koffi.struct("corral_rlimit", { cur: "uint64_t", max: "uint64_t" });
   koffi.struct("corral_cap_header", { version: "uint32_t", pid: "int" });
   koffi.struct("corral_sock_fprog", { len: "uint16_t", filter: "void *" });
+  // The head of union bpf_attr for BPF_PROG_LOAD: the kernel zero-fills what we leave out.
+  koffi.struct("corral_bpf_prog_load", {
+    prog_type: "uint32_t",
+    insn_cnt: "uint32_t",
+    insns: "void *",
+    license: "const char *",
+    log_level: "uint32_t",
+    log_size: "uint32_t",
+    log_buf: "void *",
+  });
+  koffi.struct("corral_bpf_prog_attach", {
+    target_fd: "uint32_t",
+    attach_bpf_fd: "uint32_t",
+    attach_type: "uint32_t",
+    attach_flags: "uint32_t",
+  });
   koffi.struct("corral_open_how", { flags: "uint64_t", mode: "uint64_t", resolve: "uint64_t" });
   koffi.struct("corral_cap_data", {
     effective: "uint32_t",
@@ -272,6 +288,70 @@ export function seccompSetFilter(program: Buffer): void {
       prog,
     ),
     "seccomp",
+  );
+}
+
+const SYS_bpf = 321;
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
+
+/**
+ * Loads an eBPF program (`struct bpf_insn[]` bytes) of `progType`; returns its fd. On a
+ * verifier rejection the error carries the verifier's last line.
+ */
+export function bpfProgLoad(progType: number, insns: Buffer, license: string): number {
+  const load = (log: Buffer | null): number =>
+    libc().syscall(
+      SYS_bpf,
+      "int",
+      BPF_PROG_LOAD,
+      "corral_bpf_prog_load *",
+      {
+        prog_type: progType,
+        insn_cnt: insns.length / 8,
+        insns,
+        license,
+        log_level: log ? 1 : 0,
+        log_size: log ? log.length : 0,
+        log_buf: log,
+      },
+      "uint",
+      koffi.sizeof("corral_bpf_prog_load"),
+    );
+  const fd = load(null);
+  if (fd >= 0) return fd;
+  const errno = koffi.errno();
+  if (errno !== 22 /* EINVAL: the verifier's reason is in its log */) {
+    throw new SyscallError("bpf(BPF_PROG_LOAD)", errno);
+  }
+  const log = Buffer.alloc(65536);
+  const retried = load(log);
+  if (retried >= 0) return retried;
+  const text = log
+    .toString("utf8", 0, Math.max(0, log.indexOf(0)))
+    .trim()
+    .split("\n");
+  throw new SyscallError("bpf(BPF_PROG_LOAD)", koffi.errno(), `(verifier: ${text.at(-1) ?? ""})`);
+}
+
+/** Attaches the program `progFd` to `targetFd` (e.g. a cgroup directory's fd). */
+export function bpfProgAttach(
+  progFd: number,
+  targetFd: number,
+  attachType: number,
+  flags: number,
+): void {
+  check(
+    libc().syscall(
+      SYS_bpf,
+      "int",
+      BPF_PROG_ATTACH,
+      "corral_bpf_prog_attach *",
+      { target_fd: targetFd, attach_bpf_fd: progFd, attach_type: attachType, attach_flags: flags },
+      "uint",
+      koffi.sizeof("corral_bpf_prog_attach"),
+    ),
+    "bpf(BPF_PROG_ATTACH)",
   );
 }
 

@@ -40,7 +40,7 @@ function addRunFlags(cmd: Command): Command {
     .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--restart <policy>", "no, always, unless-stopped, on-failure[:N]")
-    .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
+    .option("--log-opt <opt>", "log option: max-size=SIZE, max-file=N", collect)
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
     .option("--security-opt <opt>", "seccomp=unconfined: no seccomp filter", collect)

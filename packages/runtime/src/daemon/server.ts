@@ -100,6 +100,7 @@ export function createApi(
         tail: intParam(query, "tail") ?? -1,
         timestamps: flag(query, "timestamps"),
         stopped: () => containers.wait(r.id).then(() => undefined),
+        keeper: containers.logs,
       });
       res.end();
     })

@@ -295,6 +295,12 @@ export class IndexWriter {
     this.lastTime = time;
   }
 
+  /** The keeper scanned up to `scanned`; written to disk only if `persist`. */
+  advance(scanned: number, persist: boolean): void {
+    this.header.scanned = scanned;
+    if (persist) this.setHeader(this.header);
+  }
+
   setHeader(h: IndexHeader): void {
     this.header = { ...h };
     writeSync(this.fd, encodeHeader(this.header), 0, HEADER_BYTES, 0);

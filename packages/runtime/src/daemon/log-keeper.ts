@@ -6,10 +6,13 @@
 //
 // A scan costs a few system calls whatever was written: the index needs only the first line
 // start of the new bytes (found with Buffer.indexOf, usually at the first byte) and whether the
-// output ends with a newline; lines are never walked one by one. inotify wakes the keeper on
-// every write, so scans are throttled per log (one at once, then at most one per
-// SCAN_INTERVAL_MS while output keeps coming): 200 chatty containers cost a bounded number of
-// scans a second, and a line's time is off by at most that interval.
+// output ends with a newline; lines are never walked one by one. What costs is being woken:
+// inotify reports every write(), and one event per echo of a chatty shell (a JS callback each)
+// cost more than all the scans. So a quiet log is watched with inotify (its first new line is
+// seen at once) and a busy one is polled instead: the first event closes the watch, then a timer
+// scans every SCAN_INTERVAL_MS until a scan finds nothing new, and the watch is set again. The
+// daemon's cost is then at most one scan per busy log per interval, whatever the containers
+// write, and a line's time is off by at most that interval.
 //
 // Rotation without losing a line. The container holds its own O_APPEND fd on console.log, so
 // the file cannot be renamed and reopened under it (Docker's json-file and conmon can: they are
@@ -64,10 +67,14 @@ interface Watched {
   index: IndexWriter;
   /** Whether the byte at the scanned extent starts a line. */
   atLineStart: boolean;
-  watcher: FSWatcher;
-  poll: NodeJS.Timeout;
-  lastScan: number;
+  /** Set while the log is quiet; closed while it is polled. */
+  watcher: FSWatcher | undefined;
+  /** Backs the watch up (e.g. a watch that failed). */
+  fallback: NodeJS.Timeout;
+  /** The next scan while the log is busy. */
   pending: NodeJS.Timeout | undefined;
+  /** When the header (the scanned extent) was last written. */
+  headerWritten: number;
   collapseUnsupported: boolean;
 }
 
@@ -98,19 +105,18 @@ export class LogKeeper {
       index,
       atLineStart:
         index.scanned === index.base || byteAt(fd, index.scanned - index.base - 1) === NEWLINE,
-      watcher: watch(path, () => this.wake(w)),
-      // inotify reports every append; a slow poll only backs it up (e.g. a watch that failed).
-      // With 200 idle containers, a 1 s poll alone cost the daemon 5% of a core.
-      poll: setInterval(() => this.scan(w), FALLBACK_POLL_MS),
-      lastScan: 0,
+      watcher: undefined,
+      // With 200 idle containers, a 1 s poll alone cost the daemon 5% of a core: slow.
+      fallback: setInterval(() => this.poll(w), FALLBACK_POLL_MS),
       pending: undefined,
+      headerWritten: 0,
       collapseUnsupported: false,
     };
-    w.watcher.on("error", () => undefined);
-    w.poll.unref();
+    w.fallback.unref();
+    this.arm(w);
     this.watched.set(id, w);
     this.byPath.set(path, w);
-    this.scan(w);
+    this.poll(w);
   }
 
   /** A last scan, then stop watching (the container has exited). */
@@ -118,8 +124,9 @@ export class LogKeeper {
     const w = this.watched.get(id);
     if (!w) return;
     this.scan(w);
-    w.watcher.close();
-    clearInterval(w.poll);
+    w.index.setHeader({ base: w.index.base, scanned: w.index.scanned });
+    w.watcher?.close();
+    clearInterval(w.fallback);
     clearTimeout(w.pending);
     w.index.close();
     closeSync(w.fd);
@@ -142,41 +149,65 @@ export class LogKeeper {
     return { base: w.index.base, scanned: w.index.scanned };
   }
 
-  private wake(w: Watched): void {
-    if (w.pending) return;
-    const wait = w.lastScan + SCAN_INTERVAL_MS - Date.now();
-    if (wait <= 0) this.scan(w);
-    else
-      w.pending = setTimeout(() => {
-        w.pending = undefined;
-        this.scan(w);
-      }, wait);
+  /** Watches a quiet log with inotify. */
+  private arm(w: Watched): void {
+    if (w.watcher) return;
+    try {
+      w.watcher = watch(w.path, () => this.busy(w));
+      w.watcher.on("error", () => undefined);
+    } catch {
+      w.watcher = undefined; // removed with its container: the fallback poll notices nothing
+    }
   }
 
-  private scan(w: Watched): void {
-    w.lastScan = Date.now();
+  /** Output arrived on a quiet log: stop the per-write events, scan, poll while it lasts. */
+  private busy(w: Watched): void {
+    w.watcher?.close();
+    w.watcher = undefined;
+    this.poll(w);
+  }
+
+  private poll(w: Watched): void {
+    clearTimeout(w.pending);
+    w.pending = undefined;
+    if (this.scan(w)) {
+      w.pending = setTimeout(() => this.poll(w), SCAN_INTERVAL_MS);
+      return;
+    }
+    if (w.watcher) return;
+    this.arm(w);
+    // What came between the last scan and the new watch has no event of its own.
+    if (this.scan(w)) this.busy(w);
+  }
+
+  /** Indexes what was appended since the last scan; true if there was something. */
+  private scan(w: Watched): boolean {
     let size: number;
     try {
       size = fstatSync(w.fd).size;
     } catch {
-      return;
+      return false;
     }
     const { base, scanned } = w.index;
-    if (base + size === scanned) return; // nothing new: one fstat
+    if (base + size === scanned) return false; // nothing new: one fstat
     if (base + size < scanned) {
       // Truncated behind our back: what follows continues the log's logical offsets.
       w.index.setHeader({ base: scanned, scanned });
       w.atLineStart = true;
-      if (size === 0) return;
-      return this.scan(w);
+      return size > 0 && this.scan(w);
     }
+    const now = Date.now();
     const from = scanned - base;
     const lineStart = w.atLineStart ? from : nextLineStart(w.fd, from, size);
-    if (lineStart !== undefined) w.index.append(base + lineStart, Date.now());
+    if (lineStart !== undefined) w.index.append(base + lineStart, now);
     w.atLineStart = byteAt(w.fd, size - 1) === NEWLINE;
-    w.index.setHeader({ base, scanned: base + size });
+    // The scanned extent on disk only matters to a restarted daemon (unwatch writes it too):
+    // once a second is enough, and costs no write per scan.
+    w.index.advance(base + size, now - w.headerWritten >= 1000);
+    if (now - w.headerWritten >= 1000) w.headerWritten = now;
     const { maxBytes } = w.limits;
     if (maxBytes !== undefined && size > maxBytes) this.rotate(w, size);
+    return true;
   }
 
   private rotate(w: Watched, size: number): void {

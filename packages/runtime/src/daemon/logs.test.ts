@@ -22,7 +22,7 @@ function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void>
 async function collect(path: string, tail: number, timestamps = false): Promise<string> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
-  out.on("data", (c: Buffer) => chunks.push(c));
+  out.on("data", (c: Buffer) => chunks.push(Buffer.from(c))); // the reader reuses its buffers
   await streamLog(path, out, { follow: false, tail, timestamps, stopped: async () => undefined });
   return Buffer.concat(chunks).toString();
 }

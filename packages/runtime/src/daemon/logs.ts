@@ -15,6 +15,8 @@ import {
 import type { LogKeeper } from "./log-keeper.js";
 
 const CHUNK = 64 * 1024;
+/** Smaller reads with times: a chunk of short lines grows ~4x once each line carries a time. */
+const STAMPED_CHUNK = 16 * 1024;
 const NEWLINE = 10;
 /** "2026-01-02T03:04:05.678Z " */
 const STAMP_BYTES = 25;
@@ -49,12 +51,49 @@ function drained(out: Writable): Promise<boolean> {
   });
 }
 
+interface OutputSlot {
+  buf: Buffer;
+  /** Settles when the stream is done with `buf`. */
+  inFlight: Promise<void> | undefined;
+  drain: boolean;
+}
+
+/** Resolves true once `p` settles, false if `out` closes or fails first. */
+function settled(p: Promise<void>, out: Writable): Promise<boolean> {
+  if (out.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => {
+      out.off("close", onClose);
+      out.off("error", onClose);
+      resolve(false);
+    };
+    out.on("close", onClose);
+    out.on("error", onClose);
+    void p.then(() => {
+      out.off("close", onClose);
+      out.off("error", onClose);
+      resolve(true);
+    });
+  });
+}
+
 /** Reads a log's files as one sequence of logical offsets (see log-index.ts). */
 export class LogReader {
   private readonly liveFd: number;
   private base: number;
   private readonly times: LineTimes | undefined;
   private readonly buf = Buffer.alloc(CHUNK);
+  /**
+   * Output buffers, reused once the stream has taken them (its write callback), so that a big
+   * log read with times does not churn the daemon's heap: two, so that one fills while the
+   * other is sent.
+   */
+  private readonly slots: OutputSlot[] = [0, 1].map(() => ({
+    buf: Buffer.allocUnsafe(CHUNK),
+    inFlight: undefined,
+    drain: false,
+  }));
+  private nextSlot = 0;
   private atLineStart = true;
   private stampTime = NaN;
   private stamp = Buffer.alloc(0);
@@ -127,12 +166,24 @@ export class LogReader {
       pos = Math.max(pos, segments[0]?.base ?? pos); // older lines went with max-file
       if (pos >= end) return pos;
       this.times?.sync();
-      const n = this.readAt(segments, pos, Math.min(CHUNK, end - pos), false);
+      const n = this.readAt(
+        segments,
+        pos,
+        Math.min(this.times ? STAMPED_CHUNK : CHUNK, end - pos),
+        false,
+      );
       if (n <= 0) return pos;
-      const data = this.times ? this.stamped(pos, n) : Buffer.from(this.buf.subarray(0, n));
+      const slot = this.slots[this.nextSlot] as OutputSlot;
+      this.nextSlot = (this.nextSlot + 1) % this.slots.length;
+      if (slot.inFlight && !(await settled(slot.inFlight, out))) return undefined;
+      const data = this.times ? this.stamped(slot, pos, n) : this.plain(slot, n);
       pos += n;
       if (out.destroyed || out.writableEnded) return undefined;
-      if (!out.write(data) && !(await drained(out))) return undefined;
+      slot.inFlight = new Promise<void>((resolve) => {
+        if (!out.write(data, () => resolve())) slot.drain = true;
+      });
+      if (slot.drain && !(await drained(out))) return undefined;
+      slot.drain = false;
     }
   }
 
@@ -164,14 +215,20 @@ export class LogReader {
   }
 
   /** The buffer's first `n` bytes (at logical `pos`) with each line prefixed by its time. */
-  private stamped(pos: number, n: number): Buffer {
+  private plain(slot: OutputSlot, n: number): Buffer {
+    return this.buf.copy(slot.buf, 0, 0, n) === n ? slot.buf.subarray(0, n) : Buffer.alloc(0);
+  }
+
+  private stamped(slot: OutputSlot, pos: number, n: number): Buffer {
     const chunk = this.buf.subarray(0, n);
     const starts: number[] = [];
     if (this.atLineStart) starts.push(0);
     for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, nl + 1))
       if (nl + 1 < n) starts.push(nl + 1);
     this.atLineStart = chunk[n - 1] === NEWLINE;
-    const out = Buffer.allocUnsafe(n + starts.length * STAMP_BYTES);
+    const needed = n + starts.length * STAMP_BYTES;
+    if (slot.buf.length < needed) slot.buf = Buffer.allocUnsafe(needed);
+    const out = slot.buf;
     let at = 0;
     let from = 0;
     for (const start of starts) {
@@ -196,7 +253,8 @@ export class LogReader {
 
 /**
  * Copies the log to `out`, then (with follow) what is appended until the container stops or the
- * client goes away.
+ * client goes away. Buffers are reused once `out` calls a write back: `out` must be done with a
+ * chunk by then (a socket or an HTTP response is; a PassThrough whose reader keeps chunks is not).
  */
 export async function streamLog(
   path: string,

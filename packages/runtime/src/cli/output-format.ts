@@ -85,6 +85,31 @@ export const VOLUME_FORMAT: FormatSpec = {
   defaultTable: "{{.Driver}}\t{{.Name}}",
 };
 
+/** Docker's row fields for labels: `.Labels` ("k=v,k2=v2") and `.Label "k"`. */
+export function labelFields(labels: Record<string, string> | undefined): {
+  Labels: string;
+  Label: (key: unknown) => string;
+} {
+  const l = labels ?? {};
+  return {
+    Labels: Object.entries(l)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+    Label: (key) => l[String(key)] ?? "",
+  };
+}
+
+/** A `ps` row from the daemon, with Docker's `.Label "k"` and `.Size`. */
+export function psFormatRow(row: Record<string, string>): object {
+  const labels = Object.fromEntries(
+    (row.Labels ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=") >>> 0), kv.slice(kv.indexOf("=") + 1)]),
+  );
+  return { Size: "0B", ...row, Label: labelFields(labels).Label };
+}
+
 const unescape = (format: string): string => format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
 
 /** Parses a user's template; a syntax error is a usage error that names the template. */

@@ -8,6 +8,7 @@ import { inspectContainer, psRow } from "../container/inspect.js";
 import { UserError } from "../util/errors.js";
 import type { ContainerEvent, ContainerService } from "./containers.js";
 import { streamLog } from "./logs.js";
+import { StatsSampler } from "./stats.js";
 import { Router } from "./http.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
@@ -32,6 +33,10 @@ export function createApi(
   images: ImageApi,
 ): Router {
   const router = new Router();
+  const sampler = new StatsSampler(containers);
+  containers.on("event", (e: ContainerEvent) => {
+    if (e.type === "destroy") sampler.forget(e.id);
+  });
   const volumeJson = (name: string): Record<string, unknown> => {
     const v = volumes.get(name);
     return {
@@ -90,7 +95,7 @@ export function createApi(
       return {};
     })
     .on("GET", "/v1/containers/:id/stats", async ({ params }) =>
-      containers.stats(params.id as string),
+      sampler.sample(params.id as string),
     )
     .on("GET", "/v1/containers/:id/logs", async ({ params, query, res }) => {
       const r = containers.get(params.id as string);

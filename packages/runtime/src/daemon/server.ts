@@ -34,6 +34,20 @@ export function createApi(
 ): Router {
   const router = new Router();
   const sampler = new StatsSampler(containers);
+  // One exit waiter per container for all its log followers: a waiter per request would stay
+  // registered until the container exits, however soon its client went away.
+  const exits = new Map<string, Promise<void>>();
+  const exited = (id: string): Promise<void> => {
+    let p = exits.get(id);
+    if (!p) {
+      p = containers.wait(id).then(
+        () => void exits.delete(id),
+        () => void exits.delete(id),
+      );
+      exits.set(id, p);
+    }
+    return p;
+  };
   containers.on("event", (e: ContainerEvent) => {
     if (e.type === "destroy") sampler.forget(e.id);
   });
@@ -104,7 +118,7 @@ export function createApi(
         follow: flag(query, "follow"),
         tail: intParam(query, "tail") ?? -1,
         timestamps: flag(query, "timestamps"),
-        stopped: () => containers.wait(r.id).then(() => undefined),
+        stopped: () => exited(r.id),
         keeper: containers.logs,
       });
       res.end();

@@ -125,11 +125,6 @@ export class LogReader {
     return { segments: logSegments(this.path, this.base, size), end };
   }
 
-  /** The logical offset where the log's first kept byte is. */
-  start(): number {
-    return this.segments().segments[0]?.base ?? this.base;
-  }
-
   /** The logical offset where the last `lines` lines start (a final line without newline counts). */
   tailStart(lines: number): number {
     const { segments, end } = this.segments();

@@ -1,6 +1,7 @@
 // What the benchmarks share: logging, percentiles, a clock, timing a process, and the state of
 // the tree they ran on (for the report).
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -101,4 +102,35 @@ export function treeState(relevant: (file: string) => boolean = () => true): str
     `${head} plus ${dirty.length} uncommitted change(s) under packages/runtime` +
     (named.length ? ` (${named.join(", ")})` : "")
   );
+}
+
+// ---- /proc ---------------------------------------------------------------------------------
+
+export const CLK_TCK =
+  Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+export function readOr(path: string, fallback = ""): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name: [0] is state (field 3). */
+export function statFields(pid: number): string[] | undefined {
+  const stat = readOr(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** utime + stime in clock ticks. */
+export function cpuTicks(pid: number): number {
+  const f = statFields(pid);
+  return f ? Number(f[11]) + Number(f[12]) : 0;
+}
+
+export function statusKb(pid: number, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readOr(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
 }

@@ -38,7 +38,20 @@ import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
 import type { InitSpec } from "../dist/container/init-spec.js";
 import type { ContainerRecord } from "../dist/container/record.js";
 import { buildTestImages, TEST_IMAGE_NAME } from "../test/fixtures/images.js";
-import { log, must, now, REPO, summarize, timeProcess, treeState } from "./lib.js";
+import {
+  CLK_TCK,
+  cpuTicks,
+  log,
+  must,
+  now,
+  readOr,
+  REPO,
+  statFields,
+  statusKb,
+  summarize,
+  timeProcess,
+  treeState,
+} from "./lib.js";
 
 // ---- settings ----------------------------------------------------------------------------
 
@@ -54,42 +67,15 @@ const PKG = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(PKG, "dist/cli/main.js");
 const DAEMON = join(PKG, "dist/daemon/main.js");
 const RESULTS = join(REPO, "bench/results/runtime.md");
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 1) : "n/a");
 const mb = (kb: number): string => (kb / 1024).toFixed(1);
 
 // ---- /proc ---------------------------------------------------------------------------------
 
-function readOr(path: string, fallback = ""): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return fallback;
-  }
-}
-
-/** Fields of /proc/PID/stat after the command name: [0] is state (field 3). */
-function statFields(pid: number): string[] | undefined {
-  const stat = readOr(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-}
-
 const pidAlive = (pid: number): boolean => existsSync(`/proc/${pid}`);
 const ppidOf = (pid: number): number => Number(statFields(pid)?.[1] ?? 0);
 const startTimeOf = (pid: number): string | undefined => statFields(pid)?.[19];
-
-/** utime + stime in clock ticks. */
-function cpuTicks(pid: number): number {
-  const f = statFields(pid);
-  return f ? Number(f[11]) + Number(f[12]) : 0;
-}
-
-function statusKb(pid: number, key: string): number {
-  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readOr(`/proc/${pid}/status`));
-  return m ? Number(m[1]) : 0;
-}
 
 function rollupKb(pid: number, key: string): number | undefined {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readOr(`/proc/${pid}/smaps_rollup`));

@@ -10,6 +10,8 @@ import { pipeline } from "node:stream/promises";
 import { UsageError } from "./run-options.js";
 import { api, client, enc, ExitError } from "./common.js";
 import { printTable, formatBytes, timeAgo } from "./format.js";
+import { forEachName } from "./each.js";
+import { IMAGES_FORMAT, printFormatted } from "./output-format.js";
 import { shortId } from "./progress.js";
 import { familiarName, parseReference } from "../image/reference.js";
 import type { HistoryItem } from "../image/inspect.js";
@@ -99,13 +101,12 @@ function imagesCommand(cmd: Command): Command {
     .option("-q, --quiet", "only IDs")
     .option("--digests", "show digests")
     .option("--no-trunc", "do not truncate IDs")
-    .option("--format <format>", "json: one JSON object per line")
+    .option("--format <format>", "json, a Go template, or table TEMPLATE (Docker's fields)")
     .action(
       async (
         repository: string | undefined,
         o: { quiet?: boolean; digests?: boolean; trunc: boolean; format?: string },
       ) => {
-        assertFormat(o.format);
         const images = await api<ImageSummary[]>("GET", "/v1/images");
         let rows = imageRows(images, o.trunc);
         if (repository !== undefined) {
@@ -119,7 +120,7 @@ function imagesCommand(cmd: Command): Command {
           );
         }
         if (o.quiet) [...new Set(rows.map((r) => r.ID))].forEach((id) => console.log(id));
-        else if (o.format === "json") rows.forEach((r) => console.log(JSON.stringify(r)));
+        else if (o.format !== undefined) printFormatted(o.format, rows, IMAGES_FORMAT);
         else
           printTable(
             ["REPOSITORY", "TAG", ...(o.digests ? ["DIGEST"] : []), "IMAGE ID", "CREATED", "SIZE"],
@@ -144,20 +145,14 @@ function rmiCommand(cmd: Command): Command {
     .argument("<images...>")
     .option("-f, --force", "remove even if containers use it, or by id with several names")
     .action(async (refs: string[], o: { force?: boolean }) => {
-      // As Docker: every image is tried; failures are reported and make the exit code 1.
-      for (const ref of refs) {
-        try {
-          const result = await api<{ untagged: string[]; deleted: string[] }>(
-            "DELETE",
-            `/v1/images/${enc(ref)}?force=${o.force ? 1 : 0}`,
-          );
-          result.untagged.forEach((t) => console.log(`Untagged: ${t}`));
-          result.deleted.forEach((d) => console.log(`Deleted: ${d}`));
-        } catch (err) {
-          process.stderr.write(`corral-rt: ${(err as Error).message}\n`);
-          process.exitCode = 1;
-        }
-      }
+      await forEachName(refs, async (ref) => {
+        const result = await api<{ untagged: string[]; deleted: string[] }>(
+          "DELETE",
+          `/v1/images/${enc(ref)}?force=${o.force ? 1 : 0}`,
+        );
+        result.untagged.forEach((t) => console.log(`Untagged: ${t}`));
+        result.deleted.forEach((d) => console.log(`Deleted: ${d}`));
+      });
     });
 }
 

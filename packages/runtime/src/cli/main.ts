@@ -4,7 +4,18 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ApiError } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
-import { printTable, formatBytes } from "./format.js";
+import { printTable } from "./format.js";
+import { forEachName } from "./each.js";
+import { registerStatsCommand } from "./stats-command.js";
+import {
+  compileTemplate,
+  labelFields,
+  printFormatted,
+  psFormatRow,
+  PS_FORMAT,
+  runTemplate,
+  VOLUME_FORMAT,
+} from "./output-format.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
 import type { ContainerView, ExecFlags } from "./exec-command.js";
 import { api, client, collect, enc, ExitError } from "./common.js";
@@ -43,7 +54,7 @@ function addRunFlags(cmd: Command): Command {
     .option("-t, --tty", "allocate a terminal")
     .option("--entrypoint <cmd>", "override the image's entrypoint")
     .option("--restart <policy>", "no, always, unless-stopped, on-failure[:N]")
-    .option("--log-opt <opt>", "log option: max-size=SIZE", collect)
+    .option("--log-opt <opt>", "log option: max-size=SIZE, max-file=N", collect)
     .option("-l, --label <key=value>", "set a label", collect)
     .option("--stop-signal <signal>", "signal that stops the container")
     .option(
@@ -202,10 +213,10 @@ program
       });
       return;
     }
-    for (const id of ids) {
+    await forEachName(ids, async (id) => {
       await api("POST", `/v1/containers/${enc(id)}/start`);
       console.log(id);
-    }
+    });
   });
 
 for (const [name, description] of [
@@ -220,13 +231,13 @@ for (const [name, description] of [
     .action(async (ids: string[], o: { time?: string }) => {
       if (o.time !== undefined && !/^[0-9]+$/.test(o.time))
         throw new UsageError(`invalid -t "${o.time}": seconds`);
-      for (const id of ids) {
+      await forEachName(ids, async (id) => {
         await api(
           "POST",
           `/v1/containers/${enc(id)}/${name}${o.time !== undefined ? `?t=${o.time}` : ""}`,
         );
         console.log(id);
-      }
+      });
     });
 }
 
@@ -236,10 +247,10 @@ program
   .argument("<containers...>")
   .option("-s, --signal <signal>", "signal to send", "SIGKILL")
   .action(async (ids: string[], o: { signal: string }) => {
-    for (const id of ids) {
+    await forEachName(ids, async (id) => {
       await api("POST", `/v1/containers/${enc(id)}/kill?signal=${enc(o.signal)}`);
       console.log(id);
-    }
+    });
   });
 
 for (const name of ["pause", "unpause"] as const) {
@@ -248,10 +259,10 @@ for (const name of ["pause", "unpause"] as const) {
     .description(name === "pause" ? "freeze every process in containers" : "thaw paused containers")
     .argument("<containers...>")
     .action(async (ids: string[]) => {
-      for (const id of ids) {
+      await forEachName(ids, async (id) => {
         await api("POST", `/v1/containers/${enc(id)}/${name}`);
         console.log(id);
-      }
+      });
     });
 }
 
@@ -262,13 +273,13 @@ program
   .option("-f, --force", "kill a running container first")
   .option("-v, --volumes", "remove the container's anonymous volumes")
   .action(async (ids: string[], o: { force?: boolean; volumes?: boolean }) => {
-    for (const id of ids) {
+    await forEachName(ids, async (id) => {
       await api(
         "DELETE",
         `/v1/containers/${enc(id)}?force=${o.force ? 1 : 0}&v=${o.volumes ? 1 : 0}`,
       );
       console.log(id);
-    }
+    });
   });
 
 program
@@ -276,13 +287,13 @@ program
   .description("wait for containers to exit and print their exit codes")
   .argument("<containers...>")
   .action(async (ids: string[]) => {
-    for (const id of ids) {
+    await forEachName(ids, async (id) => {
       const { StatusCode } = await api<{ StatusCode: number }>(
         "POST",
         `/v1/containers/${enc(id)}/wait`,
       );
       console.log(StatusCode);
-    }
+    });
   });
 
 program
@@ -290,14 +301,12 @@ program
   .description("list containers")
   .option("-a, --all", "show all containers (default: running)")
   .option("-q, --quiet", "only IDs")
-  .option("--format <format>", "json: one JSON object per line")
+  .option("--format <format>", "json, a Go template, or table TEMPLATE (Docker's fields)")
   .option("--no-trunc", "do not truncate")
   .action(async (o: { all?: boolean; quiet?: boolean; format?: string; trunc: boolean }) => {
     const rows = await api<Record<string, string>[]>("GET", `/v1/containers?all=${o.all ? 1 : 0}`);
     if (o.quiet) rows.forEach((r) => console.log(r.ID));
-    else if (o.format === "json") rows.forEach((r) => console.log(JSON.stringify(r)));
-    else if (o.format !== undefined)
-      throw new UsageError(`unsupported --format "${o.format}": use json`);
+    else if (o.format !== undefined) printFormatted(o.format, rows.map(psFormatRow), PS_FORMAT);
     else
       printTable(
         ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
@@ -320,7 +329,9 @@ program
   .description("show containers' or images' details as JSON")
   .argument("<names...>")
   .option("--type <type>", "container or image")
-  .action(async (names: string[], o: { type?: string }) => {
+  .option("-f, --format <template>", "a Go template run on each object (e.g. '{{.State.Pid}}')")
+  .action(async (names: string[], o: { type?: string; format?: string }) => {
+    const template = o.format === undefined ? undefined : compileTemplate(o.format);
     const out: unknown[] = [];
     let failed = false;
     for (const n of names) {
@@ -342,7 +353,8 @@ program
         );
       }
     }
-    console.log(JSON.stringify(out, null, 4));
+    if (template) out.forEach((v) => console.log(runTemplate(template, v)));
+    else console.log(JSON.stringify(out, null, 4));
     if (failed) process.exitCode = 1;
   });
 
@@ -365,42 +377,7 @@ program
     for await (const chunk of res) process.stdout.write(chunk as Buffer);
   });
 
-program
-  .command("stats")
-  .description("show containers' CPU, memory and pids use")
-  .argument("<containers...>")
-  .option("--no-stream", "print one sample and exit")
-  .option("--format <format>", "json")
-  .action(async (ids: string[], o: { stream: boolean; format?: string }) => {
-    const previous = new Map<string, { cpu: number; at: number }>();
-    for (;;) {
-      const rows: string[][] = [];
-      for (const id of ids) {
-        const s = await api<{
-          cpu: { usageNanos: number; onlineCpus: number };
-          memory: { workingSetBytes: number; limitBytes: number };
-          pids: { current: number };
-          readAt: string;
-        }>("GET", `/v1/containers/${enc(id)}/stats`);
-        const at = Date.parse(s.readAt);
-        const prev = previous.get(id);
-        const cpuPct = prev ? ((s.cpu.usageNanos - prev.cpu) / ((at - prev.at) * 1e6)) * 100 : 0;
-        previous.set(id, { cpu: s.cpu.usageNanos, at });
-        if (o.format === "json") console.log(JSON.stringify({ Container: id, ...s }));
-        rows.push([
-          id,
-          `${cpuPct.toFixed(2)}%`,
-          `${formatBytes(s.memory.workingSetBytes)} / ${formatBytes(s.memory.limitBytes)}`,
-          `${((s.memory.workingSetBytes / s.memory.limitBytes) * 100).toFixed(2)}%`,
-          String(s.pids.current),
-        ]);
-      }
-      if (o.format !== "json")
-        printTable(["CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows);
-      if (!o.stream) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  });
+registerStatsCommand(program);
 
 program
   .command("exec")
@@ -440,9 +417,30 @@ volume
   .command("ls")
   .description("list volumes")
   .option("-q, --quiet", "only names")
-  .action(async (o: { quiet?: boolean }) => {
-    const vs = await api<{ Name: string; Driver: string }[]>("GET", "/v1/volumes");
+  .option("--format <format>", "json, a Go template, or table TEMPLATE (Docker's fields)")
+  .action(async (o: { quiet?: boolean; format?: string }) => {
+    const vs = await api<
+      {
+        Name: string;
+        Driver: string;
+        Scope: string;
+        Mountpoint: string;
+        Labels?: Record<string, string>;
+      }[]
+    >("GET", "/v1/volumes");
     if (o.quiet) vs.forEach((v) => console.log(v.Name));
+    else if (o.format !== undefined)
+      printFormatted(
+        o.format,
+        vs.map((v) => ({
+          Name: v.Name,
+          Driver: v.Driver,
+          Scope: v.Scope,
+          Mountpoint: v.Mountpoint,
+          ...labelFields(v.Labels),
+        })),
+        VOLUME_FORMAT,
+      );
     else
       printTable(
         ["DRIVER", "VOLUME NAME"],
@@ -463,10 +461,10 @@ volume
   .description("remove volumes no container uses")
   .argument("<names...>")
   .action(async (names: string[]) => {
-    for (const n of names) {
+    await forEachName(names, async (n) => {
       await api("DELETE", `/v1/volumes/${enc(n)}`);
       console.log(n);
-    }
+    });
   });
 
 async function main(): Promise<void> {

@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { api, collect, enc } from "./common.js";
 import { printTable } from "./format.js";
+import { forEachName } from "./each.js";
+import { labelFields, NETWORK_FORMAT, printFormatted } from "./output-format.js";
 import { UsageError } from "./run-options.js";
 
 interface NetworkView {
@@ -10,6 +12,9 @@ interface NetworkView {
   Driver: string;
   Scope: string;
   Created: string;
+  Internal?: boolean;
+  EnableIPv6?: boolean;
+  Labels?: Record<string, string>;
   IPAM: { Config: { Subnet: string; Gateway: string }[] };
 }
 
@@ -54,20 +59,27 @@ export function registerNetworkCommands(program: Command): void {
     .description("list networks")
     .alias("list")
     .option("-q, --quiet", "only IDs")
-    .option("--format <format>", "json: one JSON object per line")
+    .option("--format <format>", "json, a Go template, or table TEMPLATE (Docker's fields)")
     .option("--no-trunc", "do not truncate IDs")
     .action(async (o: { quiet?: boolean; format?: string; trunc: boolean }) => {
       const rows = await api<NetworkView[]>("GET", "/v1/networks");
       const id = (n: NetworkView): string => (o.trunc ? n.Id.slice(0, 12) : n.Id);
       if (o.quiet) rows.forEach((n) => console.log(id(n)));
-      else if (o.format === "json")
-        rows.forEach((n) =>
-          console.log(
-            JSON.stringify({ ID: id(n), Name: n.Name, Driver: n.Driver, Scope: n.Scope }),
-          ),
-        );
       else if (o.format !== undefined)
-        throw new UsageError(`unsupported --format "${o.format}": use json`);
+        printFormatted(
+          o.format,
+          rows.map((n) => ({
+            ID: id(n),
+            Name: n.Name,
+            Driver: n.Driver,
+            Scope: n.Scope,
+            IPv6: n.EnableIPv6 ?? false,
+            Internal: n.Internal ?? false,
+            CreatedAt: n.Created,
+            ...labelFields(n.Labels),
+          })),
+          NETWORK_FORMAT,
+        );
       else
         printTable(
           ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
@@ -89,10 +101,10 @@ export function registerNetworkCommands(program: Command): void {
     .alias("remove")
     .argument("<networks...>")
     .action(async (refs: string[]) => {
-      for (const ref of refs) {
+      await forEachName(refs, async (ref) => {
         await api("DELETE", `/v1/networks/${enc(ref)}`);
         console.log(ref);
-      }
+      });
     });
   network
     .command("connect")

@@ -92,7 +92,11 @@ test("bad values say what to do", () => {
     /Conflicting options/,
   );
   assert.throws(
-    () => createRequestFromFlags("x", [], { logOpt: ["max-file=3"] }),
+    () => createRequestFromFlags("x", [], { logOpt: ["max-file=0"] }),
+    /max-file is a whole number/,
+  );
+  assert.throws(
+    () => createRequestFromFlags("x", [], { logOpt: ["mode=non-blocking"] }),
     /unknown log opt/,
   );
 });

@@ -191,10 +191,17 @@ export function createRequestFromFlags(
     }),
   );
   let logMaxSizeBytes: number | undefined;
+  let logMaxFiles: number | undefined;
   for (const opt of f.logOpt ?? []) {
     const [key, value] = opt.split(/=(.*)/s, 2);
     if (key === "max-size" && value) logMaxSizeBytes = bytes(value, "log max-size");
-    else throw new UsageError(`unknown log opt "${opt}": supported: max-size=SIZE`);
+    else if (key === "max-file" && value) {
+      logMaxFiles = Number(value);
+      if (!Number.isInteger(logMaxFiles) || logMaxFiles < 1)
+        throw new UsageError(
+          `invalid log opt "${opt}": max-file is a whole number of files, 1 or more`,
+        );
+    } else throw new UsageError(`unknown log opt "${opt}": supported: max-size=SIZE, max-file=N`);
   }
   const labels: Record<string, string> = {};
   for (const l of f.label ?? []) {
@@ -244,6 +251,7 @@ export function createRequestFromFlags(
   if (f.cpuShares !== undefined) req.cpuShares = number(f.cpuShares, "--cpu-shares", true);
   if (f.pidsLimit !== undefined) req.pidsLimit = number(f.pidsLimit, "--pids-limit", true);
   if (logMaxSizeBytes !== undefined) req.logMaxSizeBytes = logMaxSizeBytes;
+  if (logMaxFiles !== undefined) req.logMaxFiles = logMaxFiles;
   if (f.stopSignal !== undefined) req.stopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined)
     req.stopTimeoutSeconds = number(f.stopTimeout, "--stop-timeout", true);

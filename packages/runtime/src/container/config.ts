@@ -143,6 +143,8 @@ export const createRequestSchema = z.object({
   autoRemove: z.boolean().default(false),
   restartPolicy: restartPolicySchema.default({ name: "no", maximumRetryCount: 0 }),
   logMaxSizeBytes: z.number().int().positive().optional(),
+  /** Log files kept in all, the live one included (Docker's max-file). */
+  logMaxFiles: z.number().int().positive().optional(),
   labels: z.record(z.string(), z.string()).default({}),
   stopSignal: z.string().optional(),
   stopTimeoutSeconds: z.number().int().min(0).optional(),

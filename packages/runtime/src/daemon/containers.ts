@@ -35,7 +35,7 @@ import { KeyedMutex } from "../util/mutex.js";
 import { processStartTime } from "../util/proc.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
-import { LogKeeper } from "./log-keeper.js";
+import { LogKeeper, logLimits } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
 import { parseExposed, type PortRequest } from "../network/port-spec.js";
 import {
@@ -112,7 +112,8 @@ export class ContainerService extends EventEmitter {
   private readonly exitWaiters = new Map<string, (() => void)[]>();
   private readonly adopted = new Set<string>();
   private adoptTimer: NodeJS.Timeout | undefined;
-  private readonly logs = new LogKeeper();
+  /** Indexes and rotates running containers' logs; readers ask it to index what they read. */
+  readonly logs = new LogKeeper();
   private readonly inputs = new Map<string, ContainerInput>();
 
   constructor(
@@ -183,7 +184,7 @@ export class ContainerService extends EventEmitter {
         await this.onExit(r.id);
       } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
-        this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
+        this.logs.watch(r.id, this.logPath(r.id), logLimits(r.request));
         const warning = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
         if (warning) process.stderr.write(`corral-rtd: container ${r.name}: ${warning}\n`);
       } else {
@@ -645,7 +646,7 @@ export class ContainerService extends EventEmitter {
         void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       throw new StartError(exitCode, message);
     }
-    this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
+    this.logs.watch(r.id, this.logPath(r.id), logLimits(r.request));
     this.emitEvent("start", r);
     return r;
   }

@@ -8,6 +8,7 @@ import { inspectContainer, psRow } from "../container/inspect.js";
 import { UserError } from "../util/errors.js";
 import type { ContainerEvent, ContainerService } from "./containers.js";
 import { streamLog } from "./logs.js";
+import { StatsSampler } from "./stats.js";
 import { Router } from "./http.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
@@ -32,6 +33,24 @@ export function createApi(
   images: ImageApi,
 ): Router {
   const router = new Router();
+  const sampler = new StatsSampler(containers);
+  // One exit waiter per container for all its log followers: a waiter per request would stay
+  // registered until the container exits, however soon its client went away.
+  const exits = new Map<string, Promise<void>>();
+  const exited = (id: string): Promise<void> => {
+    let p = exits.get(id);
+    if (!p) {
+      p = containers.wait(id).then(
+        () => void exits.delete(id),
+        () => void exits.delete(id),
+      );
+      exits.set(id, p);
+    }
+    return p;
+  };
+  containers.on("event", (e: ContainerEvent) => {
+    if (e.type === "destroy") sampler.forget(e.id);
+  });
   const volumeJson = (name: string): Record<string, unknown> => {
     const v = volumes.get(name);
     return {
@@ -90,7 +109,7 @@ export function createApi(
       return {};
     })
     .on("GET", "/v1/containers/:id/stats", async ({ params }) =>
-      containers.stats(params.id as string),
+      sampler.sample(params.id as string),
     )
     .on("GET", "/v1/containers/:id/logs", async ({ params, query, res }) => {
       const r = containers.get(params.id as string);
@@ -99,7 +118,8 @@ export function createApi(
         follow: flag(query, "follow"),
         tail: intParam(query, "tail") ?? -1,
         timestamps: flag(query, "timestamps"),
-        stopped: () => containers.wait(r.id).then(() => undefined),
+        stopped: () => exited(r.id),
+        keeper: containers.logs,
       });
       res.end();
     })

@@ -142,3 +142,6 @@ export const CAPABILITIES = {
 } as const;
 export type CapabilityName = keyof typeof CAPABILITIES;
 export const CAP_LAST_CAP = 40;
+
+/** fallocate(2) mode: removes [offset, offset+len) from a file, shifting the rest down (ext4, xfs). */
+export const FALLOC_FL_COLLAPSE_RANGE = 0x08;

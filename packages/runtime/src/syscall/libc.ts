@@ -56,6 +56,7 @@ interface Bindings {
   setsockopt: NativeFn;
   sendto: NativeFn;
   recv: NativeFn;
+  fallocate: NativeFn;
   strerror: (errno: number) => string;
 }
 
@@ -133,6 +134,7 @@ function libc(): Bindings {
       "long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)",
     ),
     recv: f("long recv(int fd, void *buf, size_t len, int flags)"),
+    fallocate: f("int fallocate(int fd, int mode, int64_t offset, int64_t len)"),
     strerror: lib.func("const char *strerror(int errnum)") as (errno: number) => string,
   };
   return bindings;
@@ -512,6 +514,16 @@ export function recv(fd: number, buf: Buffer, flags = 0): number {
 }
 
 /** The C library's text for an errno ("File exists" for EEXIST). */
+export function fallocate(
+  fd: number,
+  mode: number,
+  offset: number,
+  len: number,
+  subject?: string,
+): void {
+  check(libc().fallocate(fd, mode, offset, len), "fallocate", subject);
+}
+
 export function strerror(errno: number): string {
   return libc().strerror(errno);
 }

@@ -40,6 +40,8 @@ import {
   type WindowSize,
 } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
+import { whenWritable } from "../util/streams.js";
+import { logUnexpected } from "./faults.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -447,10 +449,18 @@ export class ContainerService extends EventEmitter {
   private holdTerminal(r: ContainerRecord, pid: number, size: WindowSize): ContainerPty {
     const pty = openContainerPty(pid, size);
     const terminal = new TerminalStream(pty.master);
-    terminal.pipe(createWriteStream(this.logPath(r.id), { flags: "a" }));
+    const log = createWriteStream(this.logPath(r.id), { flags: "a" });
+    // A full disk must not end the daemon: say so once, then drop the output (a terminal
+    // nobody reads would block the container).
+    log.on("error", (err) => {
+      logUnexpected(`container ${r.name}'s terminal log`, err);
+      terminal.resume();
+    });
+    terminal.pipe(log);
     terminal.on("error", () => undefined);
     this.inputs.set(r.id, {
-      write: (data) => void terminal.write(data),
+      write: (data) => terminal.write(data),
+      drained: () => whenWritable(terminal),
       end: () => undefined, // a terminal has no end of input; ^D is the user's to type
       resize: (cols, rows) => terminal.resize({ cols, rows }),
       close: () => terminal.destroy(),
@@ -604,7 +614,8 @@ export class ContainerService extends EventEmitter {
       }
       if (r.request.openStdin && !r.request.tty) {
         this.inputs.set(r.id, {
-          write: (data) => void warm.stdin.write(data),
+          write: (data) => warm.stdin.write(data),
+          drained: () => whenWritable(warm.stdin),
           end: () => warm.stdin.end(),
           resize: () => undefined,
           close: () => warm.stdin.destroy(),
@@ -992,7 +1003,9 @@ export class ContainerService extends EventEmitter {
 }
 
 export interface ContainerInput {
-  write(data: Buffer): void;
+  /** false: the container is not keeping up; wait for drained() before writing more. */
+  write(data: Buffer): boolean;
+  drained(): Promise<void>;
   end(): void;
   resize(cols: number, rows: number): void;
   close(): void;

@@ -14,10 +14,9 @@ import { ImageApi } from "./images.js";
 import { RegistryAccess } from "./registries.js";
 import { loadRuntimeConfig } from "../config/runtime-config.js";
 import { NetworkManager } from "../network/manager.js";
+import { daemonLog, keepServingOnUnexpectedErrors } from "./faults.js";
 
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} corral-rtd: ${message}\n`);
-}
+const log = daemonLog;
 
 function isAlive(pid: number): boolean {
   try {
@@ -60,6 +59,7 @@ function cleanStaleSlots(runDir: string): void {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("corral-rtd must run as root");
+  keepServingOnUnexpectedErrors();
   // runtime.json (CORRAL_CONFIG): a bad file is one line in the log and no daemon.
   const config = loadRuntimeConfig();
   const paths = runtimePaths();

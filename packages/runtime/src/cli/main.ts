@@ -106,7 +106,13 @@ async function attachAndStart(
   const stdin = process.stdin;
   const raw = Boolean(o.tty && stdin.isTTY);
   if (raw) stdin.setRawMode(true);
-  const onInput = (d: Buffer): void => void socket.write(encodeFrame(FRAME.data, d));
+  // At the daemon's pace: it reads only as fast as the container takes input.
+  const onInput = (d: Buffer): void => {
+    if (!socket.write(encodeFrame(FRAME.data, d))) {
+      stdin.pause();
+      socket.once("drain", () => stdin.resume());
+    }
+  };
   const onInputEnd = (): void => void socket.write(encodeFrame(FRAME.stdinEnd));
   const onResize = (): void =>
     void socket.write(

@@ -54,6 +54,7 @@ interface Bindings {
   sendto: NativeFn;
   recv: NativeFn;
   strerror: (errno: number) => string;
+  syncfs: ReturnType<ReturnType<typeof koffi.load>["func"]>;
 }
 
 let bindings: Bindings | undefined;
@@ -112,6 +113,7 @@ function libc(): Bindings {
     ),
     recv: f("long recv(int fd, void *buf, size_t len, int flags)"),
     strerror: lib.func("const char *strerror(int errnum)") as (errno: number) => string,
+    syncfs: lib.func("int syncfs(int fd)"),
   };
   return bindings;
 }
@@ -378,4 +380,18 @@ export function recv(fd: number, buf: Buffer, flags = 0): number {
 /** The C library's text for an errno ("File exists" for EEXIST). */
 export function strerror(errno: number): string {
   return libc().strerror(errno);
+}
+
+/**
+ * syncfs(2): writes every dirty page of the filesystem holding `fd` to disk. On koffi's worker
+ * thread: it may take a while, and the daemon's event loop must not wait for it.
+ */
+export function syncfs(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    libc().syncfs.async(fd, (err: unknown, result: number) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else if (result < 0) reject(new SyscallError("syncfs", koffi.errno()));
+      else resolve();
+    });
+  });
 }

@@ -2,7 +2,7 @@
 // corral-rt: Docker's commands and flags over Corral's runtime daemon.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { ApiError } from "../client/client.js";
+import { ApiError, ConnectionLostError, connectionLost } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable, formatBytes } from "./format.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
@@ -60,7 +60,9 @@ async function createContainer(
   image: string,
   command: string[],
   flags: RunFlags,
+  startFollows = false,
 ): Promise<{ Id: string }> {
+  const path = startFollows ? "/v1/containers?start=1" : "/v1/containers";
   let req;
   try {
     req = createRequestFromFlags(image, command, flags);
@@ -73,7 +75,7 @@ async function createContainer(
   }
   try {
     if (policy === "always") await pull(image);
-    return await api<{ Id: string }>("POST", "/v1/containers", req);
+    return await api<{ Id: string }>("POST", path, req);
   } catch (err) {
     const missing =
       err instanceof ApiError && err.status === 404 && /Unable to find image/.test(err.message);
@@ -83,7 +85,7 @@ async function createContainer(
   process.stderr.write(`Unable to find image '${image}' locally\n`);
   try {
     await pull(image);
-    return await api<{ Id: string }>("POST", "/v1/containers", req);
+    return await api<{ Id: string }>("POST", path, req);
   } catch (err) {
     throw new ExitError((err as Error).message, 125);
   }
@@ -139,7 +141,14 @@ async function attachAndStart(
           }
         }
       });
-      socket.on("close", () => reject(new ExitError("lost the connection to corral-rtd", 125)));
+      socket.on("close", () =>
+        reject(
+          new ExitError(
+            new ConnectionLostError("POST", "", new Error("connection closed")).message,
+            125,
+          ),
+        ),
+      );
       socket.on("error", () => undefined);
     });
   } finally {
@@ -164,7 +173,7 @@ const program = new Command("corral-rt")
 
 addRunFlags(program.command("run").description("create and start a container")).action(
   async (image: string, command: string[], flags: RunFlags) => {
-    const { Id } = await createContainer(image, command, flags);
+    const { Id } = await createContainer(image, command, flags, true);
     if (flags.detach) {
       try {
         await api("POST", `/v1/containers/${enc(Id)}/start`);
@@ -487,7 +496,7 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 125;
       return;
     }
-    const message = (err as Error).message;
+    const message = (connectionLost(err) as Error).message;
     process.stderr.write(`corral-rt: ${message}\n`);
     const command = process.argv[2];
     process.exitCode =

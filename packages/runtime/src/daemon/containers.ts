@@ -41,7 +41,8 @@ import {
 } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
 import { whenWritable } from "../util/streams.js";
-import { logUnexpected } from "./faults.js";
+import { daemonLog, logUnexpected } from "./faults.js";
+import { autoRemovable, markInFlight, settleInterrupted, unreadableRecord } from "./reconcile.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -58,6 +59,8 @@ export interface ImageProvider {
       ExposedPorts?: Record<string, unknown> | null;
     };
     layerDirs: string[];
+    /** Ends the hold on the image's layers (once the container using them is registered). */
+    release(): void;
   }>;
 }
 
@@ -166,9 +169,16 @@ export class ContainerService extends EventEmitter {
 
   /** Loads every record; containers still running are adopted, exits that happened meanwhile recorded. */
   async recover(): Promise<void> {
-    const { records, incomplete } = this.records.loadAll();
+    const { records, incomplete, unreadable } = this.records.loadAll();
     for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
     for (const r of records) this.byId.set(r.id, r);
+    for (const u of unreadable) {
+      const r = unreadableRecord(u, new Set(records.map((x) => x.name)));
+      daemonLog(`container ${u.id}: ${r.state.error}`);
+      this.byId.set(r.id, r);
+    }
+    for (const r of await settleInterrupted(records, (id) => this.containerDir(id)))
+      this.records.save(r);
     for (const r of records) {
       if (
         r.state.status !== "running" &&
@@ -187,6 +197,8 @@ export class ContainerService extends EventEmitter {
         await this.onExit(r.id);
       }
     }
+    for (const r of records.filter(autoRemovable))
+      await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
     this.adoptTimer = setInterval(() => void this.pollAdopted(), 500);
     this.adoptTimer.unref();
   }
@@ -217,6 +229,16 @@ export class ContainerService extends EventEmitter {
   // ---- create ---------------------------------------------------------------------------
 
   async create(input: unknown): Promise<ContainerRecord> {
+    const leases: (() => void)[] = [];
+    try {
+      return await this.createLeased(input, leases);
+    } finally {
+      for (const release of leases) release();
+    }
+  }
+
+  /** `leases`: what to release once the container is registered (or its create failed). */
+  private async createLeased(input: unknown, leases: (() => void)[]): Promise<ContainerRecord> {
     const parsed = createRequestSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -236,6 +258,7 @@ export class ContainerService extends EventEmitter {
       let image;
       try {
         image = await this.images.resolveForRun(req.image);
+        leases.push(image.release);
       } catch (err) {
         throw new UserError(
           `Unable to find image '${req.image}' locally: ${(err as Error).message}`,
@@ -305,6 +328,8 @@ export class ContainerService extends EventEmitter {
       };
       signalNumber(record.process.stopSignal);
       this.prepareDirs(record);
+      // Until the client has the id (the route ends the mark once the response is out).
+      markInFlight(this.containerDir(id));
       this.records.save(record);
       this.byId.set(id, record);
       this.emitEvent("create", record);
@@ -543,6 +568,18 @@ export class ContainerService extends EventEmitter {
     size: WindowSize = { cols: 80, rows: 24 },
   ): Promise<ContainerRecord> {
     if (r.state.status === "running" || r.state.status === "paused") return r;
+    if (r.state.status === "dead")
+      throw new UserError(`cannot start ${r.name}: ${r.state.error}`, 409);
+    // A daemon that dies from here on leaves the mark: the next one settles the start.
+    const started = markInFlight(this.containerDir(r.id));
+    try {
+      return await this.startMarked(r, size);
+    } finally {
+      started();
+    }
+  }
+
+  private async startMarked(r: ContainerRecord, size: WindowSize): Promise<ContainerRecord> {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
     const cgroup = createCgroupManager(`corral/${r.id}`);

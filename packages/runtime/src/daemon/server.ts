@@ -10,6 +10,7 @@ import type { ContainerEvent, ContainerService } from "./containers.js";
 import { streamLog } from "./logs.js";
 import { Router } from "./http.js";
 import { daemonLog, logUnexpected } from "./faults.js";
+import { endInFlight } from "./reconcile.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
 import { registerNetworkRoutes } from "./network-routes.js";
@@ -53,8 +54,13 @@ export function createApi(
     .on("GET", "/v1/containers", async ({ query }) =>
       containers.list(flag(query, "all")).map(psRow),
     )
-    .on("POST", "/v1/containers", async ({ body }) => {
+    .on("POST", "/v1/containers", async ({ body, res, query }) => {
       const r = await containers.create(await body());
+      // A create is done once its client has the id, or (start=1, as `run` asks) once the start
+      // that follows has ended: a daemon that dies before leaves the mark and the next one
+      // settles the container (see reconcile.ts).
+      if (!flag(query, "start"))
+        res.once("close", () => endInFlight(containers.containerDir(r.id)));
       return { Id: r.id, Name: r.name };
     })
     .on("GET", "/v1/containers/:id", async ({ params }) => {

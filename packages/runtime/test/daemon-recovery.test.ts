@@ -2,10 +2,13 @@
 // in the middle of 20 runs, a torn container.json, a torn IPAM file.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { INTERRUPTED_START } from "../src/daemon/reconcile.js";
+import { tableName } from "../src/network/nftables.js";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
 import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
 
@@ -35,8 +38,19 @@ function cgroupDirs(id: string): string[] {
   return [...new Set(candidates)].filter((d) => existsSync(d));
 }
 
-function killDaemon(): void {
-  process.kill(runtime.daemonPid(), "SIGKILL");
+/** kill -9, and wait until it is gone (a zombie at most: its files are closed by then). */
+async function killDaemon(): Promise<void> {
+  const pid = runtime.daemonPid();
+  process.kill(pid, "SIGKILL");
+  for (;;) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
+    } catch {
+      return;
+    }
+    await sleep(10);
+  }
 }
 
 describe("crash recovery", () => {
@@ -65,7 +79,7 @@ describe("crash recovery", () => {
       if (readdirSync(containersDir).filter((d) => !before.has(d)).length >= 3) break;
       await sleep(5);
     }
-    killDaemon();
+    await killDaemon();
     const results = await Promise.all(runs);
     const failed = results.filter((r) => r.code !== 0);
     assert.ok(failed.length > 0, "the kill landed after every run had finished: nothing tested");
@@ -114,7 +128,7 @@ describe("crash recovery", () => {
     const keptIp = inspectAll().find((c) => c.Name === "/keeps")?.NetworkSettings.Networks.bridge
       ?.IPAddress;
     assert.ok(keptIp);
-    killDaemon();
+    await killDaemon();
     truncateSync(join(runtime.base, "root", "containers", tornId, "container.json"), 11);
     writeFileSync(join(runtime.base, "root", "network", "bridge.ipam.json"), "{}");
 
@@ -138,5 +152,58 @@ describe("crash recovery", () => {
     assert.equal(runtime.rt("rm", "-f", tornId).code, 0);
     assert.ok(!existsSync(join(runtime.base, "root", "containers", tornId)));
     runtime.rt("rm", "-f", "keeps", next.out.trim());
+  });
+
+  test("a published port taken while the daemon was down: no longer forwarded, no second rule later", async () => {
+    const lostPort = 21000 + Math.floor(Math.random() * 2000);
+    const kept = lostPort + 1;
+    const web = runtime.rt(
+      "run",
+      "-d",
+      "-p",
+      `${lostPort}:80`,
+      "-p",
+      `${kept}:81`,
+      TEST_IMAGE_NAME,
+      "sleep",
+      "3600",
+    );
+    assert.equal(web.code, 0, web.err);
+    const id = web.out.trim();
+    const rules = (port: number): number => {
+      const table = tableName(join(runtime.base, "root"), false);
+      const out = spawnSync("nft", ["list", "table", "ip", table], { encoding: "utf8" }).stdout;
+      return out.split("\n").filter((l) => l.includes(`dport ${port} dnat`)).length;
+    };
+    assert.equal(rules(lostPort), 1);
+    await killDaemon();
+    // Another program takes one of its ports while no daemon runs.
+    // (Retried: the dead daemon's listening socket can take a moment to be released.)
+    const squatter = createServer();
+    for (let attempt = 0; ; attempt++) {
+      const err = await new Promise<Error | undefined>((resolve) => {
+        squatter.once("error", resolve);
+        squatter.listen(lostPort, "0.0.0.0", () => resolve(undefined));
+      });
+      if (!err) break;
+      if (attempt === 250) throw err;
+      await sleep(20);
+    }
+    try {
+      const [view] = inspectAll().filter((c) => c.Id === id);
+      assert.equal(view?.State.Status, "running");
+      assert.equal(rules(lostPort), 0, "a port the daemon does not hold is not forwarded");
+      assert.equal(rules(kept), 1, "the others still are");
+      const ps = runtime.rt("ps");
+      assert.doesNotMatch(ps.out, new RegExp(`:${lostPort}->`));
+      assert.match(ps.out, new RegExp(`:${kept}->81`));
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    // Free again: another container may publish it, and it alone is forwarded.
+    const next = runtime.rt("run", "-d", "-p", `${lostPort}:80`, TEST_IMAGE_NAME, "sleep", "3600");
+    assert.equal(next.code, 0, next.err);
+    assert.equal(rules(lostPort), 1);
+    runtime.rt("rm", "-f", id, next.out.trim());
   });
 });

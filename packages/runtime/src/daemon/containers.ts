@@ -191,8 +191,16 @@ export class ContainerService extends EventEmitter {
       } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
         this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
-        const warning = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
-        if (warning) process.stderr.write(`corral-rtd: container ${r.name}: ${warning}\n`);
+        const { ports, warning } = await this.network.adopt(
+          r,
+          r.state.networks ?? [],
+          r.state.ports ?? [],
+        );
+        if (warning) {
+          daemonLog(`container ${r.name}: ${warning}`);
+          r.state.ports = ports;
+          this.records.save(r);
+        }
       } else {
         await this.onExit(r.id);
       }

@@ -530,21 +530,19 @@ export class NetworkManager {
 
   /**
    * A container that kept running while no daemon did: its addresses and ports are its own
-   * again (the ports are re-bound; a program that took one meanwhile is reported, not fatal).
+   * again. Each port is re-bound; one a program took meanwhile is reported, not fatal, and is
+   * no longer published: the firewall forwards exactly the ports held (else that program's
+   * traffic would go to the container, and a later -p of the port would add a second rule).
    */
   async adopt(
     c: ContainerIdentity,
     attachments: NetworkAttachment[],
     ports: PortBinding[],
-  ): Promise<string | undefined> {
-    let warning: string | undefined;
-    try {
-      await this.reservations.reserve(c.id, ports);
-    } catch (err) {
-      warning = (err as Error).message;
-    }
-    this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...ports] });
-    return warning;
+  ): Promise<{ ports: PortBinding[]; warning?: string }> {
+    const { held, lost } = await this.reservations.reclaim(c.id, ports);
+    this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...held] });
+    if (lost.length === 0) return { ports: held };
+    return { ports: held, warning: `no longer published (taken meanwhile): ${lost.join(", ")}` };
   }
 
   // ---- the whole picture ----------------------------------------------------------------

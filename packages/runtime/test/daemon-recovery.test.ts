@@ -98,6 +98,9 @@ describe("crash recovery", () => {
     for (const [i, r] of results.entries()) {
       const c = made.find((x) => x.Name === `/burst${i}`);
       if (r.code === 0) assert.equal(c?.State.Status, "running", `burst${i} ran: ${r.out}`);
+      else if (i % 2 === 0 && r.err.startsWith("corral-rt: No such container"))
+        // --rm, created before the kill: the next daemon removed it before its start came.
+        assert.equal(c, undefined);
       else
         assert.match(
           r.err,

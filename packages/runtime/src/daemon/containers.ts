@@ -42,7 +42,7 @@ import {
 import type { VolumeStore } from "./volumes.js";
 import { whenWritable } from "../util/streams.js";
 import { daemonLog, logUnexpected } from "./faults.js";
-import { autoRemovable, markInFlight, settleInterrupted, unreadableRecord } from "./reconcile.js";
+import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -172,11 +172,7 @@ export class ContainerService extends EventEmitter {
     const { records, incomplete, unreadable } = this.records.loadAll();
     for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
     for (const r of records) this.byId.set(r.id, r);
-    for (const u of unreadable) {
-      const r = unreadableRecord(u, new Set(records.map((x) => x.name)));
-      daemonLog(`container ${u.id}: ${r.state.error}`);
-      this.byId.set(r.id, r);
-    }
+    for (const r of unreadableRecords(unreadable, records)) this.byId.set(r.id, r);
     for (const r of await settleInterrupted(records, (id) => this.containerDir(id)))
       this.records.save(r);
     for (const r of records) {
@@ -191,14 +187,10 @@ export class ContainerService extends EventEmitter {
       } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
         this.logs.watch(r.id, this.logPath(r.id), r.request.logMaxSizeBytes);
-        const { ports, warning } = await this.network.adopt(
-          r,
-          r.state.networks ?? [],
-          r.state.ports ?? [],
-        );
-        if (warning) {
-          daemonLog(`container ${r.name}: ${warning}`);
-          r.state.ports = ports;
+        const adopted = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
+        if (adopted.warning) {
+          daemonLog(`container ${r.name}: ${adopted.warning}`);
+          r.state.ports = adopted.ports; // what the firewall still forwards
           this.records.save(r);
         }
       } else {

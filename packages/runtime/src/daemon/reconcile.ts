@@ -12,6 +12,7 @@ import {
   type UnreadableRecord,
 } from "../container/record.js";
 import { processStartTime } from "../util/proc.js";
+import { daemonLog } from "./faults.js";
 
 export const INTERRUPTED_START = "corral-rtd stopped while creating it";
 
@@ -42,8 +43,8 @@ function alive(r: ContainerRecord): boolean {
 /**
  * Creates and starts the daemon did not finish: the container goes back to where it was (created, or
  * exited from an earlier run) with the reason in State.Error, and its cgroup goes (empty, or
- * holding an init that never got its spec). A start that got as far as running the command
- * (its process lives, or its exit was recorded) is left to the normal adoption.
+ * holding an init that never got its spec). A container whose command runs (its process
+ * lives) is left to the normal adoption.
  * Returns the records it changed, for the caller to save.
  */
 export async function settleInterrupted(
@@ -54,7 +55,10 @@ export async function settleInterrupted(
   for (const r of records) {
     const dir = containerDir(r.id);
     if (!existsSync(join(dir, IN_FLIGHT))) continue;
-    if (!alive(r) && !existsSync(join(dir, "exit"))) {
+    // Its process gone (an exit file may say how: an init that lost the daemon mid-start
+    // gives up) and the start never confirmed: it did not run as asked.
+    if (!alive(r)) {
+      rmSync(join(dir, "exit"), { force: true });
       const ranBefore = r.state.finishedAt !== ZERO_TIME;
       r.state = {
         ...r.state,
@@ -83,12 +87,26 @@ export function autoRemovable(r: ContainerRecord): boolean {
   return r.request.autoRemove && (r.state.status === "created" || r.state.status === "exited");
 }
 
+/** Stand-ins for the records that cannot be read, each said once in the daemon's log. */
+export function unreadableRecords(
+  unreadable: readonly UnreadableRecord[],
+  records: readonly ContainerRecord[],
+): ContainerRecord[] {
+  const taken = new Set(records.map((r) => r.name));
+  return unreadable.map((u) => {
+    const r = unreadableRecord(u, taken);
+    taken.add(r.name);
+    daemonLog(`container ${u.id}: ${r.state.error}`);
+    return r;
+  });
+}
+
 /**
  * A record that cannot be read stands in for its container: dead, with the reason, so that
  * `ps -a` and `inspect` show it and `rm` removes it (and whatever still runs in its cgroup).
  * Its name, if a torn file still shows one that no other container has; else one from its id.
  */
-export function unreadableRecord(u: UnreadableRecord, taken: ReadonlySet<string>): ContainerRecord {
+function unreadableRecord(u: UnreadableRecord, taken: ReadonlySet<string>): ContainerRecord {
   const found = /"name":\s*"([^"]+)"/.exec(u.text)?.[1];
   const name =
     found && CONTAINER_NAME.test(found) && !taken.has(found)

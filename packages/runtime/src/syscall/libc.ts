@@ -2,7 +2,7 @@
 // nothing else loads koffi. Each wrapper turns a -1 return into a SyscallError that names the
 // call and its subject.
 import koffi from "koffi";
-import { SyscallError } from "./errors.js";
+import { SyscallError, errnoName } from "./errors.js";
 import {
   CAPABILITIES,
   CAP_LAST_CAP,
@@ -55,6 +55,7 @@ interface Bindings {
   recv: NativeFn;
   strerror: (errno: number) => string;
   syncfs: ReturnType<ReturnType<typeof koffi.load>["func"]>;
+  flock: NativeFn;
 }
 
 let bindings: Bindings | undefined;
@@ -114,6 +115,7 @@ function libc(): Bindings {
     recv: f("long recv(int fd, void *buf, size_t len, int flags)"),
     strerror: lib.func("const char *strerror(int errnum)") as (errno: number) => string,
     syncfs: lib.func("int syncfs(int fd)"),
+    flock: f("int flock(int fd, int operation)"),
   };
   return bindings;
 }
@@ -394,4 +396,18 @@ export function syncfs(fd: number): Promise<void> {
       else resolve();
     });
   });
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/**
+ * An exclusive flock(2) on `fd`, without waiting: false when another process holds it. The
+ * kernel drops the lock when its holder dies, so a crash never leaves a stale one.
+ */
+export function tryLockExclusive(fd: number, subject?: string): boolean {
+  if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = koffi.errno();
+  if (errnoName(errno) === "EWOULDBLOCK" || errnoName(errno) === "EAGAIN") return false;
+  throw new SyscallError("flock", errno, subject);
 }

@@ -2,7 +2,7 @@
 // in the middle of 20 runs, a torn container.json, a torn IPAM file.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { INTERRUPTED_START } from "../src/daemon/reconcile.js";
 import { tableName } from "../src/network/nftables.js";
 import { TEST_IMAGE_NAME } from "./fixtures/images.js";
-import { startRuntime, type TestRuntime } from "./fixtures/runtime.js";
+import { CLI, startRuntime, type TestRuntime } from "./fixtures/runtime.js";
 
 let runtime: TestRuntime;
 
@@ -208,5 +208,30 @@ describe("crash recovery", () => {
     assert.equal(next.code, 0, next.err);
     assert.equal(rules(lostPort), 1);
     runtime.rt("rm", "-f", id, next.out.trim());
+  });
+
+  test("logs -f when the daemon dies: one line, saying nothing was changed", async () => {
+    const c = runtime.rt(
+      "run",
+      "-d",
+      TEST_IMAGE_NAME,
+      "sh",
+      "-c",
+      "while :; do echo x; sleep 0.1; done",
+    );
+    assert.equal(c.code, 0, c.err);
+    const logs = spawn(process.execPath, [CLI, "logs", "-f", c.out.trim()], { env: runtime.env });
+    let err = "";
+    logs.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => logs.stdout.once("data", r)); // it is following
+    logs.stdout.resume();
+    const code = new Promise((r) => logs.once("close", r));
+    await killDaemon();
+    assert.equal(await code, 1);
+    assert.match(
+      err,
+      /^corral-rt: lost the connection to corral-rtd \((aborted|read ECONNRESET|socket hang up)\); nothing was changed: try again\n$/,
+    );
+    runtime.rt("rm", "-f", c.out.trim());
   });
 });

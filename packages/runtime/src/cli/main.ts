@@ -496,9 +496,11 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 125;
       return;
     }
-    const message = (connectionLost(err) as Error).message;
-    process.stderr.write(`corral-rt: ${message}\n`);
     const command = process.argv[2];
+    // A dropped connection read mid-stream (logs -f, events) reached no request's own handler.
+    const reads = ["logs", "ps", "inspect", "images", "stats", "events", "wait", "history"];
+    const lost = connectionLost(err, reads.includes(command ?? "") ? "GET" : undefined);
+    process.stderr.write(`corral-rt: ${(lost as Error).message}\n`);
     process.exitCode =
       err instanceof ExitError
         ? err.code

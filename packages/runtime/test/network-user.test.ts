@@ -249,13 +249,25 @@ describe("user-defined networks", () => {
         ips,
       );
       // The refused ones hold nothing: the one on .4 goes, and a new container gets .4, the
-      // lowest free address.
-      const onFour = started.find((id) => ipOn(id, "tiny") === "10.232.0.4") ?? "";
-      ok(rt("rm", "-f", onFour));
-      started.splice(started.indexOf(onFour), 1);
-      const again = ok(rt("run", "-d", "--network", "tiny", TEST_IMAGE_NAME, "sleep", "100"));
-      started.push(again);
-      assert.equal(ipOn(again, "tiny"), "10.232.0.4");
+      // only free address.
+      const removeOn = (ip: string): void => {
+        const id = started.find((c) => ipOn(c, "tiny") === ip) ?? "";
+        ok(rt("rm", "-f", id));
+        started.splice(started.indexOf(id), 1);
+      };
+      const runOne = (): string => {
+        const id = ok(rt("run", "-d", "--network", "tiny", TEST_IMAGE_NAME, "sleep", "100"));
+        started.push(id);
+        return id;
+      };
+      removeOn("10.232.0.4");
+      assert.equal(ipOn(runOne(), "tiny"), "10.232.0.4");
+      // Round-robin, as Docker: with .3 and .6 free, the next address after the last one
+      // handed out (.4) is .6; the just-freed lower .3 waits its turn.
+      removeOn("10.232.0.3");
+      removeOn("10.232.0.6");
+      assert.equal(ipOn(runOne(), "tiny"), "10.232.0.6");
+      assert.equal(ipOn(runOne(), "tiny"), "10.232.0.3");
     } finally {
       for (const r of refused) {
         const id = /[0-9a-f]{64}/.exec(r.out)?.[0];

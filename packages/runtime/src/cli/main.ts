@@ -2,7 +2,7 @@
 // corral-rt: Docker's commands and flags over Corral's runtime daemon.
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { ApiError } from "../client/client.js";
+import { ApiError, ConnectionLostError, connectionLost } from "../client/client.js";
 import { createRequestFromFlags, UsageError, type RunFlags } from "./run-options.js";
 import { printTable } from "./format.js";
 import { forEachName } from "./each.js";
@@ -78,7 +78,9 @@ async function createContainer(
   image: string,
   command: string[],
   flags: RunFlags,
+  startFollows = false,
 ): Promise<{ Id: string }> {
+  const path = startFollows ? "/v1/containers?start=1" : "/v1/containers";
   let req;
   try {
     req = createRequestFromFlags(image, command, flags);
@@ -91,7 +93,7 @@ async function createContainer(
   }
   try {
     if (policy === "always") await pull(image);
-    return await api<{ Id: string }>("POST", "/v1/containers", req);
+    return await api<{ Id: string }>("POST", path, req);
   } catch (err) {
     const missing =
       err instanceof ApiError && err.status === 404 && /Unable to find image/.test(err.message);
@@ -101,7 +103,7 @@ async function createContainer(
   process.stderr.write(`Unable to find image '${image}' locally\n`);
   try {
     await pull(image);
-    return await api<{ Id: string }>("POST", "/v1/containers", req);
+    return await api<{ Id: string }>("POST", path, req);
   } catch (err) {
     throw new ExitError((err as Error).message, 125);
   }
@@ -124,7 +126,13 @@ async function attachAndStart(
   const stdin = process.stdin;
   const raw = Boolean(o.tty && stdin.isTTY);
   if (raw) stdin.setRawMode(true);
-  const onInput = (d: Buffer): void => void socket.write(encodeFrame(FRAME.data, d));
+  // At the daemon's pace: it reads only as fast as the container takes input.
+  const onInput = (d: Buffer): void => {
+    if (!socket.write(encodeFrame(FRAME.data, d))) {
+      stdin.pause();
+      socket.once("drain", () => stdin.resume());
+    }
+  };
   const onInputEnd = (): void => void socket.write(encodeFrame(FRAME.stdinEnd));
   const onResize = (): void =>
     void socket.write(
@@ -151,7 +159,14 @@ async function attachAndStart(
           }
         }
       });
-      socket.on("close", () => reject(new ExitError("lost the connection to corral-rtd", 125)));
+      socket.on("close", () =>
+        reject(
+          new ExitError(
+            new ConnectionLostError("POST", "", new Error("connection closed")).message,
+            125,
+          ),
+        ),
+      );
       socket.on("error", () => undefined);
     });
   } finally {
@@ -176,7 +191,7 @@ const program = new Command("corral-rt")
 
 addRunFlags(program.command("run").description("create and start a container")).action(
   async (image: string, command: string[], flags: RunFlags) => {
-    const { Id } = await createContainer(image, command, flags);
+    const { Id } = await createContainer(image, command, flags, true);
     if (flags.detach) {
       try {
         await api("POST", `/v1/containers/${enc(Id)}/start`);
@@ -486,9 +501,11 @@ async function main(): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 125;
       return;
     }
-    const message = (err as Error).message;
-    process.stderr.write(`corral-rt: ${message}\n`);
     const command = process.argv[2];
+    // A dropped connection read mid-stream (logs -f, events) reached no request's own handler.
+    const reads = ["logs", "ps", "inspect", "images", "stats", "events", "wait", "history"];
+    const lost = connectionLost(err, reads.includes(command ?? "") ? "GET" : undefined);
+    process.stderr.write(`corral-rt: ${(lost as Error).message}\n`);
     process.exitCode =
       err instanceof ExitError
         ? err.code

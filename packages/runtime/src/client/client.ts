@@ -22,6 +22,49 @@ export class ApiError extends Error {
   }
 }
 
+/** How a dropped connection shows up in Node: `socket hang up`, `read ECONNRESET`, `write EPIPE`, `aborted`. */
+export function isConnectionDrop(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    code === "ERR_STREAM_PREMATURE_CLOSE" ||
+    message === "aborted" ||
+    message === "socket hang up"
+  );
+}
+
+/** The command that shows whether a request to `path` took effect. */
+function checkWith(path: string): string {
+  if (path.startsWith("/v1/images")) return "corral-rt images";
+  if (path.startsWith("/v1/networks")) return "corral-rt network ls";
+  if (path.startsWith("/v1/volumes")) return "corral-rt volume ls";
+  return "corral-rt ps -a";
+}
+
+/**
+ * The connection to corral-rtd broke mid-request (the daemon died or was killed): one line that
+ * says so, and whether what was asked may have happened.
+ */
+export class ConnectionLostError extends Error {
+  constructor(method: string | undefined, path: string | undefined, cause: Error) {
+    const reads = method === "GET" || method === "HEAD";
+    super(
+      `lost the connection to corral-rtd (${cause.message}); ` +
+        (reads
+          ? "nothing was changed: try again"
+          : `the operation may have happened: check with ${checkWith(path ?? "")}`),
+    );
+  }
+}
+
+/** A dropped connection as a ConnectionLostError; any other error as it is. */
+export function connectionLost(err: unknown, method?: string, path?: string): unknown {
+  return isConnectionDrop(err) && !(err instanceof ConnectionLostError)
+    ? new ConnectionLostError(method, path, err as Error)
+    : err;
+}
+
 export class RuntimeClient {
   constructor(readonly paths: RuntimePaths = runtimePaths()) {}
 
@@ -57,22 +100,30 @@ export class RuntimeClient {
         resolve(socket);
       });
       req.on("response", (res) => reject(new ApiError(res.statusCode ?? 500, "attach refused")));
-      req.on("error", reject);
+      req.on("error", (err) => reject(connectionLost(err, "POST", path)));
       req.end();
     });
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return this.json<T>(
-      await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body)),
-    );
+    try {
+      return await this.json<T>(
+        await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body)),
+      );
+    } catch (err) {
+      throw connectionLost(err, method, path);
+    }
   }
 
   /** A streamed response (logs, pull progress), or the daemon's error as an ApiError. */
   async stream(method: string, path: string): Promise<IncomingMessage> {
-    const res = await this.raw(method, path);
-    if ((res.statusCode ?? 500) >= 400) await this.json(res);
-    return res;
+    try {
+      const res = await this.raw(method, path);
+      if ((res.statusCode ?? 500) >= 400) await this.json(res);
+      return res;
+    } catch (err) {
+      throw connectionLost(err, method, path);
+    }
   }
 
   /** Reads a JSON response; a 4xx/5xx becomes an ApiError with the daemon's message. */

@@ -153,6 +153,25 @@ function upgrade(stored: StoredRecord): ContainerRecord {
   };
 }
 
+export interface UnreadableRecord {
+  id: string;
+  file: string;
+  /** What could be read of it (a name may still be found in a torn file). */
+  text: string;
+  reason: string;
+}
+
+/** A stored record, checked for what the daemon cannot do without. */
+function parseRecord(id: string, text: string): ContainerRecord {
+  const stored = JSON.parse(text) as StoredRecord | null;
+  if (typeof stored !== "object" || stored === null) throw new Error("not a JSON object");
+  if (stored.id !== id) throw new Error(`it names container ${String(stored.id)}, not ${id}`);
+  for (const key of ["name", "request", "process", "state"] as const)
+    if (typeof stored[key] !== (key === "name" ? "string" : "object") || stored[key] === null)
+      throw new Error(`"${key}" is missing or malformed`);
+  return upgrade(stored);
+}
+
 /** One directory per container; container.json is only ever replaced atomically. */
 export class ContainerRecords {
   readonly dir: string;
@@ -172,19 +191,34 @@ export class ContainerRecords {
     );
   }
 
-  /** Every container with a complete record; a directory without one was never created. */
-  loadAll(): { records: ContainerRecord[]; incomplete: string[] } {
+  /**
+   * Every container with a complete record; a directory without one was never created. A
+   * record that cannot be read (torn, corrupt) is returned with the reason, never thrown: one
+   * bad file must not keep every other container from coming back.
+   */
+  loadAll(): {
+    records: ContainerRecord[];
+    incomplete: string[];
+    unreadable: UnreadableRecord[];
+  } {
     const records: ContainerRecord[] = [];
     const incomplete: string[] = [];
+    const unreadable: UnreadableRecord[] = [];
     for (const id of readdirSync(this.dir)) {
       const file = join(this.dir, id, "container.json");
       if (!existsSync(file)) {
         incomplete.push(id);
         continue;
       }
-      records.push(upgrade(JSON.parse(readFileSync(file, "utf8")) as StoredRecord));
+      let text = "";
+      try {
+        text = readFileSync(file, "utf8");
+        records.push(parseRecord(id, text));
+      } catch (err) {
+        unreadable.push({ id, file, text, reason: (err as Error).message });
+      }
     }
-    return { records, incomplete };
+    return { records, incomplete, unreadable };
   }
 
   remove(id: string): void {

@@ -45,6 +45,9 @@ import {
   type WindowSize,
 } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
+import { whenWritable } from "../util/streams.js";
+import { daemonLog, logUnexpected } from "./faults.js";
+import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -61,6 +64,8 @@ export interface ImageProvider {
       ExposedPorts?: Record<string, unknown> | null;
     };
     layerDirs: string[];
+    /** Ends the hold on the image's layers (once the container using them is registered). */
+    release(): void;
   }>;
 }
 
@@ -170,9 +175,12 @@ export class ContainerService extends EventEmitter {
 
   /** Loads every record; containers still running are adopted, exits that happened meanwhile recorded. */
   async recover(): Promise<void> {
-    const { records, incomplete } = this.records.loadAll();
+    const { records, incomplete, unreadable } = this.records.loadAll();
     for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
     for (const r of records) this.byId.set(r.id, r);
+    for (const r of unreadableRecords(unreadable, records)) this.byId.set(r.id, r);
+    for (const r of await settleInterrupted(records, (id) => this.containerDir(id)))
+      this.records.save(r);
     for (const r of records) {
       if (
         r.state.status !== "running" &&
@@ -185,12 +193,18 @@ export class ContainerService extends EventEmitter {
       } else if (r.state.pid && processStartTime(r.state.pid) === r.state.pidStartTime) {
         this.adopted.add(r.id);
         this.logs.watch(r.id, this.logPath(r.id), logLimits(r.request));
-        const warning = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
-        if (warning) process.stderr.write(`corral-rtd: container ${r.name}: ${warning}\n`);
+        const adopted = await this.network.adopt(r, r.state.networks ?? [], r.state.ports ?? []);
+        if (adopted.warning) {
+          daemonLog(`container ${r.name}: ${adopted.warning}`);
+          r.state.ports = adopted.ports; // what the firewall still forwards
+          this.records.save(r);
+        }
       } else {
         await this.onExit(r.id);
       }
     }
+    for (const r of records.filter(autoRemovable))
+      await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
     this.adoptTimer = setInterval(() => void this.pollAdopted(), 500);
     this.adoptTimer.unref();
   }
@@ -221,6 +235,16 @@ export class ContainerService extends EventEmitter {
   // ---- create ---------------------------------------------------------------------------
 
   async create(input: unknown): Promise<ContainerRecord> {
+    const leases: (() => void)[] = [];
+    try {
+      return await this.createLeased(input, leases);
+    } finally {
+      for (const release of leases) release();
+    }
+  }
+
+  /** `leases`: what to release once the container is registered (or its create failed). */
+  private async createLeased(input: unknown, leases: (() => void)[]): Promise<ContainerRecord> {
     const parsed = createRequestSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -240,6 +264,7 @@ export class ContainerService extends EventEmitter {
       let image;
       try {
         image = await this.images.resolveForRun(req.image);
+        leases.push(image.release);
       } catch (err) {
         throw new UserError(
           `Unable to find image '${req.image}' locally: ${(err as Error).message}`,
@@ -309,6 +334,8 @@ export class ContainerService extends EventEmitter {
       };
       signalNumber(record.process.stopSignal);
       this.prepareDirs(record);
+      // Until the client has the id (the route ends the mark once the response is out).
+      markInFlight(this.containerDir(id));
       this.records.save(record);
       this.byId.set(id, record);
       this.emitEvent("create", record);
@@ -455,10 +482,18 @@ export class ContainerService extends EventEmitter {
   private holdTerminal(r: ContainerRecord, pid: number, size: WindowSize): ContainerPty {
     const pty = openContainerPty(pid, size);
     const terminal = new TerminalStream(pty.master);
-    terminal.pipe(createWriteStream(this.logPath(r.id), { flags: "a" }));
+    const log = createWriteStream(this.logPath(r.id), { flags: "a" });
+    // A full disk must not end the daemon: say so once, then drop the output (a terminal
+    // nobody reads would block the container).
+    log.on("error", (err) => {
+      logUnexpected(`container ${r.name}'s terminal log`, err);
+      terminal.resume();
+    });
+    terminal.pipe(log);
     terminal.on("error", () => undefined);
     this.inputs.set(r.id, {
-      write: (data) => void terminal.write(data),
+      write: (data) => terminal.write(data),
+      drained: () => whenWritable(terminal),
       end: () => undefined, // a terminal has no end of input; ^D is the user's to type
       resize: (cols, rows) => terminal.resize({ cols, rows }),
       close: () => terminal.destroy(),
@@ -536,6 +571,18 @@ export class ContainerService extends EventEmitter {
     size: WindowSize = { cols: 80, rows: 24 },
   ): Promise<ContainerRecord> {
     if (r.state.status === "running" || r.state.status === "paused") return r;
+    if (r.state.status === "dead")
+      throw new UserError(`cannot start ${r.name}: ${r.state.error}`, 409);
+    // A daemon that dies from here on leaves the mark: the next one settles the start.
+    const started = markInFlight(this.containerDir(r.id));
+    try {
+      return await this.startMarked(r, size);
+    } finally {
+      started();
+    }
+  }
+
+  private async startMarked(r: ContainerRecord, size: WindowSize): Promise<ContainerRecord> {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
     const cgroup = createCgroupManager(`corral/${r.id}`);
@@ -545,7 +592,7 @@ export class ContainerService extends EventEmitter {
         this.limits(r.request),
         r.request.devices.map(deviceRule),
       ));
-      for (const w of warnings) process.stderr.write(`corral-rtd: container ${r.name}: ${w}\n`);
+      for (const w of warnings) daemonLog(`container ${r.name}: ${w}`);
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
       throw new UserError((err as Error).message);
@@ -613,7 +660,8 @@ export class ContainerService extends EventEmitter {
       }
       if (r.request.openStdin && !r.request.tty) {
         this.inputs.set(r.id, {
-          write: (data) => void warm.stdin.write(data),
+          write: (data) => warm.stdin.write(data),
+          drained: () => whenWritable(warm.stdin),
           end: () => warm.stdin.end(),
           resize: () => undefined,
           close: () => warm.stdin.destroy(),
@@ -790,9 +838,7 @@ export class ContainerService extends EventEmitter {
     try {
       await this.network.release(r.id);
     } catch (err) {
-      process.stderr.write(
-        `corral-rtd: container ${r.name}: releasing its network: ${(err as Error).message}\n`,
-      );
+      daemonLog(`container ${r.name}: releasing its network: ${(err as Error).message}`);
     }
   }
 
@@ -1001,7 +1047,9 @@ export class ContainerService extends EventEmitter {
 }
 
 export interface ContainerInput {
-  write(data: Buffer): void;
+  /** false: the container is not keeping up; wait for drained() before writing more. */
+  write(data: Buffer): boolean;
+  drained(): Promise<void>;
   end(): void;
   resize(cols: number, rows: number): void;
   close(): void;

@@ -2,6 +2,7 @@
 // a framework would add more than it saves here).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { UserError } from "../util/errors.js";
+import { logUnexpected } from "./faults.js";
 
 export interface Request {
   req: IncomingMessage;
@@ -39,15 +40,16 @@ export class Router {
     return this;
   }
 
+  /** Never rejects: every error answers this request (or closes its socket) and no other. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://corral");
     try {
+      const url = requestUrl(req);
       for (const route of this.routes) {
         if (route.method !== req.method) continue;
         const m = route.pattern.exec(url.pathname);
         if (!m) continue;
         const params: Record<string, string> = {};
-        route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1] ?? "")));
+        route.keys.forEach((k, i) => (params[k] = decodeParam(m[i + 1] ?? "")));
         const result = await route.handler({
           req,
           res,
@@ -67,12 +69,31 @@ export class Router {
           : (err as { exitCode?: unknown }).exitCode !== undefined
             ? 400
             : 500;
+      if (status === 500) logUnexpected(`${req.method} ${req.url}`, err);
       const message = (err as Error).message;
       const exitCode = (err as { exitCode?: unknown }).exitCode;
-      if (!res.headersSent)
+      if (!res.headersSent && !res.destroyed)
         sendJson(res, status, typeof exitCode === "number" ? { message, exitCode } : { message });
       else res.destroy();
     }
+  }
+}
+
+/** A path segment, %-decoded; a bad escape (`%zz`) is the client's error. */
+export function decodeParam(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new UserError(`malformed %-escape in ${JSON.stringify(segment)}`);
+  }
+}
+
+/** The request's URL; a request line that is not one (`GET //[`) is the client's error. */
+export function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? "/", "http://corral");
+  } catch {
+    throw new UserError(`malformed request target: ${JSON.stringify(req.url)}`);
   }
 }
 

@@ -22,15 +22,33 @@ export class ImageApi implements ImageProvider {
     this.store = new ImageStore(root);
   }
 
+  /**
+   * The image as a new container needs it, its layers leased until `release()`: a concurrent
+   * `rmi` and garbage collection cannot remove them before the container that uses them is
+   * registered (from then on, collection sees them in use).
+   */
   async resolveForRun(ref: string): ReturnType<ImageProvider["resolveForRun"]> {
     const image = await this.store.resolve(ref);
-    return {
-      id: image.id.replace(/^sha256:/, ""),
-      config: (image.config.config ?? {}) as Awaited<
-        ReturnType<ImageProvider["resolveForRun"]>
-      >["config"],
-      layerDirs: await this.store.layerDirs(image.id),
-    };
+    const lease = this.store.lease();
+    try {
+      for (const diffId of image.diffIds) lease.holdLayer(diffId);
+      // Checked after the lease, under the store's lock: a collection that began before it
+      // has finished, and what is found now stays.
+      for (const diffId of image.diffIds)
+        if (!(await this.store.hasLayer(diffId)))
+          throw new ImageError("not-found", `layer ${diffId} is missing: load the image again`);
+      return {
+        id: image.id.replace(/^sha256:/, ""),
+        config: (image.config.config ?? {}) as Awaited<
+          ReturnType<ImageProvider["resolveForRun"]>
+        >["config"],
+        layerDirs: await this.store.layerDirs(image.id),
+        release: () => lease.release(),
+      };
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
   }
 
   /**
@@ -38,7 +56,7 @@ export class ImageApi implements ImageProvider {
    * when their image was forced out.
    */
   async collectGarbage(containers: ContainerService): Promise<GarbageCollectResult> {
-    return this.store.garbageCollect({ layersInUse: layersInUse(containers) });
+    return this.store.garbageCollect({ layersInUse: () => layersInUse(containers) });
   }
 
   routes(router: Router, containers: ContainerService): void {

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import type { InitSpec, InitStatus } from "../container/init-spec.js";
+import { daemonLog } from "./faults.js";
 
 const INIT_SCRIPT = fileURLToPath(new URL("../container/init.js", import.meta.url));
 
@@ -100,7 +101,7 @@ export class InitPool {
         })
         .catch((err: unknown) => {
           this.starting--;
-          process.stderr.write(`corral-rtd: could not pre-start an init: ${String(err)}\n`);
+          daemonLog(`could not pre-start an init: ${String(err)}`);
           setTimeout(() => this.fill(), 1000).unref();
         });
     }

@@ -2,10 +2,20 @@
 // corral-rtd: the per-host runtime daemon. It owns every container's start and records every
 // exit; containers do not depend on it staying up (see init-pool.ts). Started on demand by
 // `corral-rt`, or in the foreground by `npm start`.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { runtimePaths } from "../paths.js";
-import { setChildSubreaper } from "../syscall/index.js";
+import { setChildSubreaper, tryLockExclusive } from "../syscall/index.js";
 import { ContainerService } from "./containers.js";
 import { InitPool } from "./init-pool.js";
 import { createApi, listen } from "./server.js";
@@ -14,38 +24,25 @@ import { ImageApi } from "./images.js";
 import { RegistryAccess } from "./registries.js";
 import { loadRuntimeConfig } from "../config/runtime-config.js";
 import { NetworkManager } from "../network/manager.js";
+import { daemonLog, keepServingOnUnexpectedErrors } from "./faults.js";
 
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} corral-rtd: ${message}\n`);
-}
+const log = daemonLog;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // process.title rewrites the cmdline to "corral-rtd"; before that it shows the script.
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return cmdline.includes("corral-rtd") || cmdline.includes("daemon/main");
-  } catch {
-    return false;
-  }
-}
-
-/** One daemon per state root: an exclusive pid file, taken over only from a dead owner. */
+/**
+ * One daemon per state root: the pid file, held with an exclusive flock for the daemon's life
+ * (the kernel releases it when the daemon dies, however). Checking the pid inside instead was
+ * racy: two daemons started at once could both find the owner dead and both go on.
+ */
 function takePidFile(path: string): void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, `${process.pid}\n`, { flag: "wx", mode: 0o600 });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const owner = Number(readFileSync(path, "utf8").trim());
-      if (owner && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`another corral-rtd (pid ${owner}) is running for this state root`);
-      }
-      rmSync(path, { force: true });
-    }
+  const fd = openSync(path, "a+", 0o600);
+  if (!tryLockExclusive(fd, path)) {
+    const owner = readFileSync(path, "utf8").trim();
+    closeSync(fd);
+    throw new Error(`another corral-rtd (pid ${owner || "?"}) is running for this state root`);
   }
-  throw new Error(`could not take ${path}`);
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`);
+  // The fd stays open (and locked) until the daemon exits.
 }
 
 /** Slots whose init was never claimed by a container belong to a previous daemon: drop them. */
@@ -60,6 +57,7 @@ function cleanStaleSlots(runDir: string): void {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("corral-rtd must run as root");
+  keepServingOnUnexpectedErrors();
   // runtime.json (CORRAL_CONFIG): a bad file is one line in the log and no daemon.
   const config = loadRuntimeConfig();
   const paths = runtimePaths();

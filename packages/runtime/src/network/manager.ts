@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { Mutex } from "../util/mutex.js";
 import { UserError } from "../util/errors.js";
 import { Ipam } from "./ipam.js";
-import { ipBatch, ipBatchIn, ipJson, linkExists } from "./iproute.js";
+import { ipBatchAsync, ipBatchInAsync, ipJson, linkExists } from "./iproute.js";
 import { applyRuleset, renderRuleset, tableName, type FirewallModel } from "./nftables.js";
 import {
   DEFAULT_NETWORK,
@@ -215,12 +215,12 @@ export class NetworkManager {
       this.store.defaultNetwork(this.hostRoutes); // the default bridge keeps the first subnet
       const config = this.store.create(options, this.hostRoutes);
       try {
-        this.ensureBridge(config);
-        this.syncFirewall();
+        await this.ensureBridge(config);
+        await this.syncFirewall();
         await this.serveNames(config);
       } catch (err) {
         this.store.remove(config.name);
-        if (linkExists(config.bridge)) ipBatch([`link del ${config.bridge}`]);
+        if (linkExists(config.bridge)) await ipBatchAsync([`link del ${config.bridge}`]);
         throw err;
       }
       return config;
@@ -244,8 +244,8 @@ export class NetworkManager {
       this.readyBridges.delete(info.config.bridge);
       if (this.dnsListening.delete(info.name))
         await this.dns.unlisten({ address: info.config.gateway, port: 53 });
-      this.syncFirewall();
-      if (linkExists(info.config.bridge)) ipBatch([`link del ${info.config.bridge}`]);
+      await this.syncFirewall();
+      if (linkExists(info.config.bridge)) await ipBatchAsync([`link del ${info.config.bridge}`]);
       return info;
     });
   }
@@ -259,7 +259,7 @@ export class NetworkManager {
     return info.config;
   }
 
-  private ensureBridge(config: NetworkConfig): void {
+  private async ensureBridge(config: NetworkConfig): Promise<void> {
     if (this.readyBridges.has(config.bridge)) return;
     // A fixed MAC: a bridge otherwise takes its ports' lowest, so a container joining could
     // change the gateway's MAC under the others' ARP caches (they would lose the gateway: DNS,
@@ -267,14 +267,14 @@ export class NetworkManager {
     const mac = `link set ${config.bridge} address ${macFor(config.gateway)}`;
     if (!linkExists(config.bridge)) {
       const prefix = parseSubnet(config.subnet).prefix;
-      ipBatch([
+      await ipBatchAsync([
         `link add ${config.bridge} mtu ${LINK_MTU} type bridge`,
         mac,
         `addr add ${config.gateway}/${prefix} dev ${config.bridge}`,
         `link set ${config.bridge} up`,
       ]);
     } else {
-      ipBatch([mac]);
+      await ipBatchAsync([mac]);
     }
     // Routing for egress and published ports (Docker sets the same); route_localnet lets
     // 127.0.0.1:PORT be DNATed to a container (see nftables.ts for the guard that goes with it).
@@ -315,16 +315,16 @@ export class NetworkManager {
   prewire(pid: number, slotId: string): Promise<void> {
     return this.mutex.run(async () => {
       const config = this.store.defaultNetwork(this.hostRoutes);
-      this.ensureBridge(config);
+      await this.ensureBridge(config);
       const host = slotVeth(slotId);
       const commands = this.vethCommands(host, "eth0", config.bridge, pid);
       try {
-        ipBatch(commands);
+        await ipBatchAsync(commands);
       } catch (err) {
         // A host end left by a crash: clear it and try once more.
         if (!linkExists(host)) throw err;
-        ipBatch([`link del ${host}`]);
-        ipBatch(commands);
+        await ipBatchAsync([`link del ${host}`]);
+        await ipBatchAsync(commands);
       }
       this.prewired.add(slotId);
     });
@@ -362,11 +362,11 @@ export class NetworkManager {
         ports = await this.reservations.reserve(c.id, publish);
         for (const [index, endpoint] of endpoints.entries()) {
           const wired = index === 0 ? slotVeth(slotId) : undefined;
-          attachments.push(this.attach(c.id, pid, endpoint, `eth${index}`, wired));
+          attachments.push(await this.attach(c.id, pid, endpoint, `eth${index}`, wired));
         }
         // Copies: the caller keeps these arrays in the container's record.
         this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...ports] });
-        this.syncFirewall();
+        await this.syncFirewall();
         this.updateNames();
       } catch (err) {
         this.running.delete(c.id);
@@ -392,15 +392,15 @@ export class NetworkManager {
    * One network for a container: a veth pair and an address. The pre-wired eth0 (`wiredHost`,
    * its host end) is left for the init to configure; later ones are configured here.
    */
-  private attach(
+  private async attach(
     containerId: string,
     pid: number,
     endpoint: EndpointRequest,
     ifName: string,
     wiredHost?: string,
-  ): NetworkAttachment {
+  ): Promise<NetworkAttachment> {
     const config = this.bridgeNetwork(endpoint.network);
-    this.ensureBridge(config);
+    await this.ensureBridge(config);
     const subnet = parseSubnet(config.subnet);
     const ipam = this.ipamFor(config);
     const ip = ipam.allocate(containerId);
@@ -410,14 +410,14 @@ export class NetworkManager {
     try {
       if (wiredHost) {
         if (config.name !== DEFAULT_NETWORK)
-          ipBatch([
+          await ipBatchAsync([
             `link set ${hostVeth} master ${config.bridge}`,
             // A new bridge port starts with hairpin off, as vethCommands knows.
             `link set ${hostVeth} type bridge_slave hairpin on`,
           ]);
       } else {
-        ipBatch(this.vethCommands(hostVeth, ifName, config.bridge, pid));
-        ipBatchIn(pid, [
+        await ipBatchAsync(this.vethCommands(hostVeth, ifName, config.bridge, pid));
+        await ipBatchInAsync(pid, [
           `link set ${ifName} address ${mac}`,
           // No IPv6 address while the network has none, as the init does for eth0.
           ...(HOST_HAS_IPV6 ? [`link set ${ifName} addrgenmode none`] : []),
@@ -427,7 +427,7 @@ export class NetworkManager {
       }
     } catch (err) {
       ipam.release(containerId);
-      if (!wiredHost && linkExists(hostVeth)) ipBatch([`link del ${hostVeth}`]);
+      if (!wiredHost && linkExists(hostVeth)) await ipBatchAsync([`link del ${hostVeth}`]);
       throw err;
     }
     return {
@@ -454,10 +454,10 @@ export class NetworkManager {
       const used = new Set(entry.attachments.map((a) => a.ifName));
       let n = 0;
       while (used.has(`eth${n}`)) n++;
-      const attachment = this.attach(c.id, pid, endpoint, `eth${n}`);
+      const attachment = await this.attach(c.id, pid, endpoint, `eth${n}`);
       entry.attachments.push(attachment);
       this.running.set(c.id, entry);
-      this.syncFirewall();
+      await this.syncFirewall();
       this.updateNames();
       return attachment;
     });
@@ -470,10 +470,10 @@ export class NetworkManager {
       const attachment = entry?.attachments.find((a) => a.network === network);
       if (!entry || !attachment) return;
       // Deleting the host end deletes the pair, and the container's interface with it.
-      if (linkExists(attachment.hostVeth)) ipBatch([`link del ${attachment.hostVeth}`]);
+      if (linkExists(attachment.hostVeth)) await ipBatchAsync([`link del ${attachment.hostVeth}`]);
       entry.attachments = entry.attachments.filter((a) => a !== attachment);
       this.releaseLease(containerId, network);
-      this.syncFirewall();
+      await this.syncFirewall();
       this.updateNames();
     });
   }
@@ -491,7 +491,7 @@ export class NetworkManager {
         this.releaseLease(containerId, network);
       if (entry) {
         try {
-          this.syncFirewall();
+          await this.syncFirewall();
         } finally {
           this.updateNames();
         }
@@ -530,27 +530,25 @@ export class NetworkManager {
 
   /**
    * A container that kept running while no daemon did: its addresses and ports are its own
-   * again (the ports are re-bound; a program that took one meanwhile is reported, not fatal).
+   * again. Each port is re-bound; one a program took meanwhile is reported, not fatal, and is
+   * no longer published: the firewall forwards exactly the ports held (else that program's
+   * traffic would go to the container, and a later -p of the port would add a second rule).
    */
   async adopt(
     c: ContainerIdentity,
     attachments: NetworkAttachment[],
     ports: PortBinding[],
-  ): Promise<string | undefined> {
-    let warning: string | undefined;
-    try {
-      await this.reservations.reserve(c.id, ports);
-    } catch (err) {
-      warning = (err as Error).message;
-    }
-    this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...ports] });
-    return warning;
+  ): Promise<{ ports: PortBinding[]; warning?: string }> {
+    const { held, lost } = await this.reservations.reclaim(c.id, ports);
+    this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...held] });
+    if (lost.length === 0) return { ports: held };
+    return { ports: held, warning: `no longer published (taken meanwhile): ${lost.join(", ")}` };
   }
 
   // ---- the whole picture ----------------------------------------------------------------
 
   /** Renders the firewall from the networks and running containers; applies it if it changed. */
-  private syncFirewall(force = false): void {
+  private async syncFirewall(force = false): Promise<void> {
     const model: FirewallModel = {
       table: this.table,
       networks: this.store
@@ -567,7 +565,7 @@ export class NetworkManager {
     if (!force && ruleset === this.appliedRuleset) return;
     // Unknown after a failure: the next sync applies whatever it renders, even this ruleset.
     this.appliedRuleset = "";
-    applyRuleset(model);
+    await applyRuleset(model);
     this.appliedRuleset = ruleset;
   }
 
@@ -583,7 +581,7 @@ export class NetworkManager {
       if (this.endpointsOn(DEFAULT_NETWORK).length === 0) {
         const old = this.store.forgetChangedDefault();
         if (old) this.dropIpam(old);
-        if (old && linkExists(old.bridge)) ipBatch([`link del ${old.bridge}`]);
+        if (old && linkExists(old.bridge)) await ipBatchAsync([`link del ${old.bridge}`]);
       }
       const networks = this.store.bridgeNetworks();
       const bridges = new Set(networks.map((n) => n.bridge));
@@ -606,13 +604,13 @@ export class NetworkManager {
       );
       for (const l of stale) {
         try {
-          ipBatch([`link del ${l.ifname}`]);
+          await ipBatchAsync([`link del ${l.ifname}`]);
         } catch {
           // gone meanwhile (a dying init's namespace takes its veth along)
         }
       }
       for (const n of networks) {
-        this.ensureBridge(n);
+        await this.ensureBridge(n);
         const alive = new Set(
           [...this.running]
             .filter(([, r]) => r.attachments.some((a) => a.network === n.name))
@@ -623,7 +621,7 @@ export class NetworkManager {
         for (const [id, r] of this.running)
           for (const a of r.attachments) if (a.network === n.name) ipam.claim(id, a.ipAddress);
       }
-      this.syncFirewall(true);
+      await this.syncFirewall(true);
       for (const n of networks) await this.serveNames(n);
       this.updateNames();
     });

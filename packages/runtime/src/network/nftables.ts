@@ -10,6 +10,7 @@
 // a container with CAP_NET_RAW reach the host's loopback-only services (CVE-2020-8558), so
 // the input chain drops new connections from a bridge to 127.0.0.0/8.
 import { execFileSync } from "node:child_process";
+import { runCommand } from "./command.js";
 import { createHash } from "node:crypto";
 import type { PortBinding } from "./port-spec.js";
 
@@ -130,8 +131,13 @@ function nft(input: string): void {
   }
 }
 
-export function applyRuleset(model: FirewallModel): void {
-  nft(renderRuleset(model));
+/** Applies the ruleset (atomically, one `nft -f`), off the event loop. */
+export async function applyRuleset(model: FirewallModel): Promise<void> {
+  try {
+    await runCommand("nft", ["-f", "-"], renderRuleset(model));
+  } catch (err) {
+    throw new Error(`nft: ${(err as Error).message.replace(/^nft -f -: /, "")}`);
+  }
 }
 
 export function deleteTable(table: string): void {

@@ -77,6 +77,32 @@ export class PortReservations {
     return bindings;
   }
 
+  /**
+   * Binds each of `bindings` again for `owner` (a container that kept running while no daemon
+   * did), one by one: a port another program took meanwhile is lost, the others held.
+   */
+  async reclaim(
+    owner: string,
+    bindings: readonly PortBinding[],
+  ): Promise<{ held: PortBinding[]; lost: string[] }> {
+    this.release(owner);
+    const held: Held[] = [];
+    const kept: PortBinding[] = [];
+    const lost: string[] = [];
+    for (const b of bindings) {
+      const host = b.hostIp || "0.0.0.0";
+      try {
+        const hold = b.protocol === "tcp" ? holdTcp : holdUdp;
+        held.push((await hold(host, b.hostPort)).held);
+        kept.push(b);
+      } catch (err) {
+        lost.push(`${host}:${b.hostPort}/${b.protocol} (${(err as Error).message})`);
+      }
+    }
+    this.held.set(owner, held);
+    return { held: kept, lost };
+  }
+
   release(owner: string): void {
     for (const h of this.held.get(owner) ?? []) h.close();
     this.held.delete(owner);

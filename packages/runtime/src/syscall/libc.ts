@@ -2,7 +2,7 @@
 // nothing else loads koffi. Each wrapper turns a -1 return into a SyscallError that names the
 // call and its subject.
 import koffi from "koffi";
-import { SyscallError } from "./errors.js";
+import { SyscallError, errnoName } from "./errors.js";
 import {
   CAPABILITIES,
   CAP_LAST_CAP,
@@ -58,6 +58,8 @@ interface Bindings {
   recv: NativeFn;
   fallocate: NativeFn;
   strerror: (errno: number) => string;
+  syncfs: ReturnType<ReturnType<typeof koffi.load>["func"]>;
+  flock: NativeFn;
 }
 
 let bindings: Bindings | undefined;
@@ -136,6 +138,8 @@ function libc(): Bindings {
     recv: f("long recv(int fd, void *buf, size_t len, int flags)"),
     fallocate: f("int fallocate(int fd, int mode, int64_t offset, int64_t len)"),
     strerror: lib.func("const char *strerror(int errnum)") as (errno: number) => string,
+    syncfs: lib.func("int syncfs(int fd)"),
+    flock: f("int flock(int fd, int operation)"),
   };
   return bindings;
 }
@@ -526,4 +530,32 @@ export function fallocate(
 
 export function strerror(errno: number): string {
   return libc().strerror(errno);
+}
+
+/**
+ * syncfs(2): writes every dirty page of the filesystem holding `fd` to disk. On koffi's worker
+ * thread: it may take a while, and the daemon's event loop must not wait for it.
+ */
+export function syncfs(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    libc().syncfs.async(fd, (err: unknown, result: number) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else if (result < 0) reject(new SyscallError("syncfs", koffi.errno()));
+      else resolve();
+    });
+  });
+}
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/**
+ * An exclusive flock(2) on `fd`, without waiting: false when another process holds it. The
+ * kernel drops the lock when its holder dies, so a crash never leaves a stale one.
+ */
+export function tryLockExclusive(fd: number, subject?: string): boolean {
+  if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = koffi.errno();
+  if (errnoName(errno) === "EWOULDBLOCK" || errnoName(errno) === "EAGAIN") return false;
+  throw new SyscallError("flock", errno, subject);
 }

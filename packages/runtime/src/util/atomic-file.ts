@@ -5,12 +5,23 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { syncfs } from "../syscall/index.js";
 
 /** fsync a directory so that a rename inside it survives a power loss. */
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");
   try {
     await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every file written under `path` (and the rest of its filesystem) durable: one syncfs(2). */
+export async function syncFilesystemOf(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await syncfs(handle.fd);
   } finally {
     await handle.close();
   }
@@ -66,7 +77,11 @@ export function writeFileAtomicSync(
   try {
     const fd = openSync(temp, "wx", mode);
     try {
-      writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      // A write may store less than asked (a filesystem nearly full): go on until all is
+      // written or one fails (ENOSPC), which keeps the old file.
+      for (let done = 0; done < bytes.length;)
+        done += writeSync(fd, bytes, done, bytes.length - done);
       if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);

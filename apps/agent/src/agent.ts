@@ -3,6 +3,7 @@
 // and the server's commands. Containers live in the daemon, not here: killing the agent
 // changes nothing on the host, and the next snapshot tells the server what happened meanwhile.
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { createInterface } from "node:readline";
 import { io, type Socket } from "socket.io-client";
 import {
@@ -56,7 +57,7 @@ export class Agent {
   private readonly running = new Map<string, number>();
   private images: string = "";
   private timers: NodeJS.Timeout[] = [];
-  private events: import("node:http").IncomingMessage | undefined;
+  private events: IncomingMessage | undefined;
   private stopped = false;
   private fatal: (err: Error) => void = () => undefined;
   private retryDelay = 1000;
@@ -141,8 +142,9 @@ export class Agent {
   private stopResolve: () => void = () => undefined;
 
   async start(): Promise<void> {
-    await this.opts.client.ensureDaemon();
-    void this.followEvents();
+    // Subscribed before the first snapshot, so that no event falls between the two.
+    const events = await this.subscribe();
+    void this.followEvents(events);
     this.socket.connect();
     this.timers.push(
       setInterval(() => {
@@ -225,17 +227,33 @@ export class Agent {
     this.emitDelta({ kind: "container", event, container });
   }
 
+  /**
+   * Asks the daemon for its event stream. The daemon sends the response's head only with the
+   * first event, so the request cannot tell when the subscription is live; a ping sent after it
+   * on the same daemon comes back once the daemon has read (and registered) the earlier request.
+   */
+  private async subscribe(): Promise<{ stream: Promise<IncomingMessage> }> {
+    await this.opts.client.ensureDaemon();
+    const stream = this.opts.client.stream("GET", "/v1/events");
+    stream.then((s) => (this.events = s)).catch(() => undefined);
+    await this.opts.client.call("GET", "/v1/ping");
+    return { stream };
+  }
+
   /** Follows the daemon's NDJSON event stream; after a daemon restart, resubscribes and resyncs. */
-  private async followEvents(): Promise<void> {
+  private async followEvents(first: { stream: Promise<IncomingMessage> }): Promise<void> {
+    let pending: { stream: Promise<IncomingMessage> } | undefined = first;
     let delay = 500;
     while (!this.stopped) {
       try {
-        await this.opts.client.ensureDaemon();
-        this.events = await this.opts.client.stream("GET", "/v1/events");
-        delay = 500;
-        // Events may have been missed while nothing listened: a snapshot tells all.
-        if (this.socket.connected) this.enqueue(() => this.sendSnapshot());
-        for await (const line of createInterface({ input: this.events, crlfDelay: Infinity })) {
+        if (!pending) {
+          pending = await this.subscribe();
+          delay = 500;
+          // Events may have been missed while nothing listened: a snapshot tells all.
+          if (this.socket.connected) this.enqueue(() => this.sendSnapshot());
+        }
+        const stream = await pending.stream;
+        for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
           if (!line) continue;
           const r = containerEventSchema.safeParse(JSON.parse(line));
           if (!r.success) {
@@ -248,6 +266,7 @@ export class Agent {
         if (this.stopped) return;
         this.log(`corral-agent: runtime event stream: ${(err as Error).message}`);
       }
+      pending = undefined;
       if (this.stopped) return;
       await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 10000);

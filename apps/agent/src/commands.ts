@@ -268,10 +268,9 @@ export class CommandRunner {
     this.streams.get(streamId)?.resize?.(cols, rows);
   }
 
+  /** Stops a stream; its end (exec: with the exit code) is still reported. */
   close(streamId: string): void {
-    const s = this.streams.get(streamId);
-    this.streams.delete(streamId);
-    s?.close();
+    this.streams.get(streamId)?.close();
   }
 
   /** The server went away: nobody reads the open streams any more. */

@@ -1,0 +1,214 @@
+// The agent against a private runtime and a real socket.io server standing in for the web app:
+// what goes over the wire (snapshot, numbered deltas in order, stats, streams, acks).
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, test } from "node:test";
+import { Server, type Socket } from "socket.io";
+import {
+  AGENT_NAMESPACE,
+  deltaSchema,
+  snapshotSchema,
+  statsBatchSchema,
+  type Command,
+  type CommandReply,
+  type Delta,
+  type Snapshot,
+  type StatsBatch,
+} from "@corral/protocol";
+import { RuntimeClient, runtimePaths } from "@corral/runtime";
+import { startRuntime, type TestRuntime } from "../../../packages/runtime/test/fixtures/runtime.js";
+import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.js";
+import { Agent } from "../src/agent.js";
+import { hostFacts } from "../src/facts.js";
+
+const CREDENTIAL = "chc_" + "x".repeat(40);
+
+let runtime: TestRuntime;
+let io: Server;
+let agent: Agent;
+let socket: Socket;
+const snapshots: Snapshot[] = [];
+const deltas: Delta[] = [];
+const stats: StatsBatch[] = [];
+const streamData = new Map<string, Buffer[]>();
+const streamEnds = new Map<string, { exitCode?: number; error?: string }>();
+
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false,
+  ms = 60000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function command(cmd: Command | Record<string, unknown>): Promise<CommandReply> {
+  return socket.timeout(60000).emitWithAck("command", cmd) as Promise<CommandReply>;
+}
+
+const text = (streamId: string): string => Buffer.concat(streamData.get(streamId) ?? []).toString();
+
+before(async () => {
+  runtime = await startRuntime("agent");
+  const http = createServer();
+  io = new Server(http);
+  io.of(AGENT_NAMESPACE).use((s, next) =>
+    next(
+      s.handshake.auth.credential === CREDENTIAL ? undefined : new Error("unknown host credential"),
+    ),
+  );
+  io.of(AGENT_NAMESPACE).on("connection", (s) => {
+    socket = s;
+    s.on("snapshot", (m: unknown) => snapshots.push(snapshotSchema.parse(m)));
+    s.on("delta", (m: unknown) => deltas.push(deltaSchema.parse(m)));
+    s.on("stats", (m: unknown) => stats.push(statsBatchSchema.parse(m)));
+    s.on("stream:data", (m: { streamId: string; data: Buffer }) => {
+      const list = streamData.get(m.streamId) ?? [];
+      list.push(Buffer.from(m.data));
+      streamData.set(m.streamId, list);
+    });
+    s.on("stream:end", (m: { streamId: string; exitCode?: number; error?: string }) =>
+      streamEnds.set(m.streamId, m),
+    );
+  });
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+  const port = (http.address() as AddressInfo).port;
+  const paths = runtimePaths(runtime.env);
+  // Made before the agent starts, with the runtime's own CLI: the snapshot must show it.
+  assert.equal(
+    runtime.rt("run", "-d", "--name", "before", TEST_IMAGE_NAME, "sleep", "1000").code,
+    0,
+  );
+  agent = new Agent({
+    client: new RuntimeClient(paths),
+    credential: { server: `http://127.0.0.1:${port}`, hostId: "h1", credential: CREDENTIAL },
+    facts: () => hostFacts(paths, "agent-test"),
+    log: () => undefined,
+  });
+  await agent.start();
+});
+
+after(async () => {
+  agent?.stop();
+  io?.close();
+  runtime?.cleanup();
+});
+
+test("on connect: a snapshot with a version, the host's facts and containers made outside", async () => {
+  const s = await waitFor("snapshot", () => snapshots[0]);
+  assert.equal(s.facts.hostname, "agent-test");
+  assert.ok(s.facts.cpus > 0 && s.facts.memoryBytes > 0);
+  const before = s.containers.find((c) => c.name === "before");
+  assert.ok(before && before.state === "running" && before.pid > 0);
+  assert.ok(s.images.some((i) => i.repoTags.includes(TEST_IMAGE_NAME)));
+});
+
+test("commands: create and start answer with the container; deltas follow, numbered in order", async () => {
+  const created = await command({
+    type: "create",
+    spec: {
+      image: TEST_IMAGE_NAME,
+      name: "worker",
+      cmd: ["sh", "-c", "echo out; echo err >&2; sleep 1000"],
+    },
+  });
+  assert.ok(created.ok, JSON.stringify(created));
+  const id = (created.result as { container: { id: string } }).container.id;
+  const started = await command({ type: "start", id });
+  assert.ok(started.ok);
+  assert.equal((started.result as { container: { state: string } }).container.state, "running");
+  await waitFor("start delta", () =>
+    deltas.find(
+      (d) =>
+        d.change.kind === "container" &&
+        d.change.event.type === "start" &&
+        d.change.event.id === id,
+    ),
+  );
+  // killed outside the agent: the die event carries the exit code
+  assert.equal(runtime.rt("kill", id).code, 0);
+  const die = await waitFor("die delta", () =>
+    deltas.find(
+      (d) =>
+        d.change.kind === "container" && d.change.event.type === "die" && d.change.event.id === id,
+    ),
+  );
+  assert.equal(die.change.kind === "container" && die.change.event.exitCode, 137);
+  assert.equal(die.change.kind === "container" && die.change.container?.state, "exited");
+  assert.equal(snapshots.length, 1, "one snapshot per connection");
+  const snapshotSeq = snapshots[0]!.version.seq;
+  deltas.forEach((d, i) => {
+    assert.equal(d.version.epoch, snapshots[0]!.version.epoch);
+    assert.equal(d.version.seq, snapshotSeq + i + 1, "no gap, no reordering");
+  });
+  const types = deltas
+    .filter((d) => d.change.kind === "container")
+    .map((d) => d.change.kind === "container" && d.change.event.type);
+  assert.deepEqual(types.slice(0, 2), ["create", "start"]);
+});
+
+test("bad and failing commands are answered with a status, not dropped", async () => {
+  const bad = await command({ type: "rm-rf" });
+  assert.equal(bad.ok, false);
+  assert.equal(!bad.ok && bad.status, 400);
+  const missing = await command({ type: "start", id: "no-such-container" });
+  assert.equal(!missing.ok && missing.status, 404);
+  const noImage = await command({ type: "create", spec: { image: "no/such:image" } });
+  assert.equal(noImage.ok, false);
+});
+
+test("stats at 1 Hz for running containers", async () => {
+  const before = snapshots[0]!.containers.find((c) => c.name === "before")!;
+  const sample = await waitFor("stats of 'before'", () =>
+    stats.flatMap((b) => b.samples).find((s) => s.id === before.id && s.memoryUsageBytes > 0),
+  );
+  assert.ok(sample.pids >= 1);
+  assert.ok(sample.memoryLimitBytes > 0);
+});
+
+test("logs: tail and follow stream the container's output until closed", async () => {
+  const w = runtime.rt(
+    "run",
+    "-d",
+    "--name",
+    "talker",
+    TEST_IMAGE_NAME,
+    "sh",
+    "-c",
+    "echo one; sleep 0.3; echo two; sleep 1000",
+  );
+  assert.equal(w.code, 0, w.err);
+  const talker = w.out.trim();
+  const reply = await command({ type: "logs", id: talker, follow: true, streamId: "logs-1" });
+  assert.ok(reply.ok, JSON.stringify(reply));
+  await waitFor("both lines", () => /one\ntwo\n/.test(text("logs-1")));
+  socket.emit("stream:close", { streamId: "logs-1" });
+  await waitFor("stream end", () => streamEnds.get("logs-1"));
+});
+
+test("exec with a terminal: input, resize, exit code", async () => {
+  const id = snapshots[0]!.containers.find((c) => c.name === "before")!.id;
+  const reply = await command({
+    type: "exec",
+    id,
+    cmd: ["sh"],
+    tty: true,
+    cols: 80,
+    rows: 24,
+    streamId: "exec-1",
+  });
+  assert.ok(reply.ok, JSON.stringify(reply));
+  socket.emit("stream:input", { streamId: "exec-1", data: Buffer.from("stty size\n") });
+  await waitFor("24 80", () => /24 80/.test(text("exec-1")));
+  socket.emit("stream:resize", { streamId: "exec-1", cols: 100, rows: 30 });
+  socket.emit("stream:input", { streamId: "exec-1", data: Buffer.from("stty size; exit 7\n") });
+  const end = await waitFor("exec end", () => streamEnds.get("exec-1"));
+  assert.match(text("exec-1"), /30 100/);
+  assert.equal(end.exitCode, 7);
+});

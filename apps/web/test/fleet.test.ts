@@ -67,6 +67,23 @@ test("the API refuses callers without a token (401) and names the bad field (400
     assert.match(r.body.error, /Bearer/);
   }
   assert.equal((await stack.api("GET", "/api/v1/hosts", undefined, "cat_forged")).status, 401);
+  // OpenAPI from the routes' own schemas
+  const doc = await stack.api<{
+    openapi: string;
+    paths: Record<
+      string,
+      Record<
+        string,
+        { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }
+      >
+    >;
+  }>("GET", "/api/v1/openapi.json", undefined, null);
+  assert.equal(doc.status, 200);
+  assert.equal(doc.body.openapi, "3.1.0");
+  const create =
+    doc.body.paths["/api/v1/containers"]?.post?.requestBody?.content["application/json"];
+  assert.deepEqual(create?.schema.required?.sort(), ["hostId", "image"]);
+  assert.ok(doc.body.paths["/api/v1/containers/{id}/logs"]?.get);
   const bad = await stack.api<{ error: string }>(
     "POST",
     "/api/v1/auth/login",
@@ -198,6 +215,21 @@ test("a container created through the API runs on the host; one made with corral
   const logs = await stack.api<string>("GET", `/api/v1/containers/${keep.id}/logs?tail=10`);
   assert.equal(logs.status, 200);
   assert.match(logs.body, /hello from keep/);
+  // Prometheus text under cAdvisor's names, once the agent's 1 Hz stats arrived.
+  assert.equal((await stack.api("GET", "/metrics", undefined, null)).status, 401);
+  const metrics = await waitFor("keep's memory in /metrics", async () => {
+    const m = await stack.api<string>("GET", "/metrics");
+    return (
+      m.status === 200 &&
+      /^container_memory_usage_bytes\{[^}]*name="keep"[^}]*\} [1-9]/m.test(m.body) &&
+      m.body
+    );
+  });
+  assert.match(
+    metrics,
+    /^container_cpu_usage_seconds_total\{id="\/corral\/[0-9a-f]{64}",name="keep",image="corral-test\/busybox:latest",host="test-host",host_id="[^"]+"\} [0-9.e-]+$/m,
+  );
+  assert.match(metrics, /^corral_host_up\{host="test-host",host_id="[^"]+"\} 1$/m);
   const badTail = await stack.api<{ error: string }>(
     "GET",
     `/api/v1/containers/${keep.id}/logs?tail=x`,

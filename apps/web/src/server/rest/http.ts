@@ -1,6 +1,7 @@
 // A small JSON router for /api/v1 (method + path pattern -> handler), with the errors every
 // route shares: zod failures are 400 naming the field, AppErrors carry their status.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
 import { AppError, badRequest, toAppError } from "../errors.ts";
 
 export interface RestRequest {
@@ -12,6 +13,15 @@ export interface RestRequest {
 }
 
 type Handler = (r: RestRequest) => Promise<unknown>;
+
+/** What /api/v1/openapi.json says about a route: made from the schemas the route parses. */
+export interface RouteDoc {
+  summary: string;
+  /** false: no Authorization needed */
+  auth?: boolean;
+  body?: z.ZodType;
+  query?: z.ZodObject;
+}
 
 const MAX_BODY = 1024 * 1024;
 
@@ -44,12 +54,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export class RestRouter {
   private readonly routes: Array<{
     method: string;
+    path: string;
     pattern: RegExp;
     keys: string[];
     handler: Handler;
+    doc: RouteDoc | undefined;
   }> = [];
 
-  on(method: string, path: string, handler: Handler): this {
+  on(method: string, path: string, handler: Handler, doc?: RouteDoc): this {
     const keys: string[] = [];
     const pattern = new RegExp(
       "^" +
@@ -59,8 +71,57 @@ export class RestRouter {
         }) +
         "$",
     );
-    this.routes.push({ method, pattern, keys, handler });
+    this.routes.push({ method, path, pattern, keys, handler, doc });
     return this;
+  }
+
+  /** OpenAPI 3.1 from the routes' own zod schemas (nothing described twice). */
+  openapi(info: { title: string; version: string }): object {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const r of this.routes) {
+      if (!r.doc) continue;
+      const path = r.path.replace(/:([a-zA-Z]+)/g, "{$1}");
+      const parameters = [
+        ...r.keys.map((k) => ({ name: k, in: "path", required: true, schema: { type: "string" } })),
+        ...Object.entries(r.doc.query?.shape ?? {}).map(([name, schema]) => ({
+          name,
+          in: "query",
+          required: !(schema as z.ZodType).safeParse(undefined).success,
+          schema: z.toJSONSchema(schema as z.ZodType, { io: "input", unrepresentable: "any" }),
+        })),
+      ];
+      (paths[path] ??= {})[r.method.toLowerCase()] = {
+        summary: r.doc.summary,
+        ...(parameters.length ? { parameters } : {}),
+        ...(r.doc.body
+          ? {
+              requestBody: {
+                required: true,
+                content: {
+                  "application/json": {
+                    schema: z.toJSONSchema(r.doc.body, { io: "input", unrepresentable: "any" }),
+                  },
+                },
+              },
+            }
+          : {}),
+        ...(r.doc.auth === false ? { security: [] } : {}),
+        responses: {
+          "200": { description: "OK" },
+          "400": { description: "bad input: the message names the field" },
+          ...(r.doc.auth === false ? {} : { "401": { description: "no or bad token" } }),
+          "404": { description: "unknown host or container" },
+          "409": { description: "the host is offline (or the runtime refused)" },
+        },
+      };
+    }
+    return {
+      openapi: "3.1.0",
+      info,
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+      paths,
+    };
   }
 
   /** Handles the request if a route's path matches; false when none does. */

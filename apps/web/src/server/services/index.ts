@@ -6,6 +6,7 @@ import { AuthService } from "./auth.ts";
 import { ContainerService } from "./containers.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
+import { MetricsService } from "./metrics.ts";
 
 export interface Services {
   db: Db;
@@ -14,6 +15,7 @@ export interface Services {
   containers: ContainerService;
   images: ImageService;
   audit: AuditService;
+  metrics: MetricsService;
   hub: AgentHub;
 }
 
@@ -28,6 +30,7 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),
     audit,
+    metrics: new MetricsService(db, hub),
     hub,
   };
 }

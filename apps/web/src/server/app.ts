@@ -6,6 +6,7 @@ import next from "next";
 import { Server as SocketServer } from "socket.io";
 import { createDb } from "./db.ts";
 import { restRoutes } from "./rest/routes.ts";
+import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
 import { createServices, type Services } from "./services/index.ts";
 import { attachBrowserNamespace } from "./sockets/browser.ts";
 import { TRPC_BASE, trpcHandler } from "./trpc/root.ts";
@@ -34,6 +35,7 @@ export async function startServer(opts: {
   const trpc = trpcHandler(services);
 
   const http = createServer((req, res) => {
+    setSecurityHeaders(res);
     const url = new URL(req.url ?? "/", "http://corral");
     if (url.pathname.startsWith(TRPC_BASE)) return void trpc(req, res);
     void rest.handle(req, res, url).then((handled) => {
@@ -41,6 +43,7 @@ export async function startServer(opts: {
     });
   });
   const io = new SocketServer(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+  socketSecurityHeaders(io);
   services.hub.attach(io);
   attachBrowserNamespace(io, services);
 

@@ -1,6 +1,7 @@
 // The agents' socket.io namespace: who is connected, commands to a host (with their typed
 // results), and the streams commands open (pull progress, logs, exec). A host is online while
 // its agent is connected and beating; the server never polls hosts, it is told.
+import { EventEmitter } from "node:events";
 import type { Namespace, Server, Socket } from "socket.io";
 import {
   AGENT_EVENTS,
@@ -47,6 +48,17 @@ interface Connection {
 
 const COMMAND_TIMEOUT_MS = 60_000;
 
+/** What the hub tells the browsers' live channel (sockets/browser-live.ts), once stored. */
+export interface HubChanges {
+  /** a host's status or counts changed */
+  host: [hostId: string];
+  /** one container changed (gone from the database when destroyed) */
+  container: [hostId: string, containerId: string];
+  /** many of a host's containers may have changed (snapshot, offline) */
+  resync: [hostId: string];
+  stats: [hostId: string, samples: StatsSample[]];
+}
+
 export class AgentHub {
   private readonly connections = new Map<string, Connection>();
   private readonly streams = new Map<string, { hostId: string; handlers: StreamHandlers }>();
@@ -54,6 +66,7 @@ export class AgentHub {
   readonly stats = new Map<string, StatsSample & { hostId: string }>();
   private readonly sweeper: NodeJS.Timeout;
   private ns: Namespace<AgentToServerEvents, ServerToAgentEvents> | undefined;
+  readonly changes = new EventEmitter<HubChanges>();
 
   constructor(
     private readonly hosts: HostService,
@@ -108,7 +121,10 @@ export class AgentHub {
         this.log(`host ${hostId}: ${what}: ${err.message}`);
       });
     };
-    serial("online", () => this.hosts.markOnline(hostId, socket.data.agentVersion as string));
+    serial("online", async () => {
+      await this.hosts.markOnline(hostId, socket.data.agentVersion as string);
+      this.changes.emit("host", hostId);
+    });
     const invalid = (what: string, error: string): void => {
       this.log(`host ${hostId}: refused a ${what}: ${error}`);
     };
@@ -121,7 +137,11 @@ export class AgentHub {
       conn.lastBeat = Date.now();
       const r = snapshotSchema.safeParse(raw);
       if (!r.success) return invalid("snapshot", describeZodError(r.error));
-      serial("snapshot", () => this.hosts.applySnapshot(hostId, r.data));
+      serial("snapshot", async () => {
+        await this.hosts.applySnapshot(hostId, r.data);
+        this.changes.emit("resync", hostId);
+        this.changes.emit("host", hostId);
+      });
     });
     socket.on(AGENT_EVENTS.delta, (raw) => {
       conn.lastBeat = Date.now();
@@ -131,6 +151,9 @@ export class AgentHub {
         if ((await this.hosts.applyDelta(hostId, r.data)) === "gap") {
           this.log(`host ${hostId}: a gap in its deltas; asking for a snapshot`);
           await this.command(hostId, { type: "resync" }).catch(() => undefined);
+        } else if (r.data.change.kind === "container") {
+          this.changes.emit("container", hostId, r.data.change.event.id);
+          this.changes.emit("host", hostId);
         }
       });
     });
@@ -138,6 +161,7 @@ export class AgentHub {
       const r = statsBatchSchema.safeParse(raw);
       if (!r.success) return invalid("stats batch", describeZodError(r.error));
       for (const s of r.data.samples) this.stats.set(s.id, { ...s, hostId });
+      this.changes.emit("stats", hostId, r.data.samples);
     });
     socket.on(AGENT_EVENTS.streamData, (raw) => {
       const r = streamDataSchema.safeParse(raw);
@@ -165,7 +189,11 @@ export class AgentHub {
         s.handlers.end({ error: "the host went offline" });
       }
       for (const [id, s] of this.stats) if (s.hostId === hostId) this.stats.delete(id);
-      serial("offline", () => this.hosts.markOffline(hostId));
+      serial("offline", async () => {
+        await this.hosts.markOffline(hostId);
+        this.changes.emit("resync", hostId);
+        this.changes.emit("host", hostId);
+      });
     });
   }
 
@@ -204,6 +232,17 @@ export class AgentHub {
       );
     }
     return result.data as CommandResult<T>;
+  }
+
+  /** Keystrokes (or stdin's end) for an exec stream the caller opened. */
+  streamInput(hostId: string, streamId: string, input: { data?: Uint8Array; end?: boolean }): void {
+    if (this.streams.get(streamId)?.hostId !== hostId) return;
+    this.connections.get(hostId)?.socket.emit("stream:input", { streamId, ...input });
+  }
+
+  streamResize(hostId: string, streamId: string, cols: number, rows: number): void {
+    if (this.streams.get(streamId)?.hostId !== hostId) return;
+    this.connections.get(hostId)?.socket.emit("stream:resize", { streamId, cols, rows });
   }
 
   openStream(hostId: string, streamId: string, handlers: StreamHandlers): () => void {

@@ -5,6 +5,7 @@ import { BROWSER_NAMESPACE } from "@corral/protocol";
 import { cookie } from "../auth-request.ts";
 import { SESSION_COOKIE } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
+import { attachBrowserLive } from "./browser-live.ts";
 
 export function attachBrowserNamespace(io: Server, services: Services): void {
   const ns = io.of(BROWSER_NAMESPACE);
@@ -21,4 +22,5 @@ export function attachBrowserNamespace(io: Server, services: Services): void {
       (err: Error) => next(err),
     );
   });
+  attachBrowserLive(ns, services);
 }

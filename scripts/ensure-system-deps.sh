@@ -7,8 +7,9 @@ set -euo pipefail
 # nftables: egress NAT and published ports.
 # Test/bench parts: busybox-static (test rootfs), umoci + skopeo (build test images),
 # runc (the reference in the benchmark), docker-registry (a real registry to pull from),
-# apache2-utils (htpasswd -B: the password file of the test registry behind Basic auth).
-packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils)
+# apache2-utils (htpasswd -B: the password file of the test registry behind Basic auth),
+# chromium (the browser tests in e2e/, driven by playwright-core).
+packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils chromium)
 
 missing=()
 for p in "${packages[@]}"; do

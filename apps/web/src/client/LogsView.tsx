@@ -1,8 +1,8 @@
 "use client";
 // A container's logs: the last lines, then every new line as the host writes it.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { request, useLive } from "./live.tsx";
-import { useStream } from "./streams.ts";
+import { useLive } from "./live.tsx";
+import { openStream, type OpenStream } from "./streams.ts";
 import { errorMessage } from "./trpc.ts";
 
 const TAIL = 500;
@@ -11,54 +11,62 @@ const KEEP_LINES = 5000;
 
 export function LogsView({ id }: { id: string }) {
   const { socket, status } = useLive();
-  const [sid, setSid] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [state, setState] = useState<{
     kind: "opening" | "open" | "ended" | "error";
     message?: string;
-  }>({
-    kind: "opening",
-  });
+  }>({ kind: "opening" });
   const [follow, setFollow] = useState(true);
   const [search, setSearch] = useState("");
   const pre = useRef<HTMLPreElement>(null);
-  const decoder = useRef(new TextDecoder());
+  const current = useRef<OpenStream | null>(null);
+  /** Which open is the page's: a superseded one (reopened meanwhile) is closed on arrival. */
+  const generation = useRef(0);
 
   const open = useCallback(() => {
     if (!socket) return;
+    current.current?.close();
+    current.current = null;
     setState({ kind: "opening" });
     setText("");
-    decoder.current = new TextDecoder();
-    request<{ sid: string }>(socket, (ack) =>
-      socket.emit("logs:open", { id, tail: TAIL }, ack),
-    ).then(
-      (r) => {
-        setSid(r.sid);
-        setState({ kind: "open" });
+    const decoder = new TextDecoder();
+    const gen = ++generation.current;
+    openStream(socket, (sid, ack) => socket.emit("logs:open", { id, sid, tail: TAIL }, ack), {
+      onData: (b) => {
+        if (gen !== generation.current) return;
+        const chunk = decoder.decode(b, { stream: true });
+        setText((t) => {
+          const next = t + chunk;
+          const lines = next.split("\n");
+          return lines.length > KEEP_LINES ? lines.slice(-KEEP_LINES).join("\n") : next;
+        });
+      },
+      onEnd: (e) => {
+        current.current = null;
+        setState({ kind: "ended", ...(e.error ? { message: e.error } : {}) });
+      },
+    }).then(
+      (s) => {
+        if (gen !== generation.current) return s.close();
+        current.current = s;
+        setState((st) => (st.kind === "opening" ? { kind: "open" } : st));
       },
       (err) => setState({ kind: "error", message: errorMessage(err) }),
     );
   }, [socket, id]);
 
+  // (Re)opens when the connection is (back) up: what was written meanwhile is in the tail.
   useEffect(() => {
     if (status === "live") open();
-    else setSid(null);
   }, [status, open]);
-
-  const onData = useCallback((b: Uint8Array) => {
-    const chunk = decoder.current.decode(b, { stream: true });
-    setText((t) => {
-      const next = t + chunk;
-      const lines = next.split("\n");
-      return lines.length > KEEP_LINES ? lines.slice(-KEEP_LINES).join("\n") : next;
-    });
-  }, []);
-  const onEnd = useCallback((e: { error?: string }) => {
-    setSid(null);
-    setState({ kind: "ended", ...(e.error ? { message: e.error } : {}) });
-  }, []);
-  useStream(socket, sid, onData, onEnd);
-
+  useEffect(
+    () => () => {
+      generation.current++;
+      current.current?.close();
+      current.current = null;
+    },
+    [],
+  );
   useEffect(() => {
     if (follow && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
   }, [text, follow]);

@@ -82,7 +82,7 @@ function Chart({
   return <div ref={box} className="chart" aria-label={`${title} over the last minutes`} />;
 }
 
-const cpuFormat = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} %`;
+const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 
 export function StatsCharts({ id, running }: { id: string; running: boolean }) {
   const { socket } = useLive();

@@ -6,8 +6,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { Terminal } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
-import { request, useLive } from "./live.tsx";
-import { useStream } from "./streams.ts";
+import { useLive } from "./live.tsx";
+import { openStream, type OpenStream } from "./streams.ts";
 import { errorMessage } from "./trpc.ts";
 
 type Phase =
@@ -58,22 +58,60 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
     };
   }, []);
 
+  const session = useRef<OpenStream | null>(null);
+  /** Which open is the page's: a superseded one is closed when it arrives. */
+  const generation = useRef(0);
+
   const open = useCallback(() => {
     const tt = term.current;
     if (!socket || !tt) return;
+    session.current?.close();
+    session.current = null;
+    setSid(null);
     setPhase({ kind: "opening" });
     tt.t.reset();
-    request<{ sid: string }>(socket, (ack) =>
-      socket.emit("exec:open", { id, cols: tt.t.cols, rows: tt.t.rows }, ack),
+    const gen = ++generation.current;
+    openStream(
+      socket,
+      (sid, ack) => socket.emit("exec:open", { id, sid, cols: tt.t.cols, rows: tt.t.rows }, ack),
+      {
+        onData: (b) => {
+          if (gen === generation.current) tt.t.write(b);
+        },
+        onEnd: (e) => {
+          if (gen !== generation.current) return;
+          session.current = null;
+          setSid(null);
+          setPhase({
+            kind: "ended",
+            message:
+              e.error ??
+              `the shell exited${e.exitCode !== undefined ? ` with code ${e.exitCode}` : ""}`,
+          });
+        },
+      },
     ).then(
-      (r) => {
-        setSid(r.sid);
+      (s) => {
+        if (gen !== generation.current) return s.close();
+        session.current = s;
+        setSid(s.sid);
         setPhase({ kind: "open" });
         tt.t.focus();
       },
-      (err) => setPhase({ kind: "ended", message: errorMessage(err) }),
+      (err) => {
+        if (gen === generation.current) setPhase({ kind: "ended", message: errorMessage(err) });
+      },
     );
   }, [socket, id]);
+
+  useEffect(
+    () => () => {
+      generation.current++;
+      session.current?.close();
+      session.current = null;
+    },
+    [],
+  );
 
   // Opens the first session when everything is ready.
   useEffect(() => {
@@ -90,6 +128,9 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
   // The connection dropped: this session is gone (the server ends its shell).
   useEffect(() => {
     if (status === "offline" && sid) {
+      // The server ended the shell with the connection.
+      generation.current++;
+      session.current = null;
       setSid(null);
       setPhase({ kind: "ended", message: "disconnected from the server" });
     }
@@ -110,17 +151,6 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
       resize.dispose();
     };
   }, [socket, sid]);
-
-  const onData = useCallback((b: Uint8Array) => term.current?.t.write(b), []);
-  const onEnd = useCallback((e: { exitCode?: number; error?: string }) => {
-    setSid(null);
-    setPhase({
-      kind: "ended",
-      message:
-        e.error ?? `the shell exited${e.exitCode !== undefined ? ` with code ${e.exitCode}` : ""}`,
-    });
-  }, []);
-  useStream(socket, sid, onData, onEnd);
 
   return (
     <div className="term-wrap" data-testid="terminal" data-phase={phase.kind}>

@@ -11,9 +11,11 @@ const sid = z.string().min(1).max(64);
 const size = { cols: z.number().int().min(1).max(9999), rows: z.number().int().min(1).max(9999) };
 
 export const watchStatsInput = z.object({ id });
-export const openLogsInput = z.object({ id, tail: z.number().int().min(0).max(100000) });
+/** `sid`: the browser names its stream, so it listens before the first byte can arrive. */
+export const openLogsInput = z.object({ id, sid, tail: z.number().int().min(0).max(100000) });
 export const openExecInput = z.object({
   id,
+  sid,
   ...size,
   cmd: z.array(z.string().max(4096)).min(1).max(64).optional(),
 });
@@ -50,8 +52,8 @@ export interface ServerToBrowser {
 export interface BrowserToServer {
   "stats:watch": (i: z.infer<typeof watchStatsInput>) => void;
   "stats:unwatch": (i: z.infer<typeof watchStatsInput>) => void;
-  "logs:open": (i: z.infer<typeof openLogsInput>, ack: Ack<{ sid: string }>) => void;
-  "exec:open": (i: z.infer<typeof openExecInput>, ack: Ack<{ sid: string }>) => void;
+  "logs:open": (i: z.infer<typeof openLogsInput>, ack: Ack) => void;
+  "exec:open": (i: z.infer<typeof openExecInput>, ack: Ack) => void;
   "stream:input": (i: z.infer<typeof streamInputInput>) => void;
   "stream:resize": (i: z.infer<typeof streamResizeInput>) => void;
   "stream:close": (i: z.infer<typeof streamCloseInput>) => void;

@@ -28,6 +28,11 @@ type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 /** Every connected browser: the fleet's changes go to all of them. */
 const FLEET_ROOM = "fleet";
 const statsRoom = (id: string) => `stats:${id}`;
+interface StreamEntry {
+  close(): void;
+  terminal?: Terminal;
+}
+
 /** Roles that may change containers and open terminals. */
 const OPERATORS = new Set(["admin", "operator"]);
 
@@ -59,7 +64,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   ns.on("connection", (socket: BrowserSocket) => {
     const user = socket.data.user as AuthUser;
     const actor = { userId: user.id, ip: socket.handshake.address };
-    const streams = new Map<string, { close(): void; terminal?: Terminal }>();
+    const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
@@ -96,26 +101,51 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
       if (i) void socket.leave(statsRoom(i.id));
     });
 
+    /**
+     * Opens a stream under the browser's own name for it (so the browser listens before the
+     * first byte). A name in use is refused; a stream that opens after the socket left is
+     * closed at once, so nothing follows logs or keeps a shell for nobody.
+     */
+    const openAs = (sid: string, ack: Ack, open: () => Promise<StreamEntry>): void => {
+      if (streams.has(sid)) return ack({ ok: false, error: `stream ${sid} is already open` });
+      let cancelled = false;
+      streams.set(sid, { close: () => (cancelled = true) });
+      open().then(
+        (entry) => {
+          if (cancelled || socket.disconnected) {
+            entry.close();
+            return ack({ ok: false, error: "closed before it opened" });
+          }
+          // A short stream may already be over (its end was sent): nothing to keep then.
+          if (streams.has(sid)) streams.set(sid, entry);
+          ack({ ok: true });
+        },
+        (err: unknown) => {
+          streams.delete(sid);
+          ack({ ok: false, error: toAppError(err).message });
+        },
+      );
+    };
+
     socket.on("logs:open", (raw, ack) => {
       const i = parse(openLogsInput, raw, ack);
       if (!i) return;
-      const sid = crypto.randomUUID();
-      services.containers
-        .logs(i.id, { tail: i.tail, follow: true }, handlers(sid))
-        .then((close) => {
-          streams.set(sid, { close });
-          ack({ ok: true, sid });
-        }, fail(ack));
+      openAs(i.sid, ack, async () => ({
+        close: await services.containers.logs(
+          i.id,
+          { tail: i.tail, follow: true },
+          handlers(i.sid),
+        ),
+      }));
     });
 
     socket.on("exec:open", (raw, ack) => {
       const i = parse(openExecInput, raw, ack);
       if (!i || !mayOperate(ack)) return;
-      const sid = crypto.randomUUID();
-      terminals.open(i.id, i, handlers(sid), actor).then((terminal) => {
-        streams.set(sid, { close: terminal.close, terminal });
-        ack({ ok: true, sid });
-      }, fail(ack));
+      openAs(i.sid, ack, async () => {
+        const terminal = await terminals.open(i.id, i, handlers(i.sid), actor);
+        return { close: terminal.close, terminal };
+      });
     });
     socket.on("stream:input", (raw) => {
       const i = parse(streamInputInput, raw);

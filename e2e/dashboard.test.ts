@@ -79,6 +79,15 @@ test("the terminal is a real shell in the container", async () => {
   await page.keyboard.type("hostname\n");
   // The runtime names a container's host after the first 12 digits of its id (as Docker).
   await page.locator(".xterm-rows").getByText(id.slice(0, 12), { exact: true }).waitFor();
+
+  // The shell ends: the terminal says so and a new one opens on request.
+  await page.keyboard.type("exit 7\n");
+  const overlay = page.getByTestId("terminal").getByRole("status");
+  await overlay.getByText("the shell exited with code 7").waitFor();
+  await overlay.getByRole("button", { name: "Reconnect" }).click();
+  await page.locator("[data-testid=terminal][data-phase=open]").waitFor();
+  await page.keyboard.type("echo again-$((6*7))\n");
+  await page.locator(".xterm-rows").getByText("again-42", { exact: true }).waitFor();
 });
 
 test("the logs tab shows the lines written before it opened, then new ones live", async () => {
@@ -104,4 +113,14 @@ test("the logs tab shows the lines written before it opened, then new ones live"
   const ticks = [...((await logs.textContent()) ?? "").matchAll(/tick-(\d+)/g)];
   const seen = Math.max(0, ...ticks.map((m) => Number(m[1])));
   await logs.getByText(`tick-${seen + 2}`).waitFor();
+});
+
+test("a host whose agent dies shows offline without a reload, then online again", async () => {
+  await page.goto(`${ui.stack.url}/`);
+  const row = page.locator(`tr[data-host='${HOST_NAME}']`);
+  await row.getByText("online").waitFor();
+  ui.agent.kill("SIGKILL");
+  await row.getByText("offline").waitFor();
+  ui.agent = ui.stack.startAgent({ name: HOST_NAME });
+  await row.getByText("online").waitFor();
 });

@@ -1,6 +1,7 @@
 // The whole product for a browser: a private stack (runtime, web server, a real agent joined
 // with a join token; apps/web's test fixture) and Debian's chromium driven by playwright-core.
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStack, waitFor, type Stack } from "../apps/web/test/fixtures/stack.ts";
 
@@ -11,6 +12,8 @@ export const IMAGE = "corral-test/busybox:latest";
 export interface UiStack {
   stack: Stack;
   hostId: string;
+  /** the local host's agent (restart it with stack.startAgent({ name: HOST_NAME })) */
+  agent: ChildProcess;
   browser: Browser;
   cleanup(): Promise<void>;
 }
@@ -21,7 +24,7 @@ export async function startUiStack(prefix: string): Promise<UiStack> {
   try {
     const join = await stack.api<{ token: string }>("POST", "/api/v1/hosts/join-tokens");
     assert.equal(join.status, 200, JSON.stringify(join.body));
-    stack.startAgent({ name: HOST_NAME, token: join.body.token });
+    const agent = stack.startAgent({ name: HOST_NAME, token: join.body.token });
     const hostId = await waitFor("the local host online", async () => {
       const hosts = await stack.api<Array<{ id: string; status: string }>>("GET", "/api/v1/hosts");
       return hosts.body.find((h) => h.status === "online")?.id;
@@ -34,6 +37,7 @@ export async function startUiStack(prefix: string): Promise<UiStack> {
     return {
       stack,
       hostId,
+      agent,
       browser: b,
       async cleanup() {
         await b.close();

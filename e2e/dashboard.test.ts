@@ -69,6 +69,17 @@ test("a container made in the form runs; a kill on the host shows without a relo
   await row.getByText(/exited \(137\)/).waitFor();
 });
 
+test("an image the host cannot pull: the form shows the host's reason", async () => {
+  await page.goto(`${ui.stack.url}/containers/new`);
+  // Port 9 (discard): the agent's fetch refuses to dial it, so the pull fails at once.
+  await page.getByLabel(/^Image/).fill("127.0.0.1:9/nothing:latest");
+  await page.getByRole("button", { name: "Create" }).click();
+  const alert = page.locator("form").getByRole("alert");
+  await alert.waitFor();
+  assert.match((await alert.textContent()) ?? "", /127\.0\.0\.1:9/);
+  assert.match(page.url(), /\/containers\/new$/);
+});
+
 test("the terminal is a real shell in the container", async () => {
   await page.goto(`${ui.stack.url}/containers`);
   await page.locator("tr[data-container='e2e-shell'] a").first().click();

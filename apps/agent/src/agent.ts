@@ -65,6 +65,7 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     const log = opts.log ?? ((l: string) => console.log(l));
+    this.log = log;
     this.runner = new CommandRunner(opts.client, {
       data: (d) => this.socket.connected && this.socket.emit(AGENT_EVENTS.streamData, d),
       progress: (p) => this.socket.connected && this.socket.emit(AGENT_EVENTS.pullProgress, p),
@@ -98,6 +99,9 @@ export class Agent {
     this.socket.on("disconnect", (reason) => {
       log(`corral-agent: disconnected (${reason}); reconnecting`);
       this.runner.closeAll();
+      // socket.io retries by itself except when the server hung up (e.g. it missed our
+      // heartbeats while this process was frozen): then it is up to us.
+      if (reason === "io server disconnect") this.retryLater();
     });
     this.socket.on("connect_error", (err) => {
       if (err.message === AUTH_ERRORS.revoked || err.message === AUTH_ERRORS.unknown) {
@@ -106,10 +110,8 @@ export class Agent {
       }
       // A refusal by the server's middleware is not retried by socket.io itself.
       if (!this.socket.active) {
-        const delay = this.retryDelay * (0.5 + Math.random());
-        this.retryDelay = Math.min(this.retryDelay * 2, 15000);
-        log(`corral-agent: ${err.message}; retrying in ${Math.round(delay)} ms`);
-        this.timers.push(setTimeout(() => !this.stopped && this.socket.connect(), delay));
+        log(`corral-agent: ${err.message}`);
+        this.retryLater();
       }
     });
     this.socket.on("command", (raw, ack) => {
@@ -135,7 +137,6 @@ export class Agent {
       const r = streamCloseSchema.safeParse(raw);
       if (r.success) this.runner.close(r.data.streamId);
     });
-    this.log = log;
   }
 
   private readonly log: (line: string) => void;
@@ -157,6 +158,15 @@ export class Agent {
         this.opts.imageRefreshMs ?? 30000,
       ),
     );
+  }
+
+  /** Reconnects after a backoff with jitter (so that a fleet does not come back in step). */
+  private retryLater(): void {
+    if (this.stopped) return;
+    const delay = this.retryDelay * (0.5 + Math.random());
+    this.retryDelay = Math.min(this.retryDelay * 2, 15000);
+    this.log(`corral-agent: reconnecting in ${Math.round(delay)} ms`);
+    this.timers.push(setTimeout(() => !this.stopped && this.socket.connect(), delay));
   }
 
   stop(): void {

@@ -273,6 +273,20 @@ test("kill -9 of the agent: host offline, containers keep running; an exit meanw
   assert.equal(hosts.filter((h) => h.name === "test-host").length, 1, "no duplicate host");
 });
 
+test("a frozen agent (no close, no heartbeat) is offline after the heartbeat window, online once thawed", async () => {
+  agent.kill("SIGSTOP");
+  try {
+    // Its TCP connection stays open: only the missing heartbeats (15 s) can tell.
+    await waitFor(
+      "host offline without a heartbeat",
+      async () => (await host())?.status === "offline",
+    );
+  } finally {
+    agent.kill("SIGCONT");
+  }
+  await waitFor("host online after thawing", async () => (await host())?.status === "online");
+});
+
 test("a web restart: the agent comes back by itself", async () => {
   await stack.stopWeb("SIGKILL");
   await stack.startWeb();

@@ -4,7 +4,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
-import { createDb } from "./db.ts";
+import { createDb, tuneSqlite } from "./db.ts";
 import { restRoutes } from "./rest/routes.ts";
 import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
 import { createServices, type Services } from "./services/index.ts";
@@ -26,6 +26,7 @@ export async function startServer(opts: {
   databaseUrl: string;
 }): Promise<RunningServer> {
   const db = createDb(opts.databaseUrl);
+  await tuneSqlite(db);
   const services = createServices(db);
   await services.hosts.markAllOffline();
   const nextApp = next({ dev: false, dir: opts.dir });

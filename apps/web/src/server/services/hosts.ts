@@ -58,6 +58,14 @@ function containerRow(hostId: string, c: ContainerInfo) {
   };
 }
 
+/** Whether a stored row already says what a report says (reportedAt aside). */
+function sameContainer(
+  row: Record<string, unknown>,
+  report: ReturnType<typeof containerRow>,
+): boolean {
+  return Object.entries(report).every(([k, v]) => k === "reportedAt" || row[k] === v);
+}
+
 /** A valid time from the runtime's ISO strings ("0001-..." means never). */
 function when(iso: string): Date {
   const t = Date.parse(iso);
@@ -204,7 +212,11 @@ export class HostService {
         } else if (old.state !== "running" && c.state === "running") {
           await this.recordEvent(tx, hostId, c.id, { type: "start", time: c.startedAt });
         }
-        await this.upsertContainer(tx, hostId, c);
+        // A reconnect usually changes nothing: no write then (the storm after a server
+        // restart is all snapshots).
+        if (!old || !sameContainer(old, containerRow(hostId, c))) {
+          await this.upsertContainer(tx, hostId, c);
+        }
       }
       for (const gone of before.keys()) {
         await tx.container.delete({ where: { id: gone } });
@@ -213,7 +225,19 @@ export class HostService {
           time: new Date().toISOString(),
         });
       }
-      await this.replaceImages(tx, hostId, s.images);
+      const images = await tx.image.findMany({
+        where: { hostId },
+        select: { imageId: true, repoTags: true },
+      });
+      const known = images
+        .map((i) => i.imageId + i.repoTags)
+        .sort()
+        .join();
+      const reported = s.images
+        .map((i) => i.id + JSON.stringify(i.repoTags))
+        .sort()
+        .join();
+      if (known !== reported) await this.replaceImages(tx, hostId, s.images);
       await tx.host.update({
         where: { id: hostId },
         data: {

@@ -135,3 +135,13 @@ test("a host whose agent dies shows offline without a reload, then online again"
   ui.agent = ui.stack.startAgent({ name: HOST_NAME });
   await row.getByText("online").waitFor();
 });
+
+test("log out ends the session: the pages ask for a login again", async () => {
+  await page.goto(`${ui.stack.url}/`);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(/\/login$/);
+  const cookies = await page.context().cookies();
+  assert.equal(cookies.find((c) => c.name === "corral_session")?.value ?? "", "");
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.waitForURL(/\/login/);
+});

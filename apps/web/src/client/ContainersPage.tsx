@@ -141,6 +141,10 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
       </button>
     </th>
   );
+  const offline = (hosts.data ?? [])
+    .filter((h) => h.status === "offline" && (!hostId || h.id === hostId))
+    .filter((h) => containers.data?.some((c) => c.hostId === h.id))
+    .map((h) => h.name);
   const total = containers.data?.length ?? 0;
   const running = containers.data?.filter((c) => c.state === "running").length ?? 0;
 
@@ -181,6 +185,13 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           ))}
         </select>
       </div>
+      {offline.length > 0 && (
+        <div className="notice" role="status" style={{ marginBottom: 12 }}>
+          {offline.join(", ")} {offline.length === 1 ? "is" : "are"} offline: the state of
+          {offline.length === 1 ? " its" : " their"} containers is unknown until the agent is back
+          (the last report is on each container&apos;s page).
+        </div>
+      )}
       {containers.isPending && <div className="state">Loading containers…</div>}
       {containers.isError && (
         <div className="error">Could not load the containers: {errorMessage(containers.error)}</div>

@@ -33,6 +33,8 @@ interface StreamEntry {
   terminal?: Terminal;
 }
 
+/** How long a host's changes are gathered into one push of its view. */
+const HOST_PUSH_COALESCE_MS = 50;
 /** Roles that may change containers and open terminals. */
 const OPERATORS = new Set(["admin", "operator"]);
 
@@ -41,11 +43,19 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   const terminals = new TerminalService(services.containers, services.hub, services.audit);
   const hub = services.hub.changes;
 
+  // A burst of a host's changes (a snapshot, many containers at once) becomes one push of its
+  // view: the counts are read once per burst, not once per container.
+  const hostsDue = new Set<string>();
   hub.on("host", (hostId) => {
-    services.hosts.get(hostId).then(
-      (h) => ns.to(FLEET_ROOM).emit("host", h),
-      () => undefined, // revoked or gone: nothing to show
-    );
+    if (hostsDue.has(hostId)) return;
+    hostsDue.add(hostId);
+    setTimeout(() => {
+      hostsDue.delete(hostId);
+      services.hosts.get(hostId).then(
+        (h) => ns.to(FLEET_ROOM).emit("host", h),
+        () => undefined, // revoked or gone: nothing to show
+      );
+    }, HOST_PUSH_COALESCE_MS).unref();
   });
   hub.on("container", (hostId, id) => {
     services.containers.get(id).then(

@@ -93,6 +93,15 @@ try {
     }
     await context.close();
   }
+  // The host goes away: what the containers page says then.
+  ui.agent.kill("SIGKILL");
+  const context = await ui.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await logIn(page, stack.url);
+  await page.goto(`${stack.url}/containers`);
+  await page.getByText(/is offline: the state of its containers is unknown/).waitFor();
+  await shoot(page, "containers-host-offline-wide");
+  await context.close();
   console.log(`screenshots in ${OUT}`);
 } finally {
   await ui.cleanup();

@@ -4,6 +4,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
+import { join } from "node:path";
+import { buildTestImages } from "../packages/runtime/test/fixtures/images.ts";
+import { pushWithSkopeo, startRegistry } from "../packages/runtime/test/fixtures/registry.ts";
 import { waitFor } from "../apps/web/test/fixtures/stack.ts";
 import { HOST_NAME, IMAGE, logIn, startUiStack, type UiStack } from "./fixtures.ts";
 
@@ -78,6 +81,27 @@ test("an image the host cannot pull: the form shows the host's reason", async ()
   await alert.waitFor();
   assert.match((await alert.textContent()) ?? "", /127\.0\.0\.1:9/);
   assert.match(page.url(), /\/containers\/new$/);
+});
+
+test("an image the host lacks is pulled from a registry, then the container runs", async () => {
+  const registry = await startRegistry();
+  try {
+    const images = await buildTestImages(join(ui.stack.runtime.base, "images"));
+    const ref = `${registry.host}/corral/busybox:1`;
+    await pushWithSkopeo(`oci:${images.layoutDir}:latest`, ref);
+    await page.goto(`${ui.stack.url}/containers/new`);
+    await page.getByLabel(/^Image/).fill(ref);
+    await page.getByLabel(/^Name/).fill("pulled");
+    await page.getByLabel(/^Command/).fill("sleep 3600");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+    await page
+      .getByRole("heading", { name: /pulled/ })
+      .getByText("running")
+      .waitFor();
+  } finally {
+    await registry.stop();
+  }
 });
 
 test("the terminal is a real shell in the container", async () => {

@@ -76,9 +76,7 @@ try {
       await shoot(page, `container-overview-${tag}`);
     }
     await page.goto(`${stack.url}/containers/${web}?tab=stats`);
-    await page.waitForFunction(
-      () => !document.querySelector("[data-testid=cpu-now]")?.textContent?.includes("…"),
-    );
+    await page.getByTestId("cpu-now").filter({ hasNotText: "…" }).waitFor();
     await page.waitForTimeout(6000); // a few 1 Hz samples on the graphs
     await shoot(page, `container-stats-${tag}`);
     if (only(["logs"])) {

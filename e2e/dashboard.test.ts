@@ -104,6 +104,19 @@ test("an image the host lacks is pulled from a registry, then the container runs
   }
 });
 
+test("the graphs keep their last minutes when the user switches tabs", async () => {
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.locator("tr[data-container='e2e-shell'] a").first().click();
+  await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+  await page.getByRole("link", { name: "Stats" }).click();
+  const samples = async () => Number(await page.getByTestId("stats").getAttribute("data-samples"));
+  await waitFor("three samples", async () => (await samples()) >= 3);
+  await page.getByRole("link", { name: "Overview" }).click();
+  await page.getByRole("heading", { name: "Configuration" }).waitFor();
+  await page.getByRole("link", { name: "Stats" }).click();
+  assert.ok((await samples()) >= 3, "the samples seen before are still drawn");
+});
+
 test("the terminal is a real shell in the container", async () => {
   await page.goto(`${ui.stack.url}/containers`);
   await page.locator("tr[data-container='e2e-shell'] a").first().click();

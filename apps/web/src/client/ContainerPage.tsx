@@ -7,7 +7,7 @@ import { ActionButtons } from "./ContainersPage.tsx";
 import { ago, bytes, dateTime, shortId } from "./format.ts";
 import { keys } from "./live.tsx";
 import { LogsView } from "./LogsView.tsx";
-import { StatsCharts } from "./StatsCharts.tsx";
+import { StatsCharts, useStatsHistory } from "./StatsCharts.tsx";
 import { TerminalView } from "./TerminalView.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { TRPCClientError } from "@trpc/client";
@@ -92,6 +92,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
     queryFn: () => trpc.containers.get.query({ id }),
   });
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+  const stats = useStatsHistory(id);
   const c = container.data;
 
   if (container.isPending) return <div className="state">Loading the container…</div>;
@@ -146,7 +147,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
         ))}
       </nav>
       {tab === "overview" && <Overview c={c} hostName={hostName} />}
-      {tab === "stats" && <StatsCharts id={id} running={running} />}
+      {tab === "stats" && <StatsCharts history={stats} running={running} />}
       {tab === "logs" && <LogsView id={id} />}
       {tab === "terminal" && <TerminalView id={id} running={running} />}
     </>

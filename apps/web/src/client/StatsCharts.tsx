@@ -84,24 +84,38 @@ function Chart({
 
 const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 
-export function StatsCharts({ id, running }: { id: string; running: boolean }) {
+export interface StatsHistory {
+  series: Series;
+  last: StatsSample | null;
+}
+
+/**
+ * The container's 1 Hz samples while its page is open (any tab), so switching tabs keeps the
+ * graphs' last minutes.
+ */
+export function useStatsHistory(id: string): StatsHistory {
   const { socket } = useLive();
-  const [series, setSeries] = useState<Series>({ t: [], cpu: [], mem: [] });
-  const [last, setLast] = useState<StatsSample | null>(null);
+  const [history, setHistory] = useState<StatsHistory>({
+    series: { t: [], cpu: [], mem: [] },
+    last: null,
+  });
 
   useEffect(() => {
     if (!socket) return;
     const onStats = (s: StatsSample) => {
       if (s.id !== id) return;
-      setLast(s);
-      setSeries((cur) => {
+      setHistory((cur) => {
         const t = Date.parse(s.time) / 1000;
-        if (cur.t.length && t <= (cur.t.at(-1) as number)) return cur;
-        const cut = cur.t.length >= KEEP ? 1 : 0;
+        const { series } = cur;
+        if (series.t.length && t <= (series.t.at(-1) as number)) return { series, last: s };
+        const cut = series.t.length >= KEEP ? 1 : 0;
         return {
-          t: [...cur.t.slice(cut), t],
-          cpu: [...cur.cpu.slice(cut), s.cpuPercent],
-          mem: [...cur.mem.slice(cut), s.memoryUsageBytes],
+          last: s,
+          series: {
+            t: [...series.t.slice(cut), t],
+            cpu: [...series.cpu.slice(cut), s.cpuPercent],
+            mem: [...series.mem.slice(cut), s.memoryUsageBytes],
+          },
         };
       });
     };
@@ -115,7 +129,16 @@ export function StatsCharts({ id, running }: { id: string; running: boolean }) {
       socket.emit("stats:unwatch", { id });
     };
   }, [socket, id]);
+  return history;
+}
 
+export function StatsCharts({
+  history: { series, last },
+  running,
+}: {
+  history: StatsHistory;
+  running: boolean;
+}) {
   if (!running && series.t.length === 0)
     return (
       <div className="panel state">
@@ -124,7 +147,7 @@ export function StatsCharts({ id, running }: { id: string; running: boolean }) {
       </div>
     );
   return (
-    <div className="grid2">
+    <div className="grid2" data-testid="stats" data-samples={series.t.length}>
       <section className="panel">
         <h2>CPU</h2>
         <div className="big" data-testid="cpu-now">

@@ -297,6 +297,10 @@ test("a web restart: the agent comes back by itself", async () => {
   const stop = await stack.api<ContainerRow>("POST", `/api/v1/containers/${keep.id}/stop`);
   assert.equal(stop.status, 200, JSON.stringify(stop.body));
   assert.equal(stop.body.state, "exited");
+  await waitFor("a stopped container leaves /metrics", async () => {
+    const m = await stack.api<string>("GET", "/metrics");
+    return m.status === 200 && !m.body.includes('name="keep"');
+  });
   const rm = await stack.api("DELETE", `/api/v1/containers/${keep.id}`);
   assert.equal(rm.status, 200);
   assert.equal((await stack.api("GET", `/api/v1/containers/${keep.id}`)).status, 404);

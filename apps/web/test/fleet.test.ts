@@ -117,6 +117,21 @@ test("an agent joins with its token and its host goes online", async () => {
     return h?.status === "online" && h;
   });
   hostId = h.id;
+  // tRPC calls the same service: the same host, and 401 without a token
+  const trpc = await stack.api<{ result: { data: HostRow[] } }>("GET", "/api/trpc/hosts.list");
+  assert.equal(trpc.status, 200);
+  assert.deepEqual(
+    trpc.body.result.data.map((x) => [x.id, x.status]),
+    [[hostId, "online"]],
+  );
+  assert.equal((await stack.api("GET", "/api/trpc/hosts.list", undefined, null)).status, 401);
+  const badTrpc = await stack.api<{ error: { message: string } }>(
+    "POST",
+    "/api/trpc/containers.create",
+    { hostId, image: "busybox", ports: [{ containerPort: 70000 }] },
+  );
+  assert.equal(badTrpc.status, 400);
+  assert.match(badTrpc.body.error.message, /^ports\.0\.containerPort: /);
   // The token was for one join only.
   const again = await stack.api<{ error: string }>("POST", "/api/v1/agents/join", {
     token: jt.body.token,

@@ -1,10 +1,15 @@
 // The agent against a private runtime and a real socket.io server standing in for the web app:
 // what goes over the wire (snapshot, numbered deltas in order, stats, streams, acks).
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { RuntimeClient, runtimePaths } from "@corral/runtime";
 import { startRuntime, type TestRuntime } from "../../../packages/runtime/test/fixtures/runtime.js";
-import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.js";
+import {
+  TEST_IMAGE_NAME,
+  buildTestImages,
+} from "../../../packages/runtime/test/fixtures/images.js";
+import { pushWithSkopeo, startRegistry } from "../../../packages/runtime/test/fixtures/registry.js";
 import { Agent } from "../src/agent.js";
 import { hostFacts } from "../src/facts.js";
 import { CREDENTIAL, WebDouble, waitFor } from "./fixtures/web-double.js";
@@ -154,4 +159,39 @@ test("exec with a terminal: input, resize, exit code", async () => {
   const end = await waitFor("exec end", () => streamEnds.get("exec-1"));
   assert.match(text("exec-1"), /30 100/);
   assert.equal(end.exitCode, 7);
+});
+
+test("pull: per-layer progress, the result in the ack, then the new image list", async () => {
+  const registry = await startRegistry();
+  try {
+    const images = await buildTestImages(join(runtime.base, "images"));
+    const ref = `${registry.host}/corral/pulled:1`;
+    await pushWithSkopeo(`oci:${images.layoutDir}:latest`, ref);
+    const reply = await command({ type: "pull", ref, streamId: "pull-1" });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    assert.equal((reply.result as { id: string }).id, images.imageId);
+    const layers = web.progress.get("pull-1") ?? [];
+    assert.deepEqual(
+      [
+        ...new Set(
+          layers.filter((l) => l.status === "done" || l.status === "exists").map((l) => l.digest),
+        ),
+      ].length,
+      images.diffIds.length,
+      "every layer reported",
+    );
+    await waitFor("an images delta with the new tag", () =>
+      deltas.find(
+        (d) => d.change.kind === "images" && d.change.images.some((i) => i.repoTags.includes(ref)),
+      ),
+    );
+    const missing = await command({
+      type: "pull",
+      ref: `${registry.host}/corral/none:1`,
+      streamId: "pull-2",
+    });
+    assert.equal(missing.ok, false);
+  } finally {
+    await registry.stop();
+  }
 });

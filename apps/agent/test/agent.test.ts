@@ -10,7 +10,7 @@ import {
   buildTestImages,
 } from "../../../packages/runtime/test/fixtures/images.js";
 import { pushWithSkopeo, startRegistry } from "../../../packages/runtime/test/fixtures/registry.js";
-import { Agent } from "../src/agent.js";
+import { Agent, FatalAgentError } from "../src/agent.js";
 import { hostFacts } from "../src/facts.js";
 import { CREDENTIAL, WebDouble, waitFor } from "./fixtures/web-double.js";
 
@@ -194,4 +194,20 @@ test("pull: per-layer progress, the result in the ack, then the new image list",
   } finally {
     await registry.stop();
   }
+});
+
+test("a credential the server refuses stops the agent for good (no retry loop)", async () => {
+  const paths = runtimePaths(runtime.env);
+  const refused = new Agent({
+    client: new RuntimeClient(paths),
+    credential: { server: web.url, hostId: "h2", credential: "chc_" + "y".repeat(40) },
+    facts: () => hostFacts(paths, "refused"),
+    log: () => undefined,
+  });
+  await refused.start();
+  await assert.rejects(refused.done, (err: Error) => {
+    assert.ok(err instanceof FatalAgentError);
+    assert.match(err.message, /the server refused this host: unknown host credential/);
+    return true;
+  });
 });

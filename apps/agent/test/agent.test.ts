@@ -211,3 +211,29 @@ test("a credential the server refuses stops the agent for good (no retry loop)",
     return true;
   });
 });
+
+test("networks and volumes: create, list, remove", async () => {
+  const net = await command({
+    type: "networks.create",
+    name: "agent-net",
+    subnet: "10.213.7.0/24",
+  });
+  assert.ok(net.ok, JSON.stringify(net));
+  const nets = await command({ type: "networks.list" });
+  assert.ok(nets.ok);
+  const listed = (nets.result as { networks: Array<{ name: string; subnet: string }> }).networks;
+  assert.equal(listed.find((n) => n.name === "agent-net")?.subnet, "10.213.7.0/24");
+  assert.ok((await command({ type: "networks.remove", name: "agent-net" })).ok);
+  const vol = await command({ type: "volumes.create", name: "agent-vol" });
+  assert.ok(vol.ok, JSON.stringify(vol));
+  const vols = await command({ type: "volumes.list" });
+  assert.ok(vols.ok);
+  assert.ok(
+    (vols.result as { volumes: Array<{ name: string }> }).volumes.some(
+      (v) => v.name === "agent-vol",
+    ),
+  );
+  assert.ok((await command({ type: "volumes.remove", name: "agent-vol" })).ok);
+  const gone = await command({ type: "volumes.remove", name: "agent-vol" });
+  assert.equal(!gone.ok && gone.status, 404);
+});

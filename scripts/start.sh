@@ -57,8 +57,15 @@ while [ "$stopping" = 0 ]; do
     --name "${CORRAL_AGENT_NAME:-$(hostname)}" "${token[@]}" &
   agent=$!
   # Whichever ends first: the web server (then stop) or the agent (then restart it).
-  wait -n "$web" "$agent" || true
+  status=0
+  wait -n "$web" "$agent" || status=$?
   [ "$stopping" = 1 ] && break
+  if [ "$status" = 78 ] && kill -0 "$web" 2>/dev/null; then
+    # EX_CONFIG from the agent: the server refused its credential; restarting cannot help.
+    echo "corral: the server refused the local agent; remove $agent_data/credential.json and restart to join again" >&2
+    wait "$web" || true
+    exit 1
+  fi
   if ! kill -0 "$web" 2>/dev/null; then
     echo "corral: the web server exited; stopping" >&2
     kill "$agent" 2>/dev/null || true

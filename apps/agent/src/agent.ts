@@ -61,6 +61,9 @@ export class Agent {
   private stopped = false;
   private fatal: (err: Error) => void = () => undefined;
   private retryDelay = 1000;
+  private stopResolve: () => void = () => undefined;
+  private readonly log: (line: string) => void;
+  /** Resolves when stopped; rejects with a FatalAgentError when the server refuses this host. */
   readonly done: Promise<void>;
 
   constructor(private readonly opts: AgentOptions) {
@@ -76,8 +79,8 @@ export class Agent {
     this.stats = new StatsSampler(opts.client);
     this.done = new Promise((resolve, reject) => {
       this.fatal = (err) => {
+        reject(err); // before stop(), which resolves
         this.stop();
-        reject(err);
       };
       this.stopResolve = resolve;
     });
@@ -138,9 +141,6 @@ export class Agent {
       if (r.success) this.runner.close(r.data.streamId);
     });
   }
-
-  private readonly log: (line: string) => void;
-  private stopResolve: () => void = () => undefined;
 
   async start(): Promise<void> {
     // Subscribed before the first snapshot, so that no event falls between the two.

@@ -23,7 +23,16 @@ import {
   type RuntimeClient,
   type TtyExec,
 } from "@corral/runtime";
-import { containerInfo, createRequest, imageInfo, type DaemonInspect } from "./translate.js";
+import {
+  containerInfo,
+  createRequest,
+  imageInfo,
+  networkInfo,
+  volumeInfo,
+  type DaemonInspect,
+  type DaemonNetwork,
+  type DaemonVolume,
+} from "./translate.js";
 
 /** What a command handler sends back besides its acknowledgement. */
 export interface CommandOutput {
@@ -119,6 +128,41 @@ export class CommandRunner {
         this.out.imagesChanged();
         return r;
       }
+      case "networks.list":
+        return {
+          networks: (await this.client.call<DaemonNetwork[]>("GET", "/v1/networks")).map(
+            networkInfo,
+          ),
+        };
+      case "networks.create": {
+        const { name, subnet, gateway } = cmd;
+        const r = await this.client.call<{ Id: string; Name: string }>("POST", "/v1/networks", {
+          name,
+          ...(subnet ? { subnet } : {}),
+          ...(gateway ? { gateway } : {}),
+        });
+        return { id: r.Id, name: r.Name };
+      }
+      case "networks.remove":
+        await this.client.call("DELETE", `/v1/networks/${enc(cmd.name)}`);
+        return {};
+      case "volumes.list":
+        return {
+          volumes: (await this.client.call<DaemonVolume[]>("GET", "/v1/volumes")).map(volumeInfo),
+        };
+      case "volumes.create":
+        return {
+          volume: volumeInfo(
+            await this.client.call<DaemonVolume>(
+              "POST",
+              "/v1/volumes",
+              cmd.name ? { name: cmd.name } : {},
+            ),
+          ),
+        };
+      case "volumes.remove":
+        await this.client.call("DELETE", `/v1/volumes/${enc(cmd.name)}`);
+        return {};
       case "facts":
         return this.out.facts();
       case "resync":

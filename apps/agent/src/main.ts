@@ -3,7 +3,7 @@
 import os from "node:os";
 import { Command } from "commander";
 import { RuntimeClient, runtimePaths } from "@corral/runtime";
-import { Agent } from "./agent.js";
+import { Agent, FatalAgentError } from "./agent.js";
 import { joinServer, readCredential } from "./credentials.js";
 import { AGENT_VERSION, hostFacts } from "./facts.js";
 
@@ -42,6 +42,7 @@ main().then(
   () => process.exit(0),
   (err: Error) => {
     console.error(`corral-agent: ${err.message}`);
-    process.exit(1);
+    // EX_CONFIG: retrying cannot help (npm start's supervisor stops restarting on it)
+    process.exit(err instanceof FatalAgentError ? 78 : 1);
   },
 );

@@ -1,6 +1,13 @@
 // The runtime daemon speaks Docker's JSON (inspect, image list); the protocol speaks the web
 // app's. This module is the one place that maps one to the other.
-import type { ContainerSpec, ContainerInfo, ImageInfo, PortBinding } from "@corral/protocol";
+import type {
+  ContainerSpec,
+  ContainerInfo,
+  ImageInfo,
+  NetworkInfo,
+  PortBinding,
+  VolumeInfo,
+} from "@corral/protocol";
 import { CONTAINER_STATES } from "@corral/protocol";
 import type { CreateRequestInput, ImageSummary } from "@corral/runtime";
 
@@ -122,4 +129,37 @@ export function createRequest(spec: ContainerSpec): CreateRequestInput {
     ...(spec.network ? { network: spec.network } : {}),
     labels: spec.labels ?? {},
   };
+}
+
+/** The daemon's `GET /v1/networks` rows (Docker's network inspect). */
+export interface DaemonNetwork {
+  Id: string;
+  Name: string;
+  Driver: string;
+  IPAM: { Config: Array<{ Subnet?: string; Gateway?: string }> };
+  Containers: Record<string, unknown>;
+}
+
+export function networkInfo(n: DaemonNetwork): NetworkInfo {
+  const ipam = n.IPAM.Config[0];
+  return {
+    id: n.Id,
+    name: n.Name,
+    driver: n.Driver,
+    subnet: ipam?.Subnet ?? "",
+    gateway: ipam?.Gateway ?? "",
+    containers: Object.keys(n.Containers),
+  };
+}
+
+/** The daemon's volume JSON (Docker's volume inspect). */
+export interface DaemonVolume {
+  Name: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string> | null;
+}
+
+export function volumeInfo(v: DaemonVolume): VolumeInfo {
+  return { name: v.Name, mountpoint: v.Mountpoint, created: v.CreatedAt, labels: v.Labels ?? {} };
 }

@@ -1,84 +1,29 @@
 // The agent against a private runtime and a real socket.io server standing in for the web app:
 // what goes over the wire (snapshot, numbered deltas in order, stats, streams, acks).
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Server, type Socket } from "socket.io";
-import {
-  AGENT_NAMESPACE,
-  deltaSchema,
-  snapshotSchema,
-  statsBatchSchema,
-  type Command,
-  type CommandReply,
-  type Delta,
-  type Snapshot,
-  type StatsBatch,
-} from "@corral/protocol";
 import { RuntimeClient, runtimePaths } from "@corral/runtime";
 import { startRuntime, type TestRuntime } from "../../../packages/runtime/test/fixtures/runtime.js";
-import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.js";
-import { Agent } from "../src/agent.js";
+import {
+  TEST_IMAGE_NAME,
+  buildTestImages,
+} from "../../../packages/runtime/test/fixtures/images.js";
+import { pushWithSkopeo, startRegistry } from "../../../packages/runtime/test/fixtures/registry.js";
+import { Agent, FatalAgentError } from "../src/agent.js";
 import { hostFacts } from "../src/facts.js";
-
-const CREDENTIAL = "chc_" + "x".repeat(40);
+import { CREDENTIAL, WebDouble, waitFor } from "./fixtures/web-double.js";
 
 let runtime: TestRuntime;
-let io: Server;
 let agent: Agent;
-let socket: Socket;
-const snapshots: Snapshot[] = [];
-const deltas: Delta[] = [];
-const stats: StatsBatch[] = [];
-const streamData = new Map<string, Buffer[]>();
-const streamEnds = new Map<string, { exitCode?: number; error?: string }>();
-
-async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false,
-  ms = 60000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function command(cmd: Command | Record<string, unknown>): Promise<CommandReply> {
-  return socket.timeout(60000).emitWithAck("command", cmd) as Promise<CommandReply>;
-}
-
-const text = (streamId: string): string => Buffer.concat(streamData.get(streamId) ?? []).toString();
+const web = new WebDouble();
+const { snapshots, deltas, stats, streamEnds } = web;
+const command = web.command.bind(web);
+const text = web.text.bind(web);
 
 before(async () => {
   runtime = await startRuntime("agent");
-  const http = createServer();
-  io = new Server(http);
-  io.of(AGENT_NAMESPACE).use((s, next) =>
-    next(
-      s.handshake.auth.credential === CREDENTIAL ? undefined : new Error("unknown host credential"),
-    ),
-  );
-  io.of(AGENT_NAMESPACE).on("connection", (s) => {
-    socket = s;
-    s.on("snapshot", (m: unknown) => snapshots.push(snapshotSchema.parse(m)));
-    s.on("delta", (m: unknown) => deltas.push(deltaSchema.parse(m)));
-    s.on("stats", (m: unknown) => stats.push(statsBatchSchema.parse(m)));
-    s.on("stream:data", (m: { streamId: string; data: Buffer }) => {
-      const list = streamData.get(m.streamId) ?? [];
-      list.push(Buffer.from(m.data));
-      streamData.set(m.streamId, list);
-    });
-    s.on("stream:end", (m: { streamId: string; exitCode?: number; error?: string }) =>
-      streamEnds.set(m.streamId, m),
-    );
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  const port = (http.address() as AddressInfo).port;
+  await web.start();
   const paths = runtimePaths(runtime.env);
   // Made before the agent starts, with the runtime's own CLI: the snapshot must show it.
   assert.equal(
@@ -87,7 +32,7 @@ before(async () => {
   );
   agent = new Agent({
     client: new RuntimeClient(paths),
-    credential: { server: `http://127.0.0.1:${port}`, hostId: "h1", credential: CREDENTIAL },
+    credential: { server: web.url, hostId: "h1", credential: CREDENTIAL },
     facts: () => hostFacts(paths, "agent-test"),
     log: () => undefined,
   });
@@ -96,7 +41,7 @@ before(async () => {
 
 after(async () => {
   agent?.stop();
-  io?.close();
+  web.close();
   runtime?.cleanup();
 });
 
@@ -188,7 +133,7 @@ test("logs: tail and follow stream the container's output until closed", async (
   const reply = await command({ type: "logs", id: talker, follow: true, streamId: "logs-1" });
   assert.ok(reply.ok, JSON.stringify(reply));
   await waitFor("both lines", () => /one\ntwo\n/.test(text("logs-1")));
-  socket.emit("stream:close", { streamId: "logs-1" });
+  web.socket!.emit("stream:close", { streamId: "logs-1" });
   await waitFor("stream end", () => streamEnds.get("logs-1"));
 });
 
@@ -204,11 +149,91 @@ test("exec with a terminal: input, resize, exit code", async () => {
     streamId: "exec-1",
   });
   assert.ok(reply.ok, JSON.stringify(reply));
-  socket.emit("stream:input", { streamId: "exec-1", data: Buffer.from("stty size\n") });
+  web.socket!.emit("stream:input", { streamId: "exec-1", data: Buffer.from("stty size\n") });
   await waitFor("24 80", () => /24 80/.test(text("exec-1")));
-  socket.emit("stream:resize", { streamId: "exec-1", cols: 100, rows: 30 });
-  socket.emit("stream:input", { streamId: "exec-1", data: Buffer.from("stty size; exit 7\n") });
+  web.socket!.emit("stream:resize", { streamId: "exec-1", cols: 100, rows: 30 });
+  web.socket!.emit("stream:input", {
+    streamId: "exec-1",
+    data: Buffer.from("stty size; exit 7\n"),
+  });
   const end = await waitFor("exec end", () => streamEnds.get("exec-1"));
   assert.match(text("exec-1"), /30 100/);
   assert.equal(end.exitCode, 7);
+});
+
+test("pull: per-layer progress, the result in the ack, then the new image list", async () => {
+  const registry = await startRegistry();
+  try {
+    const images = await buildTestImages(join(runtime.base, "images"));
+    const ref = `${registry.host}/corral/pulled:1`;
+    await pushWithSkopeo(`oci:${images.layoutDir}:latest`, ref);
+    const reply = await command({ type: "pull", ref, streamId: "pull-1" });
+    assert.ok(reply.ok, JSON.stringify(reply));
+    assert.equal((reply.result as { id: string }).id, images.imageId);
+    const layers = web.progress.get("pull-1") ?? [];
+    assert.deepEqual(
+      [
+        ...new Set(
+          layers.filter((l) => l.status === "done" || l.status === "exists").map((l) => l.digest),
+        ),
+      ].length,
+      images.diffIds.length,
+      "every layer reported",
+    );
+    await waitFor("an images delta with the new tag", () =>
+      deltas.find(
+        (d) => d.change.kind === "images" && d.change.images.some((i) => i.repoTags.includes(ref)),
+      ),
+    );
+    const missing = await command({
+      type: "pull",
+      ref: `${registry.host}/corral/none:1`,
+      streamId: "pull-2",
+    });
+    assert.equal(missing.ok, false);
+  } finally {
+    await registry.stop();
+  }
+});
+
+test("a credential the server refuses stops the agent for good (no retry loop)", async () => {
+  const paths = runtimePaths(runtime.env);
+  const refused = new Agent({
+    client: new RuntimeClient(paths),
+    credential: { server: web.url, hostId: "h2", credential: "chc_" + "y".repeat(40) },
+    facts: () => hostFacts(paths, "refused"),
+    log: () => undefined,
+  });
+  await refused.start();
+  await assert.rejects(refused.done, (err: Error) => {
+    assert.ok(err instanceof FatalAgentError);
+    assert.match(err.message, /the server refused this host: unknown host credential/);
+    return true;
+  });
+});
+
+test("networks and volumes: create, list, remove", async () => {
+  const net = await command({
+    type: "networks.create",
+    name: "agent-net",
+    subnet: "10.213.7.0/24",
+  });
+  assert.ok(net.ok, JSON.stringify(net));
+  const nets = await command({ type: "networks.list" });
+  assert.ok(nets.ok);
+  const listed = (nets.result as { networks: Array<{ name: string; subnet: string }> }).networks;
+  assert.equal(listed.find((n) => n.name === "agent-net")?.subnet, "10.213.7.0/24");
+  assert.ok((await command({ type: "networks.remove", name: "agent-net" })).ok);
+  const vol = await command({ type: "volumes.create", name: "agent-vol" });
+  assert.ok(vol.ok, JSON.stringify(vol));
+  const vols = await command({ type: "volumes.list" });
+  assert.ok(vols.ok);
+  assert.ok(
+    (vols.result as { volumes: Array<{ name: string }> }).volumes.some(
+      (v) => v.name === "agent-vol",
+    ),
+  );
+  assert.ok((await command({ type: "volumes.remove", name: "agent-vol" })).ok);
+  const gone = await command({ type: "volumes.remove", name: "agent-vol" });
+  assert.equal(!gone.ok && gone.status, 404);
 });

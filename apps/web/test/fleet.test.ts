@@ -117,6 +117,21 @@ test("an agent joins with its token and its host goes online", async () => {
     return h?.status === "online" && h;
   });
   hostId = h.id;
+  // tRPC calls the same service: the same host, and 401 without a token
+  const trpc = await stack.api<{ result: { data: HostRow[] } }>("GET", "/api/trpc/hosts.list");
+  assert.equal(trpc.status, 200);
+  assert.deepEqual(
+    trpc.body.result.data.map((x) => [x.id, x.status]),
+    [[hostId, "online"]],
+  );
+  assert.equal((await stack.api("GET", "/api/trpc/hosts.list", undefined, null)).status, 401);
+  const badTrpc = await stack.api<{ error: { message: string } }>(
+    "POST",
+    "/api/trpc/containers.create",
+    { hostId, image: "busybox", ports: [{ containerPort: 70000 }] },
+  );
+  assert.equal(badTrpc.status, 400);
+  assert.match(badTrpc.body.error.message, /^ports\.0\.containerPort: /);
   // The token was for one join only.
   const again = await stack.api<{ error: string }>("POST", "/api/v1/agents/join", {
     token: jt.body.token,
@@ -297,6 +312,10 @@ test("a web restart: the agent comes back by itself", async () => {
   const stop = await stack.api<ContainerRow>("POST", `/api/v1/containers/${keep.id}/stop`);
   assert.equal(stop.status, 200, JSON.stringify(stop.body));
   assert.equal(stop.body.state, "exited");
+  await waitFor("a stopped container leaves /metrics", async () => {
+    const m = await stack.api<string>("GET", "/metrics");
+    return m.status === 200 && !m.body.includes('name="keep"');
+  });
   const rm = await stack.api("DELETE", `/api/v1/containers/${keep.id}`);
   assert.equal(rm.status, 200);
   assert.equal((await stack.api("GET", `/api/v1/containers/${keep.id}`)).status, 404);

@@ -1,7 +1,13 @@
 // Server -> agent commands (socket.io emit with an acknowledgement carrying the result) and the
 // streams some of them open (pull progress, logs, exec), keyed by a stream id the server picks.
 import { z } from "zod";
-import { containerInfoSchema, hostFactsSchema, imageInfoSchema } from "./state.js";
+import {
+  containerInfoSchema,
+  hostFactsSchema,
+  imageInfoSchema,
+  networkInfoSchema,
+  volumeInfoSchema,
+} from "./state.js";
 
 const containerId = z.string().min(1, "a container id or name is required").max(256);
 const streamId = z.string().min(1).max(64);
@@ -116,6 +122,17 @@ export const commandSchema = z.discriminatedUnion("type", [
     ref: z.string().min(1).max(512),
     force: z.boolean().optional(),
   }),
+  z.object({ type: z.literal("networks.list") }),
+  z.object({
+    type: z.literal("networks.create"),
+    name: z.string().min(1, "a network needs a name").max(64),
+    subnet: z.string().max(64).optional(),
+    gateway: z.string().max(64).optional(),
+  }),
+  z.object({ type: z.literal("networks.remove"), name: z.string().min(1).max(128) }),
+  z.object({ type: z.literal("volumes.list") }),
+  z.object({ type: z.literal("volumes.create"), name: z.string().max(256).optional() }),
+  z.object({ type: z.literal("volumes.remove"), name: z.string().min(1).max(256) }),
   z.object({ type: z.literal("facts") }),
   /** send a fresh snapshot (the server saw a gap in the delta numbering) */
   z.object({ type: z.literal("resync") }),
@@ -141,6 +158,12 @@ export const commandResultSchemas = {
   exec: empty,
   "images.list": z.object({ images: z.array(imageInfoSchema) }),
   "images.remove": z.object({ untagged: z.array(z.string()), deleted: z.array(z.string()) }),
+  "networks.list": z.object({ networks: z.array(networkInfoSchema) }),
+  "networks.create": z.object({ id: z.string(), name: z.string() }),
+  "networks.remove": empty,
+  "volumes.list": z.object({ volumes: z.array(volumeInfoSchema) }),
+  "volumes.create": z.object({ volume: volumeInfoSchema }),
+  "volumes.remove": empty,
   facts: hostFactsSchema,
   resync: empty,
 } satisfies Record<CommandType, z.ZodType>;

@@ -98,3 +98,22 @@ export const statsSampleSchema = z.object({
   pids: z.number().int().min(0),
 });
 export type StatsSample = z.infer<typeof statsSampleSchema>;
+
+export const networkInfoSchema = z.object({
+  id: z.string().max(128),
+  name: z.string().max(256),
+  driver: z.string().max(64),
+  subnet: z.string().max(64),
+  gateway: z.string().max(64),
+  /** ids of the containers attached */
+  containers: z.array(z.string().max(128)).max(100000),
+});
+export type NetworkInfo = z.infer<typeof networkInfoSchema>;
+
+export const volumeInfoSchema = z.object({
+  name: z.string().max(256),
+  mountpoint: z.string().max(4096),
+  created: isoTime,
+  labels: z.record(z.string(), z.string()),
+});
+export type VolumeInfo = z.infer<typeof volumeInfoSchema>;

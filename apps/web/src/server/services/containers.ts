@@ -14,6 +14,7 @@ import { notFound } from "../errors.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
 import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
+import { containerRow } from "./hosts.ts";
 
 export const createContainerInput = containerSpecSchema.extend({
   hostId: z.string().min(1, "hostId is required"),
@@ -125,27 +126,7 @@ export class ContainerService {
   /** Stores what the host answered (the delta that follows agrees with it). */
   private async store(hostId: string, c: ContainerInfo, desiredState?: string): Promise<Container> {
     const data = {
-      hostId,
-      name: c.name,
-      image: c.image,
-      imageId: c.imageId,
-      command: JSON.stringify(c.command),
-      state: c.state,
-      pid: c.pid,
-      exitCode: c.exitCode,
-      oomKilled: c.oomKilled,
-      error: c.error,
-      restartCount: c.restartCount,
-      restartPolicy: c.restartPolicy,
-      createdAt: c.created,
-      startedAt: c.startedAt,
-      finishedAt: c.finishedAt,
-      labels: JSON.stringify(c.labels),
-      ports: JSON.stringify(c.ports),
-      memoryLimit: c.memoryLimitBytes,
-      cpus: c.cpus,
-      managed: c.labels[MANAGED_LABEL] === MANAGED_BY_WEB,
-      reportedAt: new Date(),
+      ...containerRow(hostId, c),
       ...(desiredState ? { desiredState } : {}),
     };
     return this.db.container.upsert({

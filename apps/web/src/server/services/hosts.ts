@@ -32,7 +32,8 @@ export interface HostView {
 
 type Tx = Prisma.TransactionClient;
 
-function containerRow(hostId: string, c: ContainerInfo) {
+/** A host's report of a container as its database row (one mapping for every writer). */
+export function containerRow(hostId: string, c: ContainerInfo) {
   return {
     hostId,
     name: c.name,

@@ -44,6 +44,8 @@ interface Connection {
   lastBeat: number;
   /** Messages of one host are applied in order, one at a time. */
   queue: Promise<void>;
+  /** its running containers, as its snapshot and deltas say (stats of others are dropped) */
+  running: Set<string>;
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -114,7 +116,12 @@ export class AgentHub {
     const hostId = socket.data.hostId as string;
     // A second connection for one host (a reconnect racing the old socket's close) wins.
     this.connections.get(hostId)?.socket.disconnect(true);
-    const conn: Connection = { socket, lastBeat: Date.now(), queue: Promise.resolve() };
+    const conn: Connection = {
+      socket,
+      lastBeat: Date.now(),
+      queue: Promise.resolve(),
+      running: new Set(),
+    };
     this.connections.set(hostId, conn);
     const serial = (what: string, task: () => Promise<void>): void => {
       conn.queue = conn.queue.then(task).catch((err: Error) => {
@@ -137,6 +144,10 @@ export class AgentHub {
       conn.lastBeat = Date.now();
       const r = snapshotSchema.safeParse(raw);
       if (!r.success) return invalid("snapshot", describeZodError(r.error));
+      conn.running = new Set(
+        r.data.containers.filter((c) => c.state === "running").map((c) => c.id),
+      );
+      this.forgetStats(hostId, (id) => !conn.running.has(id));
       serial("snapshot", async () => {
         await this.hosts.applySnapshot(hostId, r.data);
         this.changes.emit("resync", hostId);
@@ -147,6 +158,14 @@ export class AgentHub {
       conn.lastBeat = Date.now();
       const r = deltaSchema.safeParse(raw);
       if (!r.success) return invalid("delta", describeZodError(r.error));
+      const change = r.data.change;
+      if (change.kind === "container") {
+        if (change.container?.state === "running") conn.running.add(change.event.id);
+        else {
+          conn.running.delete(change.event.id);
+          this.stats.delete(change.event.id); // a stopped container's last sample is not "now"
+        }
+      }
       serial("delta", async () => {
         if ((await this.hosts.applyDelta(hostId, r.data)) === "gap") {
           this.log(`host ${hostId}: a gap in its deltas; asking for a snapshot`);
@@ -160,8 +179,10 @@ export class AgentHub {
     socket.on(AGENT_EVENTS.stats, (raw) => {
       const r = statsBatchSchema.safeParse(raw);
       if (!r.success) return invalid("stats batch", describeZodError(r.error));
-      for (const s of r.data.samples) this.stats.set(s.id, { ...s, hostId });
-      this.changes.emit("stats", hostId, r.data.samples);
+      // A sample taken just before its container stopped may arrive after the stop: dropped.
+      const samples = r.data.samples.filter((s) => conn.running.has(s.id));
+      for (const s of samples) this.stats.set(s.id, { ...s, hostId });
+      if (samples.length) this.changes.emit("stats", hostId, samples);
     });
     socket.on(AGENT_EVENTS.streamData, (raw) => {
       const r = streamDataSchema.safeParse(raw);
@@ -188,13 +209,17 @@ export class AgentHub {
         this.streams.delete(id);
         s.handlers.end({ error: "the host went offline" });
       }
-      for (const [id, s] of this.stats) if (s.hostId === hostId) this.stats.delete(id);
+      this.forgetStats(hostId, () => true);
       serial("offline", async () => {
         await this.hosts.markOffline(hostId);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
       });
     });
+  }
+
+  private forgetStats(hostId: string, which: (containerId: string) => boolean): void {
+    for (const [id, s] of this.stats) if (s.hostId === hostId && which(id)) this.stats.delete(id);
   }
 
   /** A stream's handlers, only when the host that sends owns it (hosts cannot cross-talk). */

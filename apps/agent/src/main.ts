@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// corral-agent --server URL --token JOIN_TOKEN [--name NAME] [--data DIR]
+import os from "node:os";
+import { Command } from "commander";
+import { RuntimeClient, runtimePaths } from "@corral/runtime";
+import { Agent, FatalAgentError } from "./agent.js";
+import { joinServer, readCredential } from "./credentials.js";
+import { AGENT_VERSION, hostFacts } from "./facts.js";
+
+const program = new Command("corral-agent")
+  .description("Joins this host to a Corral web app and carries out its commands")
+  .version(AGENT_VERSION, "-v, --version")
+  .requiredOption("--server <url>", "the web app's URL, e.g. http://10.0.0.5:3000")
+  .option("--token <token>", "one-time join token (only needed for the first start)")
+  .option("--name <name>", "this host's name in the fleet", os.hostname())
+  .option("--data <dir>", "where the agent keeps its credential", "/var/lib/corral/agent")
+  .parse();
+
+const o = program.opts<{ server: string; token?: string; name: string; data: string }>();
+
+async function main(): Promise<void> {
+  const paths = runtimePaths();
+  const facts = () => hostFacts(paths, o.name);
+  let credential = readCredential(o.data);
+  if (credential && credential.server !== o.server) credential = undefined;
+  if (!credential) {
+    if (!o.token) {
+      throw new Error(
+        `no credential in ${o.data} for ${o.server}: pass --token (POST /api/v1/hosts/join-tokens makes one)`,
+      );
+    }
+    credential = await joinServer(o.server, o.token, o.name, facts(), o.data);
+    console.log(`corral-agent: joined ${o.server} as ${o.name} (host ${credential.hostId})`);
+  }
+  const agent = new Agent({ client: new RuntimeClient(paths), credential, facts });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => agent.stop());
+  await agent.start();
+  await agent.done;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`corral-agent: ${err.message}`);
+    // EX_CONFIG: retrying cannot help (npm start's supervisor stops restarting on it)
+    process.exit(err instanceof FatalAgentError ? 78 : 1);
+  },
+);

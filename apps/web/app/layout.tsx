@@ -1,0 +1,13 @@
+import type { ReactNode } from "react";
+import "./globals.css";
+
+export const metadata = { title: "Corral", description: "Your containers, every host, live" };
+export const viewport = { width: "device-width", initialScale: 1 };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>{children}</body>
+    </html>
+  );
+}

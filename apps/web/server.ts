@@ -1,0 +1,32 @@
+// `node --import tsx server.ts`: the web app's server (scripts/start.sh runs it). Env: PORT,
+// HOST, CORRAL_DATA, DATABASE_URL, CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (README).
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dataDir, databaseUrl, port } from "./src/server/config.ts";
+import { startServer } from "./src/server/app.ts";
+
+process.env.NEXT_TELEMETRY_DISABLED = "1";
+mkdirSync(dataDir(), { recursive: true, mode: 0o700 });
+const server = await startServer({
+  port: port(),
+  host: process.env.HOST || "0.0.0.0",
+  dir: fileURLToPath(new URL(".", import.meta.url)),
+  databaseUrl: databaseUrl(),
+});
+const admin = await server.services.auth.ensureFirstAdmin(
+  process.env.CORRAL_ADMIN_EMAIL,
+  process.env.CORRAL_ADMIN_PASSWORD,
+);
+if (admin.created) {
+  console.log(
+    admin.password
+      ? `corral-web: first admin ${admin.email} created with the one-time password ${admin.password} (shown once; set CORRAL_ADMIN_PASSWORD to choose it)`
+      : `corral-web: first admin ${admin.email} created from CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD`,
+  );
+}
+console.log(`corral-web: listening on ${server.url}`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void server.close().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,260 @@
+"use client";
+// Containers of every host (or one): filter, sort, act; changes arrive pushed.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useMemo, useState } from "react";
+import type { ContainerView } from "../server/services/containers.ts";
+import { ContainerState } from "./badges.tsx";
+import { ago, shortId } from "./format.ts";
+import { keys } from "./live.tsx";
+import { errorMessage, trpc } from "./trpc.ts";
+import { useNow } from "./useNow.ts";
+
+type SortKey = "name" | "host" | "image" | "state" | "created";
+type Action = "start" | "stop" | "restart" | "remove";
+
+const STATE_ORDER: Record<ContainerView["state"], number> = {
+  running: 0,
+  restarting: 1,
+  paused: 2,
+  created: 3,
+  exited: 4,
+  dead: 5,
+  unknown: 6,
+};
+
+/** What a user may do to a container in its state (the host refuses the rest anyway). */
+export function actionsFor(state: ContainerView["state"]): Action[] {
+  if (state === "unknown") return [];
+  if (state === "running" || state === "paused" || state === "restarting")
+    return ["stop", "restart", "remove"];
+  return ["start", "remove"];
+}
+
+/** Runs a container action, writes its answer into the cache, and keeps the last error. */
+export function useContainerAction() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ c, action }: { c: ContainerView; action: Action }) => {
+      if (action === "remove") {
+        await trpc.containers.remove.mutate({ id: c.id, force: c.state === "running" });
+        return { c, updated: null };
+      }
+      return { c, updated: await trpc.containers.action.mutate({ id: c.id, action }) };
+    },
+    onSuccess: ({ c, updated }) => {
+      for (const key of [keys.containers(), keys.containers(c.hostId)])
+        qc.setQueryData<ContainerView[]>(key, (list) =>
+          list
+            ?.map((x) => (x.id === c.id ? updated : x))
+            .filter((x): x is ContainerView => x !== null),
+        );
+      qc.setQueryData(keys.container(c.id), updated);
+    },
+  });
+}
+
+export function ActionButtons({ c, small = true }: { c: ContainerView; small?: boolean }) {
+  const act = useContainerAction();
+  const busy = act.isPending && act.variables?.c.id === c.id;
+  return (
+    <span className="actions">
+      {actionsFor(c.state).map((a) => (
+        <button
+          key={a}
+          className={`${small ? "small" : ""} ${a === "remove" ? "danger" : ""}`}
+          disabled={busy}
+          onClick={() => {
+            if (
+              a === "remove" &&
+              !window.confirm(`Remove ${c.name}? Its writable layer is deleted.`)
+            )
+              return;
+            act.mutate({ c, action: a });
+          }}
+        >
+          {busy && act.variables?.action === a ? `${a}…` : a}
+        </button>
+      ))}
+      {act.isError && act.variables?.c.id === c.id && (
+        <span className="error" role="alert" style={{ padding: "2px 8px" }}>
+          {errorMessage(act.error)}
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function ContainersPage({ hostId }: { hostId?: string }) {
+  const router = useRouter();
+  const now = useNow(10000);
+  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+  const containers = useQuery({
+    queryKey: keys.containers(hostId),
+    queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
+  });
+  const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
+
+  const hostName = useMemo(
+    () => new Map((hosts.data ?? []).map((h) => [h.id, h.name])),
+    [hosts.data],
+  );
+  const rows = useMemo(() => {
+    const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+    const value = (c: ContainerView): string | number => {
+      switch (sort.key) {
+        case "name":
+          return c.name;
+        case "host":
+          return hostName.get(c.hostId) ?? c.hostId;
+        case "image":
+          return c.image;
+        case "state":
+          return STATE_ORDER[c.state];
+        case "created":
+          return Date.parse(c.created) || 0;
+      }
+    };
+    return (containers.data ?? [])
+      .filter((c) => {
+        const text =
+          `${c.name} ${c.id} ${c.image} ${c.state} ${hostName.get(c.hostId) ?? ""}`.toLowerCase();
+        return words.every((w) => text.includes(w));
+      })
+      .sort((a, b) => {
+        const x = value(a);
+        const y = value(b);
+        const d =
+          typeof x === "number" && typeof y === "number"
+            ? x - y
+            : String(x).localeCompare(String(y));
+        return (sort.asc ? d : -d) || a.name.localeCompare(b.name);
+      });
+  }, [containers.data, filter, sort, hostName]);
+
+  const header = (key: SortKey, label: string) => (
+    <th aria-sort={sort.key === key ? (sort.asc ? "ascending" : "descending") : "none"}>
+      <button onClick={() => setSort((s) => ({ key, asc: s.key === key ? !s.asc : true }))}>
+        {label} {sort.key === key ? (sort.asc ? "▲" : "▼") : ""}
+      </button>
+    </th>
+  );
+  const offline = (hosts.data ?? [])
+    .filter((h) => h.status === "offline" && (!hostId || h.id === hostId))
+    .filter((h) => containers.data?.some((c) => c.hostId === h.id))
+    .map((h) => h.name);
+  const total = containers.data?.length ?? 0;
+  const running = containers.data?.filter((c) => c.state === "running").length ?? 0;
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Containers</h1>
+        {containers.data && (
+          <span className="sub">
+            {running} running / {total}
+          </span>
+        )}
+        <span className="spacer" />
+        <Link className="button primary" href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
+          New container
+        </Link>
+      </div>
+      <div className="toolbar">
+        <input
+          type="search"
+          placeholder="Filter by name, image, state, host…"
+          aria-label="Filter containers"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+        <select
+          aria-label="Host"
+          value={hostId ?? ""}
+          onChange={(e) =>
+            router.replace(e.target.value ? `/containers?host=${e.target.value}` : "/containers")
+          }
+        >
+          <option value="">All hosts</option>
+          {(hosts.data ?? []).map((h) => (
+            <option key={h.id} value={h.id}>
+              {h.name} ({h.status})
+            </option>
+          ))}
+        </select>
+      </div>
+      {offline.length > 0 && (
+        <div className="notice" role="status" style={{ marginBottom: 12 }}>
+          {offline.join(", ")} {offline.length === 1 ? "is" : "are"} offline: the state of
+          {offline.length === 1 ? " its" : " their"} containers is unknown until the agent is back
+          (the last report is on each container&apos;s page).
+        </div>
+      )}
+      {containers.isPending && <div className="state">Loading containers…</div>}
+      {containers.isError && (
+        <div className="error">Could not load the containers: {errorMessage(containers.error)}</div>
+      )}
+      {containers.data && total === 0 && (
+        <div className="panel state">
+          <strong>No containers {hostId ? "on this host" : "yet"}</strong>
+          <Link href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
+            Create a container
+          </Link>{" "}
+          from an image such as busybox or nginx.
+        </div>
+      )}
+      {containers.data && total > 0 && rows.length === 0 && (
+        <div className="panel state">
+          <strong>Nothing matches “{filter}”</strong>
+          <button className="small" onClick={() => setFilter("")}>
+            Clear the filter
+          </button>
+        </div>
+      )}
+      {rows.length > 0 && (
+        <table className="list">
+          <thead>
+            <tr>
+              {header("name", "Name")}
+              {header("state", "State")}
+              {header("image", "Image")}
+              {header("host", "Host")}
+              {header("created", "Created")}
+              <th>Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((c) => (
+              <tr key={c.id} data-container={c.name}>
+                <td data-label="Name">
+                  <div>
+                    <Link href={`/containers/${c.id}`}>
+                      <b>{c.name}</b>
+                    </Link>
+                    <div className="sub mono" style={{ fontSize: 11 }}>
+                      {shortId(c.id)}
+                      {!c.managed && " · made on the host"}
+                    </div>
+                  </div>
+                </td>
+                <td data-label="State">
+                  <ContainerState c={c} />
+                </td>
+                <td data-label="Image" className="mono">
+                  {c.image}
+                </td>
+                <td data-label="Host">{hostName.get(c.hostId) ?? shortId(c.hostId)}</td>
+                <td data-label="Created">{ago(c.created, now)}</td>
+                <td data-label="Actions">
+                  <ActionButtons c={c} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,136 @@
+"use client";
+// The page's one socket.io connection (namespace /browser, the session cookie authenticates it)
+// and what it pushes, written straight into the query cache: pages never poll.
+import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
+import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import { io, type Socket } from "socket.io-client";
+import { BROWSER_NAMESPACE } from "@corral/protocol";
+import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
+import type { ContainerView } from "../server/services/containers.ts";
+import type { HostView } from "../server/services/hosts.ts";
+import { isUnauthorized } from "./trpc.ts";
+
+export type LiveSocket = Socket<ServerToBrowser, BrowserToServer>;
+export type LiveStatus = "connecting" | "live" | "offline";
+
+const LiveContext = createContext<{ socket: LiveSocket | null; status: LiveStatus }>({
+  socket: null,
+  status: "connecting",
+});
+
+export const useLive = () => useContext(LiveContext);
+
+export const keys = {
+  hosts: ["hosts"] as const,
+  containers: (hostId?: string) => ["containers", hostId ?? "all"] as const,
+  container: (id: string) => ["container", id] as const,
+};
+
+function toLogin(): void {
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+}
+
+function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Fresh data comes pushed; a refetch happens only after a reconnect or a resync.
+        staleTime: Infinity,
+        refetchOnWindowFocus: false,
+        retry: (n, err) => !isUnauthorized(err) && n < 1,
+      },
+    },
+  });
+}
+
+/** Applies pushed changes to every cached list and page they belong to. */
+function LiveSync({ socket }: { socket: LiveSocket }) {
+  const qc = useQueryClient();
+  useEffect(() => {
+    const onHost = (h: HostView) =>
+      qc.setQueryData<HostView[]>(keys.hosts, (list) =>
+        list
+          ? list.some((x) => x.id === h.id)
+            ? list.map((x) => (x.id === h.id ? h : x))
+            : [...list, h]
+          : list,
+      );
+    const onContainer = (e: { hostId: string; id: string; container: ContainerView | null }) => {
+      for (const hostKey of ["all", e.hostId]) {
+        qc.setQueryData<ContainerView[]>(["containers", hostKey], (list) => {
+          if (!list) return list;
+          const rest = list.filter((c) => c.id !== e.id);
+          if (!e.container) return rest;
+          const at = list.findIndex((c) => c.id === e.id);
+          if (at < 0) return [...rest, e.container];
+          return list.map((c) => (c.id === e.id ? (e.container as ContainerView) : c));
+        });
+      }
+      qc.setQueryData(keys.container(e.id), e.container);
+    };
+    const onResync = () => {
+      void qc.invalidateQueries({ queryKey: ["containers"] });
+      void qc.invalidateQueries({ queryKey: ["container"] });
+      void qc.invalidateQueries({ queryKey: keys.hosts });
+    };
+    socket.on("host", onHost);
+    socket.on("container", onContainer);
+    socket.on("resync", onResync);
+    // After a reconnect, whatever was pushed meanwhile is lost: read everything again.
+    socket.io.on("reconnect", onResync);
+    return () => {
+      socket.off("host", onHost);
+      socket.off("container", onContainer);
+      socket.off("resync", onResync);
+      socket.io.off("reconnect", onResync);
+    };
+  }, [qc, socket]);
+  return null;
+}
+
+export function LiveProvider({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(makeQueryClient);
+  const [socket, setSocket] = useState<LiveSocket | null>(null);
+  const [status, setStatus] = useState<LiveStatus>("connecting");
+
+  useEffect(() => {
+    const s: LiveSocket = io(BROWSER_NAMESPACE, { withCredentials: true });
+    s.on("connect", () => setStatus("live"));
+    s.on("disconnect", () => setStatus("offline"));
+    s.on("connect_error", (err) => {
+      setStatus("offline");
+      // The server refuses a connection without a valid session: log in again.
+      if (/log in/.test(err.message)) toLogin();
+    });
+    setSocket(s);
+    return () => {
+      s.close();
+    };
+  }, []);
+
+  useEffect(() => {
+    return queryClient.getQueryCache().subscribe((e) => {
+      if (e.type === "updated" && isUnauthorized(e.query.state.error)) toLogin();
+    });
+  }, [queryClient]);
+
+  return (
+    <QueryClientProvider client={queryClient}>
+      <LiveContext.Provider value={{ socket, status }}>
+        {socket && <LiveSync socket={socket} />}
+        {children}
+      </LiveContext.Provider>
+    </QueryClientProvider>
+  );
+}
+
+/** Emits with an acknowledgement, as a promise that fails with the server's reason. */
+export function request<T extends object>(
+  socket: LiveSocket,
+  emit: (ack: (r: ({ ok: true } & T) | { ok: false; error: string }) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (!socket.connected) return reject(new Error("not connected to the server"));
+    emit((r) => (r.ok ? resolve(r) : reject(new Error(r.error))));
+  });
+}

@@ -1,0 +1,61 @@
+// The browsers' socket.io channel (namespace /browser): event names and payloads, shared by the
+// server (src/server/sockets/browser-live.ts) and the pages (src/client). Payloads from a
+// browser are validated with these schemas on the server.
+import { z } from "zod";
+import type { StatsSample } from "@corral/protocol";
+import type { ContainerView } from "../server/services/containers.ts";
+import type { HostView } from "../server/services/hosts.ts";
+
+const id = z.string().min(1, "a container id is required").max(256);
+const sid = z.string().min(1).max(64);
+const size = { cols: z.number().int().min(1).max(9999), rows: z.number().int().min(1).max(9999) };
+
+export const watchStatsInput = z.object({ id });
+/** `sid`: the browser names its stream, so it listens before the first byte can arrive. */
+export const openLogsInput = z.object({ id, sid, tail: z.number().int().min(0).max(100000) });
+export const openExecInput = z.object({
+  id,
+  sid,
+  ...size,
+  cmd: z.array(z.string().max(4096)).min(1).max(64).optional(),
+});
+export const streamInputInput = z.object({ sid, data: z.string().max(1024 * 1024) });
+export const streamResizeInput = z.object({ sid, ...size });
+export const streamCloseInput = z.object({ sid });
+export const pullInput = z.object({
+  hostId: z.string().min(1, "hostId is required"),
+  ref: z.string().min(1, "an image reference is required, e.g. busybox:latest").max(512),
+});
+
+export type Ack<T = object> = (reply: ({ ok: true } & T) | { ok: false; error: string }) => void;
+
+export interface PullLayer {
+  digest: string;
+  status: "exists" | "downloading" | "done";
+  bytes: number;
+  total: number;
+}
+
+export interface ServerToBrowser {
+  host: (h: HostView) => void;
+  /** a container changed; null: it is gone */
+  container: (c: { hostId: string; id: string; container: ContainerView | null }) => void;
+  /** refetch this host's containers (a snapshot arrived or the host went offline) */
+  resync: (r: { hostId: string }) => void;
+  stats: (s: StatsSample) => void;
+  /** bytes of a logs or terminal stream this browser opened */
+  "stream:data": (d: { sid: string; data: Uint8Array }) => void;
+  "stream:end": (e: { sid: string; exitCode?: number; error?: string }) => void;
+  "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
+}
+
+export interface BrowserToServer {
+  "stats:watch": (i: z.infer<typeof watchStatsInput>) => void;
+  "stats:unwatch": (i: z.infer<typeof watchStatsInput>) => void;
+  "logs:open": (i: z.infer<typeof openLogsInput>, ack: Ack) => void;
+  "exec:open": (i: z.infer<typeof openExecInput>, ack: Ack) => void;
+  "stream:input": (i: z.infer<typeof streamInputInput>) => void;
+  "stream:resize": (i: z.infer<typeof streamResizeInput>) => void;
+  "stream:close": (i: z.infer<typeof streamCloseInput>) => void;
+  "image:pull": (i: z.infer<typeof pullInput>, ack: Ack<{ id: string }>) => void;
+}

@@ -1,0 +1,68 @@
+// One Node server for everything: /api/v1 (REST), /api/trpc, socket.io (agents, browsers) and
+// the Next.js pages, on one port.
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import next from "next";
+import { Server as SocketServer } from "socket.io";
+import { createDb, tuneSqlite } from "./db.ts";
+import { restRoutes } from "./rest/routes.ts";
+import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
+import { createServices, type Services } from "./services/index.ts";
+import { attachBrowserNamespace } from "./sockets/browser.ts";
+import { TRPC_BASE, trpcHandler } from "./trpc/root.ts";
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  http: HttpServer;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: {
+  port: number;
+  host?: string;
+  /** the Next.js app's directory (apps/web) */
+  dir: string;
+  databaseUrl: string;
+}): Promise<RunningServer> {
+  const db = createDb(opts.databaseUrl);
+  await tuneSqlite(db);
+  const services = createServices(db);
+  await services.hosts.markAllOffline();
+  const nextApp = next({ dev: false, dir: opts.dir });
+  await nextApp.prepare();
+  const nextHandler = nextApp.getRequestHandler();
+  const rest = restRoutes(services);
+  const trpc = trpcHandler(services);
+
+  const http = createServer((req, res) => {
+    setSecurityHeaders(res);
+    const url = new URL(req.url ?? "/", "http://corral");
+    if (url.pathname.startsWith(TRPC_BASE)) return void trpc(req, res);
+    void rest.handle(req, res, url).then((handled) => {
+      if (!handled) void nextHandler(req, res);
+    });
+  });
+  const io = new SocketServer(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
+  socketSecurityHeaders(io);
+  services.hub.attach(io);
+  attachBrowserNamespace(io, services);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(opts.port, opts.host ?? "0.0.0.0", resolve);
+  });
+  const addr = http.address() as AddressInfo;
+  const host = opts.host && opts.host !== "0.0.0.0" ? opts.host : "127.0.0.1";
+  return {
+    url: `http://${host}:${addr.port}`,
+    services,
+    http,
+    async close() {
+      services.hub.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await nextApp.close?.();
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// The web server's environment, read in one place (README: "npm start").
+import { join } from "node:path";
+
+/** Database, secrets and the local agent's state. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CORRAL_DATA || "/var/lib/corral/web";
+}
+
+/** `file:` (SQLite through libsql) by default, under CORRAL_DATA. */
+export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.DATABASE_URL || `file:${join(dataDir(env), "corral.db")}`;
+  if (!url.startsWith("file:")) {
+    throw new Error(
+      `DATABASE_URL ${url.split(":")[0]}: is not supported yet: use a file: URL (SQLite)`,
+    );
+  }
+  return url;
+}
+
+export function port(env: NodeJS.ProcessEnv = process.env): number {
+  const p = Number(env.PORT || 3000);
+  if (!Number.isInteger(p) || p < 0 || p > 65535)
+    throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
+  return p;
+}

@@ -1,0 +1,204 @@
+// REST API /api/v1: thin routes over the services (the tRPC routers call the same ones). Each
+// route parses its input with a zod schema and names that schema in its doc, from which
+// /api/v1/openapi.json is made.
+import { z } from "zod";
+import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
+import { actorOf, authenticate, publicUrl } from "../auth-request.ts";
+import { badRequest, unauthorized } from "../errors.ts";
+import type { Services } from "../services/index.ts";
+import { loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
+import {
+  CONTAINER_ACTIONS,
+  createContainerInput,
+  logsInput,
+  type ContainerAction,
+} from "../services/containers.ts";
+import { pullInput } from "../services/images.ts";
+import { RestRouter, type RestRequest } from "./http.ts";
+
+const hostFilter = z.object({
+  hostId: z.string().min(1, "hostId must not be empty").optional(),
+});
+const removeQuery = z.object({
+  force: z.enum(["0", "1", "true", "false"], { message: "force is true or false" }).optional(),
+});
+
+export function restRoutes(s: Services): RestRouter {
+  const authed =
+    (handler: (r: RestRequest, actor: ReturnType<typeof actorOf>) => Promise<unknown>) =>
+    async (r: RestRequest) => {
+      const user = await authenticate(s.auth, r.req.headers);
+      if (!user) throw unauthorized();
+      return handler(r, actorOf(user, r.req));
+    };
+  const query = (r: RestRequest) => Object.fromEntries(r.query);
+
+  const router: RestRouter = new RestRouter()
+    .on(
+      "GET",
+      "/api/v1/health",
+      async () => {
+        await s.db.$queryRaw`SELECT 1`;
+        return { ok: true };
+      },
+      { summary: "200 when the server and its database are up", auth: false },
+    )
+    .on(
+      "GET",
+      "/api/v1/openapi.json",
+      async () => router.openapi({ title: "Corral", version: "0.1.0" }),
+      { summary: "this document", auth: false },
+    )
+    // Prometheus scrapes with a bearer token (authorization.credentials in its scrape config).
+    .on(
+      "GET",
+      "/metrics",
+      authed(async (r) => {
+        const text = await s.metrics.render();
+        r.res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+        r.res.end(text);
+        return undefined;
+      }),
+      { summary: "Prometheus text, cAdvisor's metric names, host and container labels" },
+    )
+    .on(
+      "POST",
+      "/api/v1/auth/login",
+      async (r) => {
+        const { token, session } = await s.auth.login(loginInput.parse(await r.body()));
+        r.res.setHeader(
+          "set-cookie",
+          `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
+        );
+        return { token };
+      },
+      {
+        summary: "an API token ({token}) for scripts; browsers also get a session cookie",
+        auth: false,
+        body: loginInput,
+      },
+    )
+    .on("POST", JOIN_PATH, async (r) => s.hosts.join(joinRequestSchema.parse(await r.body())), {
+      summary: "an agent trades a one-time join token for its host credential",
+      auth: false,
+      body: joinRequestSchema,
+    })
+    .on(
+      "GET",
+      "/api/v1/hosts",
+      authed(async () => s.hosts.list()),
+      {
+        summary: "every host with its status (online/offline), facts and container counts",
+      },
+    )
+    .on(
+      "GET",
+      "/api/v1/hosts/:id",
+      authed(async (r) => s.hosts.get(r.params.id as string)),
+      { summary: "one host" },
+    )
+    .on(
+      "POST",
+      "/api/v1/hosts/join-tokens",
+      authed(async (r, actor) => {
+        const t = await s.hosts.createJoinToken(publicUrl(r.req), actor.userId);
+        await s.audit.record(actor, "host.join-token", "", { expiresAt: t.expiresAt });
+        return t;
+      }),
+      { summary: "a one-time join token and the one-line agent command ({token, command})" },
+    )
+    .on(
+      "GET",
+      "/api/v1/images",
+      authed(async (r) => s.images.list(hostFilter.parse(query(r)).hostId)),
+      { summary: "images per host, as each host last reported them", query: hostFilter },
+    )
+    .on(
+      "POST",
+      "/api/v1/images/pull",
+      authed(async (r, actor) => s.images.pull(pullInput.parse(await r.body()), actor)),
+      { summary: "pulls an image on a host; answers when it is done", body: pullInput },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers",
+      authed(async (r) => s.containers.list(hostFilter.parse(query(r)).hostId)),
+      {
+        summary: "containers of every host (or one); state 'unknown' while a host is offline",
+        query: hostFilter,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/containers",
+      authed(async (r, actor) =>
+        s.containers.create(createContainerInput.parse(await r.body()), actor),
+      ),
+      {
+        summary: "creates (and by default starts) a container on a host",
+        body: createContainerInput,
+      },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id",
+      authed(async (r) => s.containers.get(r.params.id as string)),
+      { summary: "one container" },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/containers/:id",
+      authed(async (r, actor) => {
+        const { force } = removeQuery.parse(query(r));
+        await s.containers.remove(r.params.id as string, force === "1" || force === "true", actor);
+        return {};
+      }),
+      { summary: "removes a container (force=1: even running)", query: removeQuery },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/logs",
+      authed(async (r) => {
+        const opts = logsInput.parse(query(r));
+        const { res, req } = r;
+        const head = (): void => {
+          if (!res.headersSent) res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+        };
+        let close: () => void = () => undefined;
+        await new Promise<void>((resolve, reject) => {
+          s.containers
+            .logs(r.params.id as string, opts, {
+              data: (d) => {
+                head();
+                res.write(d);
+              },
+              end: () => resolve(),
+            })
+            .then((c) => {
+              close = c;
+              head();
+              req.once("close", () => resolve());
+            }, reject);
+        });
+        close();
+        res.end();
+        return undefined;
+      }),
+      { summary: "the container's output (text); follow=1 keeps streaming", query: logsInput },
+    )
+    .on(
+      "POST",
+      "/api/v1/containers/:id/:action",
+      authed(async (r, actor) => {
+        const action = r.params.action as string;
+        if (!(CONTAINER_ACTIONS as readonly string[]).includes(action)) {
+          throw badRequest(
+            `action must be one of ${CONTAINER_ACTIONS.join(", ")}, got "${action}"`,
+          );
+        }
+        return s.containers.action(r.params.id as string, action as ContainerAction, actor);
+      }),
+      { summary: `one of ${CONTAINER_ACTIONS.join(", ")}; answers with the container` },
+    );
+  return router;
+}

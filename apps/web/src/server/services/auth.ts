@@ -1,0 +1,110 @@
+// Users, passwords (argon2id), API tokens for scripts and sessions for browsers.
+import { randomBytes } from "node:crypto";
+import { hash, verify, type Algorithm } from "@node-rs/argon2";
+import { z } from "zod";
+import type { Db } from "../db.ts";
+import { AppError } from "../errors.ts";
+import { hashSecret, newSecret } from "../tokens.ts";
+
+export const loginInput = z.object({
+  email: z.string().email("email must be an email address").max(320),
+  password: z.string().min(1, "password is required").max(1024),
+});
+
+export const SESSION_COOKIE = "corral_session";
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  role: string;
+}
+
+/** OWASP's argon2id minimum (19 MiB, 2 passes). */
+// Algorithm.Argon2id: a const enum, which isolated modules cannot read.
+const ARGON2 = {
+  algorithm: 2 as Algorithm.Argon2id,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+};
+
+/** Verified against when the email is unknown, so both answers take as long. */
+let dummyHash: Promise<string> | undefined;
+
+export class AuthService {
+  constructor(private readonly db: Db) {}
+
+  hashPassword(password: string): Promise<string> {
+    return hash(password, ARGON2);
+  }
+
+  /**
+   * Creates the first admin once, when no user exists. Without a password from the
+   * environment, a random one is made and returned so that the caller can print it once.
+   */
+  async ensureFirstAdmin(
+    email: string | undefined,
+    password: string | undefined,
+  ): Promise<{ created: false } | { created: true; email: string; password?: string }> {
+    if ((await this.db.user.count()) > 0) return { created: false };
+    const adminEmail = email || "admin@corral.local";
+    const generated = password ? undefined : randomBytes(12).toString("base64url");
+    await this.db.user.create({
+      data: {
+        email: adminEmail,
+        passwordHash: await this.hashPassword(password || (generated as string)),
+        role: "admin",
+      },
+    });
+    return { created: true, email: adminEmail, ...(generated ? { password: generated } : {}) };
+  }
+
+  private async checkPassword(email: string, password: string): Promise<AuthUser> {
+    const user = await this.db.user.findUnique({ where: { email } });
+    dummyHash ??= this.hashPassword(randomBytes(16).toString("hex"));
+    const ok = await verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
+    if (!user || !ok) throw new AppError(401, "wrong email or password");
+    return { id: user.id, email: user.email, role: user.role };
+  }
+
+  /** An API token for scripts (and a session for the browser that logged in). */
+  async login(
+    input: z.infer<typeof loginInput>,
+  ): Promise<{ token: string; session: string; user: AuthUser }> {
+    const user = await this.checkPassword(input.email, input.password);
+    const token = newSecret("cat");
+    const session = newSecret("cse");
+    await this.db.$transaction([
+      this.db.apiToken.create({
+        data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
+      }),
+      this.db.session.create({
+        data: {
+          tokenHash: hashSecret(session),
+          userId: user.id,
+          expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+        },
+      }),
+    ]);
+    return { token, session, user };
+  }
+
+  async userForToken(token: string): Promise<AuthUser | undefined> {
+    const t = await this.db.apiToken.findUnique({
+      where: { tokenHash: hashSecret(token) },
+      include: { user: true },
+    });
+    if (!t || t.revokedAt) return undefined;
+    return { id: t.user.id, email: t.user.email, role: t.user.role };
+  }
+
+  async userForSession(session: string): Promise<AuthUser | undefined> {
+    const s = await this.db.session.findUnique({
+      where: { tokenHash: hashSecret(session) },
+      include: { user: true },
+    });
+    if (!s || s.expiresAt < new Date()) return undefined;
+    return { id: s.user.id, email: s.user.email, role: s.user.role };
+  }
+}

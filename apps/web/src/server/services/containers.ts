@@ -1,0 +1,193 @@
+// Containers across the fleet: reads come from the database (each host's last report), writes
+// go to the host's agent and are stored from its answer, so the database never claims what a
+// host did not do.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  MANAGED_BY_WEB,
+  MANAGED_LABEL,
+  containerSpecSchema,
+  type ContainerInfo,
+} from "@corral/protocol";
+import type { Db } from "../db.ts";
+import { notFound } from "../errors.ts";
+import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
+import type { Container } from "../../generated/prisma/client.ts";
+import type { AuditService, Actor } from "./audit.ts";
+import { containerRow } from "./hosts.ts";
+
+export const createContainerInput = containerSpecSchema.extend({
+  hostId: z.string().min(1, "hostId is required"),
+  /** start it once created (default true, as `run`) */
+  start: z.boolean().optional(),
+});
+export type CreateContainerInput = z.infer<typeof createContainerInput>;
+
+export const CONTAINER_ACTIONS = ["start", "stop", "restart", "kill", "pause", "unpause"] as const;
+export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
+
+export const logsInput = z.object({
+  tail: z.coerce.number().int().min(0, "tail is a number of lines (0 or more)").optional(),
+  follow: z
+    .enum(["0", "1", "true", "false"], { message: "follow is true or false" })
+    .optional()
+    .transform((v) => v === "1" || v === "true"),
+});
+
+export interface ContainerView {
+  id: string;
+  hostId: string;
+  name: string;
+  image: string;
+  imageId: string;
+  command: string[];
+  /** "unknown" while the host is offline: its last report may no longer hold */
+  state: ContainerInfo["state"] | "unknown";
+  reportedState: ContainerInfo["state"];
+  pid: number;
+  exitCode: number | null;
+  oomKilled: boolean;
+  error: string;
+  restartCount: number;
+  restartPolicy: string;
+  created: string;
+  startedAt: string;
+  finishedAt: string;
+  labels: Record<string, string>;
+  ports: ContainerInfo["ports"];
+  memoryLimitBytes: number;
+  cpus: number;
+  /** made through the web app (false: made on the host, e.g. with corral-rt) */
+  managed: boolean;
+  desiredState: string | null;
+  reportedAt: string;
+}
+
+export class ContainerService {
+  constructor(
+    private readonly db: Db,
+    private readonly hub: AgentHub,
+    private readonly audit: AuditService,
+  ) {}
+
+  private view(c: Container): ContainerView {
+    return {
+      id: c.id,
+      hostId: c.hostId,
+      name: c.name,
+      image: c.image,
+      imageId: c.imageId,
+      command: JSON.parse(c.command) as string[],
+      state: this.hub.isOnline(c.hostId) ? (c.state as ContainerInfo["state"]) : "unknown",
+      reportedState: c.state as ContainerInfo["state"],
+      pid: c.pid,
+      exitCode: c.exitCode,
+      oomKilled: c.oomKilled,
+      error: c.error,
+      restartCount: c.restartCount,
+      restartPolicy: c.restartPolicy,
+      created: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      labels: JSON.parse(c.labels) as Record<string, string>,
+      ports: JSON.parse(c.ports) as ContainerInfo["ports"],
+      memoryLimitBytes: c.memoryLimit,
+      cpus: c.cpus,
+      managed: c.managed,
+      desiredState: c.desiredState,
+      reportedAt: c.reportedAt.toISOString(),
+    };
+  }
+
+  async list(hostId?: string): Promise<ContainerView[]> {
+    if (hostId !== undefined) await this.requireHost(hostId);
+    const rows = await this.db.container.findMany({
+      where: hostId ? { hostId } : {},
+      orderBy: [{ hostId: "asc" }, { name: "asc" }],
+    });
+    return rows.map((c) => this.view(c));
+  }
+
+  async get(id: string): Promise<ContainerView> {
+    return this.view(await this.row(id));
+  }
+
+  private async row(id: string): Promise<Container> {
+    const c = await this.db.container.findUnique({ where: { id } });
+    if (!c) throw notFound(`no container ${id}`);
+    return c;
+  }
+
+  private async requireHost(hostId: string): Promise<void> {
+    const h = await this.db.host.findFirst({ where: { id: hostId, revokedAt: null } });
+    if (!h) throw notFound(`no host ${hostId}`);
+  }
+
+  /** Stores what the host answered (the delta that follows agrees with it). */
+  private async store(hostId: string, c: ContainerInfo, desiredState?: string): Promise<Container> {
+    const data = {
+      ...containerRow(hostId, c),
+      ...(desiredState ? { desiredState } : {}),
+    };
+    return this.db.container.upsert({
+      where: { id: c.id },
+      create: { id: c.id, ...data },
+      update: data,
+    });
+  }
+
+  async create(input: CreateContainerInput, actor: Actor): Promise<ContainerView> {
+    const { hostId, start, ...spec } = input;
+    await this.requireHost(hostId);
+    const labels = { ...(spec.labels ?? {}), [MANAGED_LABEL]: MANAGED_BY_WEB };
+    let { container } = await this.hub.command(hostId, {
+      type: "create",
+      spec: { ...spec, labels },
+    });
+    await this.store(hostId, container, start === false ? "stopped" : "running");
+    await this.audit.record(actor, "container.create", container.id, { hostId, image: spec.image });
+    if (start !== false) {
+      container = (await this.hub.command(hostId, { type: "start", id: container.id })).container;
+    }
+    return this.view(await this.store(hostId, container));
+  }
+
+  async action(id: string, action: ContainerAction, actor: Actor): Promise<ContainerView> {
+    const c = await this.row(id);
+    const { container } = await this.hub.command(c.hostId, { type: action, id });
+    const desired = action === "stop" || action === "kill" ? "stopped" : "running";
+    await this.audit.record(actor, `container.${action}`, id, { hostId: c.hostId });
+    return this.view(await this.store(c.hostId, container, desired));
+  }
+
+  async remove(id: string, force: boolean, actor: Actor): Promise<void> {
+    const c = await this.row(id);
+    await this.hub.command(c.hostId, { type: "remove", id, force, volumes: false });
+    await this.db.container.deleteMany({ where: { id } });
+    await this.audit.record(actor, "container.remove", id, { hostId: c.hostId, force });
+  }
+
+  /** Opens a log stream on the container's host; the returned function stops it. */
+  async logs(
+    id: string,
+    opts: { tail?: number; follow: boolean },
+    handlers: StreamHandlers,
+  ): Promise<() => void> {
+    const c = await this.row(id);
+    const streamId = randomUUID();
+    const close = this.hub.openStream(c.hostId, streamId, handlers);
+    try {
+      await this.hub.command(c.hostId, {
+        type: "logs",
+        id,
+        follow: opts.follow,
+        ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        streamId,
+      });
+    } catch (err) {
+      close();
+      throw err;
+    }
+    return close;
+  }
+}

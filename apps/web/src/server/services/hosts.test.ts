@@ -1,0 +1,155 @@
+// HostService against a real SQLite database made by the committed migrations.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import type { ContainerInfo, HostFacts, Snapshot } from "@corral/protocol";
+import { createDb, type Db } from "../db.ts";
+import { HostService } from "./hosts.ts";
+
+const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
+let dir: string;
+let db: Db;
+let hosts: HostService;
+
+const facts: HostFacts = {
+  hostname: "h",
+  kernel: "6.1",
+  os: "Linux",
+  arch: "x64",
+  cpus: 2,
+  memoryBytes: 1e9,
+  diskBytes: 1e10,
+  diskFreeBytes: 1e9,
+  cgroups: "v1",
+  runtimeVersion: "0.1.0",
+  agentVersion: "0.1.0",
+};
+const c = (id: string, over: Partial<ContainerInfo> = {}): ContainerInfo => ({
+  id: id.repeat(64),
+  name: `c${id}`,
+  image: "busybox",
+  imageId: "sha256:x",
+  command: ["sleep", "1"],
+  state: "running",
+  pid: 10,
+  exitCode: 0,
+  oomKilled: false,
+  error: "",
+  restartCount: 0,
+  restartPolicy: "no",
+  created: "2026-01-01T00:00:00Z",
+  startedAt: "2026-01-01T00:00:01Z",
+  finishedAt: "0001-01-01T00:00:00Z",
+  labels: {},
+  ports: [],
+  memoryLimitBytes: 0,
+  cpus: 0,
+  ...over,
+});
+const snapshot = (epoch: string, seq: number, containers: ContainerInfo[]): Snapshot => ({
+  version: { epoch, seq },
+  facts,
+  containers,
+  images: [],
+});
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "corral-hosts-"));
+  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
+    cwd: WEB_DIR,
+    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  db = createDb(`file:${join(dir, "corral.db")}`);
+  hosts = new HostService(db);
+});
+after(async () => {
+  await db?.$disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function newHost(): Promise<{ hostId: string; credential: string }> {
+  const { token } = await hosts.createJoinToken("http://x", null);
+  return hosts.join({ token, name: "h", facts });
+}
+
+test("a join token works once; the credential authenticates until the host is revoked", async () => {
+  const { token } = await hosts.createJoinToken("http://x", null);
+  const joined = await hosts.join({ token, name: "h1", facts });
+  await assert.rejects(
+    hosts.join({ token, name: "h2", facts }),
+    /join token unknown, used or expired/,
+  );
+  assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "ok");
+  assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential + "x"), "unknown");
+  assert.equal(await hosts.authenticateAgent("other", joined.credential), "unknown");
+  await hosts.revoke(joined.hostId);
+  assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "revoked");
+  assert.equal(await db.host.count({ where: { name: "h2" } }), 0, "a refused join stores nothing");
+});
+
+test("deltas apply in order; a gap asks for a snapshot; a duplicate is ignored", async () => {
+  const { hostId } = await newHost();
+  await hosts.applySnapshot(hostId, snapshot("e1", 5, [c("a")]));
+  const die = (seq: number, epoch = "e1") =>
+    hosts.applyDelta(hostId, {
+      version: { epoch, seq },
+      change: {
+        kind: "container",
+        event: {
+          type: "die",
+          id: "a".repeat(64),
+          name: "ca",
+          image: "busybox",
+          time: "2026-01-01T00:00:02Z",
+          exitCode: 3,
+        },
+        container: c("a", { state: "exited", exitCode: 3 }),
+      },
+    });
+  assert.equal(await die(7), "gap");
+  assert.equal(
+    (await db.container.findUniqueOrThrow({ where: { id: "a".repeat(64) } })).state,
+    "running",
+  );
+  assert.equal(await die(6, "e2"), "gap", "another agent process's numbering");
+  assert.equal(await die(6), "ok");
+  assert.equal(await die(6), "ok", "a duplicate");
+  const row = await db.container.findUniqueOrThrow({ where: { id: "a".repeat(64) } });
+  assert.equal(row.state, "exited");
+  assert.equal(row.exitCode, 3);
+  const events = await db.event.findMany({ where: { hostId, type: "die" } });
+  assert.equal(events.length, 1, "the duplicate recorded nothing");
+});
+
+test("a snapshot records what happened while the agent was away", async () => {
+  const { hostId } = await newHost();
+  await hosts.applySnapshot(hostId, snapshot("e1", 1, [c("b"), c("d")]));
+  await hosts.applySnapshot(
+    hostId,
+    snapshot("e2", 1, [
+      c("b", {
+        state: "exited",
+        exitCode: 137,
+        oomKilled: true,
+        finishedAt: "2026-01-01T00:05:00Z",
+      }),
+    ]),
+  );
+  const rows = await db.container.findMany({ where: { hostId } });
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ["cb"],
+  );
+  const events = await db.event.findMany({ where: { hostId }, orderBy: { id: "asc" } });
+  const die = events.find((e) => e.type === "die");
+  assert.equal(die?.exitCode, 137);
+  assert.equal(die?.oomKilled, true);
+  assert.equal(die?.time.toISOString(), "2026-01-01T00:05:00.000Z");
+  assert.ok(events.some((e) => e.type === "destroy" && e.containerId === "d".repeat(64)));
+});

@@ -1,0 +1,148 @@
+// The browsers' live channel on a real socket.io server and a real SQLite database (the
+// committed migrations): who may connect, who may open what, bad payloads answered in words,
+// hub changes pushed, and socket.io's own HTTP answers carrying the security headers.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { Server as SocketServer } from "socket.io";
+import { io as connect, type Socket } from "socket.io-client";
+import { BROWSER_NAMESPACE } from "@corral/protocol";
+import { createDb, type Db } from "../db.ts";
+import { SECURITY_HEADERS, socketSecurityHeaders } from "../security-headers.ts";
+import { SESSION_COOKIE } from "../services/auth.ts";
+import { createServices, type Services } from "../services/index.ts";
+import { attachBrowserNamespace } from "./browser.ts";
+
+const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
+let dir: string;
+let db: Db;
+let services: Services;
+let http: HttpServer;
+let io: SocketServer;
+let url: string;
+const sessions: Record<"admin" | "viewer", string> = { admin: "", viewer: "" };
+const sockets: Socket[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "corral-browser-live-"));
+  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
+    cwd: WEB_DIR,
+    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  db = createDb(`file:${join(dir, "corral.db")}`);
+  services = createServices(db, () => undefined);
+  await services.auth.ensureFirstAdmin("admin@example.com", "admin password");
+  await db.user.create({
+    data: {
+      email: "viewer@example.com",
+      passwordHash: await services.auth.hashPassword("viewer password"),
+      role: "viewer",
+    },
+  });
+  sessions.admin = (
+    await services.auth.login({ email: "admin@example.com", password: "admin password" })
+  ).session;
+  sessions.viewer = (
+    await services.auth.login({ email: "viewer@example.com", password: "viewer password" })
+  ).session;
+  http = createServer((_req, res) => res.end());
+  io = new SocketServer(http, { serveClient: false });
+  socketSecurityHeaders(io);
+  services.hub.attach(io);
+  attachBrowserNamespace(io, services);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+});
+after(async () => {
+  for (const s of sockets) s.close();
+  services?.hub.close();
+  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+  await db?.$disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A browser's connection with a session cookie (or none). */
+function browser(session?: string): Promise<Socket> {
+  const s = connect(url + BROWSER_NAMESPACE, {
+    transports: ["websocket"],
+    reconnection: false,
+    extraHeaders: session ? { cookie: `${SESSION_COOKIE}=${session}` } : {},
+  });
+  sockets.push(s);
+  return new Promise((resolve, reject) => {
+    s.once("connect", () => resolve(s));
+    s.once("connect_error", reject);
+  });
+}
+
+type Reply = { ok: true } | { ok: false; error: string };
+const ask = (s: Socket, event: string, payload: unknown): Promise<Reply> =>
+  s.timeout(10000).emitWithAck(event, payload) as Promise<Reply>;
+
+test("no session, or an unknown one: the connection is refused", async () => {
+  await assert.rejects(browser(), /log in first/);
+  await assert.rejects(browser("cse_not-a-session"), /session expired: log in again/);
+});
+
+test("a viewer may not open a terminal or pull an image", async () => {
+  const s = await browser(sessions.viewer);
+  const exec = await ask(s, "exec:open", { id: "x", sid: "s1", cols: 80, rows: 24 });
+  assert.deepEqual(exec, { ok: false, error: "your role (viewer) may only look: ask an admin" });
+  const pull = await ask(s, "image:pull", { hostId: "h", ref: "busybox" });
+  assert.equal(pull.ok, false);
+  assert.match((pull as { error: string }).error, /may only look/);
+});
+
+test("bad payloads and unknown containers are answered in words", async () => {
+  const s = await browser(sessions.admin);
+  const bad = await ask(s, "exec:open", { id: "x", sid: "s2", cols: 0, rows: 24 });
+  assert.equal(bad.ok, false);
+  assert.match((bad as { error: string }).error, /cols/);
+  const missing = await ask(s, "logs:open", { id: "nope", sid: "s3", tail: 10 });
+  assert.deepEqual(missing, { ok: false, error: "no container nope" });
+  // The name is free again after a failed open.
+  const again = await ask(s, "logs:open", { id: "nope", sid: "s3", tail: 10 });
+  assert.deepEqual(again, { ok: false, error: "no container nope" });
+});
+
+test("a host change stored by the hub is pushed to every browser", async () => {
+  const s = await browser(sessions.viewer);
+  const { token } = await services.hosts.createJoinToken("http://x", null);
+  const facts = {
+    hostname: "h1",
+    kernel: "6.1",
+    os: "Linux",
+    arch: "x64",
+    cpus: 2,
+    memoryBytes: 1e9,
+    diskBytes: 1e10,
+    diskFreeBytes: 1e9,
+    cgroups: "v1",
+    runtimeVersion: "0.1.0",
+    agentVersion: "0.1.0",
+  };
+  const { hostId } = await services.hosts.join({ token, name: "h1", facts });
+  const pushed = new Promise<{ id: string; name: string; status: string }>((resolve) =>
+    s.once("host", resolve),
+  );
+  services.hub.changes.emit("host", hostId);
+  const h = await pushed;
+  assert.equal(h.id, hostId);
+  assert.equal(h.name, "h1");
+  assert.equal(h.status, "offline");
+});
+
+test("socket.io's own HTTP answers carry the security headers", async () => {
+  const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
+  assert.equal(res.status, 200);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS))
+    assert.equal(res.headers.get(name), value, name);
+});

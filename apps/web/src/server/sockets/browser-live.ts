@@ -1,0 +1,188 @@
+// The browsers' live channel: what the agents report is pushed as it is stored (hosts,
+// containers, 1 Hz stats of the containers a page watches), and the streams a page opens
+// (logs that follow, terminals, pull progress) run over the same connection. Every payload
+// from a browser is validated; a socket's streams end with it.
+import type { Namespace, Socket } from "socket.io";
+import { describeZodError } from "@corral/protocol";
+import { z } from "zod";
+import {
+  openExecInput,
+  openLogsInput,
+  pullInput,
+  streamCloseInput,
+  streamInputInput,
+  streamResizeInput,
+  watchStatsInput,
+  type Ack,
+  type BrowserToServer,
+  type ServerToBrowser,
+} from "../../live/events.ts";
+import { toAppError } from "../errors.ts";
+import type { AuthUser } from "../services/auth.ts";
+import type { Services } from "../services/index.ts";
+import { TerminalService, type Terminal } from "../services/terminals.ts";
+
+type BrowserNamespace = Namespace<BrowserToServer, ServerToBrowser>;
+type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
+
+/** Every connected browser: the fleet's changes go to all of them. */
+const FLEET_ROOM = "fleet";
+const statsRoom = (id: string) => `stats:${id}`;
+interface StreamEntry {
+  close(): void;
+  terminal?: Terminal;
+}
+
+/** How long a host's changes are gathered into one push of its view. */
+const HOST_PUSH_COALESCE_MS = 50;
+/** Roles that may change containers and open terminals. */
+const OPERATORS = new Set(["admin", "operator"]);
+
+export function attachBrowserLive(anyNs: Namespace, services: Services): void {
+  const ns = anyNs as unknown as BrowserNamespace;
+  const terminals = new TerminalService(services.containers, services.hub, services.audit);
+  const hub = services.hub.changes;
+
+  // A burst of a host's changes (a snapshot, many containers at once) becomes one push of its
+  // view: the counts are read once per burst, not once per container.
+  const hostsDue = new Set<string>();
+  hub.on("host", (hostId) => {
+    if (hostsDue.has(hostId)) return;
+    hostsDue.add(hostId);
+    setTimeout(() => {
+      hostsDue.delete(hostId);
+      services.hosts.get(hostId).then(
+        (h) => ns.to(FLEET_ROOM).emit("host", h),
+        () => undefined, // revoked or gone: nothing to show
+      );
+    }, HOST_PUSH_COALESCE_MS).unref();
+  });
+  hub.on("container", (hostId, id) => {
+    services.containers.get(id).then(
+      (c) => ns.to(FLEET_ROOM).emit("container", { hostId, id, container: c }),
+      () => ns.to(FLEET_ROOM).emit("container", { hostId, id, container: null }),
+    );
+  });
+  hub.on("resync", (hostId) => ns.to(FLEET_ROOM).emit("resync", { hostId }));
+  hub.on("stats", (_hostId, samples) => {
+    for (const s of samples) {
+      const room = statsRoom(s.id);
+      if (ns.adapter.rooms.has(room)) ns.to(room).emit("stats", s);
+    }
+  });
+
+  ns.on("connection", (socket: BrowserSocket) => {
+    const user = socket.data.user as AuthUser;
+    const actor = { userId: user.id, ip: socket.handshake.address };
+    const streams = new Map<string, StreamEntry>();
+    void socket.join(FLEET_ROOM);
+
+    /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
+    const parse = <T>(schema: z.ZodType<T>, raw: unknown, ack?: Ack<never>): T | undefined => {
+      const r = schema.safeParse(raw);
+      if (r.success) return r.data;
+      if (typeof ack === "function") ack({ ok: false, error: describeZodError(r.error) });
+      return undefined;
+    };
+    const mayOperate = (ack: Ack<never>): boolean => {
+      if (OPERATORS.has(user.role)) return true;
+      ack({ ok: false, error: `your role (${user.role}) may only look: ask an admin` });
+      return false;
+    };
+    const handlers = (sid: string) => ({
+      data: (data: Uint8Array) => socket.emit("stream:data", { sid, data }),
+      end: (e: { exitCode?: number; error?: string }) => {
+        streams.delete(sid);
+        socket.emit("stream:end", { sid, ...e });
+      },
+    });
+    const fail = (ack: Ack<never>) => (err: unknown) =>
+      ack({ ok: false, error: toAppError(err).message });
+
+    socket.on("stats:watch", (raw) => {
+      const i = parse(watchStatsInput, raw);
+      if (!i) return;
+      void socket.join(statsRoom(i.id));
+      const last = services.hub.stats.get(i.id);
+      if (last) socket.emit("stats", last);
+    });
+    socket.on("stats:unwatch", (raw) => {
+      const i = parse(watchStatsInput, raw);
+      if (i) void socket.leave(statsRoom(i.id));
+    });
+
+    /**
+     * Opens a stream under the browser's own name for it (so the browser listens before the
+     * first byte). A name in use is refused; a stream that opens after the socket left is
+     * closed at once, so nothing follows logs or keeps a shell for nobody.
+     */
+    const openAs = (sid: string, ack: Ack, open: () => Promise<StreamEntry>): void => {
+      if (streams.has(sid)) return ack({ ok: false, error: `stream ${sid} is already open` });
+      let cancelled = false;
+      streams.set(sid, { close: () => (cancelled = true) });
+      open().then(
+        (entry) => {
+          if (cancelled || socket.disconnected) {
+            entry.close();
+            return ack({ ok: false, error: "closed before it opened" });
+          }
+          // A short stream may already be over (its end was sent): nothing to keep then.
+          if (streams.has(sid)) streams.set(sid, entry);
+          ack({ ok: true });
+        },
+        (err: unknown) => {
+          streams.delete(sid);
+          ack({ ok: false, error: toAppError(err).message });
+        },
+      );
+    };
+
+    socket.on("logs:open", (raw, ack) => {
+      const i = parse(openLogsInput, raw, ack);
+      if (!i) return;
+      openAs(i.sid, ack, async () => ({
+        close: await services.containers.logs(
+          i.id,
+          { tail: i.tail, follow: true },
+          handlers(i.sid),
+        ),
+      }));
+    });
+
+    socket.on("exec:open", (raw, ack) => {
+      const i = parse(openExecInput, raw, ack);
+      if (!i || !mayOperate(ack)) return;
+      openAs(i.sid, ack, async () => {
+        const terminal = await terminals.open(i.id, i, handlers(i.sid), actor);
+        return { close: terminal.close, terminal };
+      });
+    });
+    socket.on("stream:input", (raw) => {
+      const i = parse(streamInputInput, raw);
+      if (i) streams.get(i.sid)?.terminal?.input(Buffer.from(i.data, "utf8"));
+    });
+    socket.on("stream:resize", (raw) => {
+      const i = parse(streamResizeInput, raw);
+      if (i) streams.get(i.sid)?.terminal?.resize(i.cols, i.rows);
+    });
+    socket.on("stream:close", (raw) => {
+      const i = parse(streamCloseInput, raw);
+      if (!i) return;
+      streams.get(i.sid)?.close();
+      streams.delete(i.sid);
+    });
+
+    socket.on("image:pull", (raw, ack) => {
+      const i = parse(pullInput, raw, ack);
+      if (!i || !mayOperate(ack)) return;
+      services.images
+        .pull(i, actor, (layer) => socket.emit("pull:progress", { ref: i.ref, layer }))
+        .then((r) => ack({ ok: true, id: r.id }), fail(ack));
+    });
+
+    socket.on("disconnect", () => {
+      for (const s of streams.values()) s.close();
+      streams.clear();
+    });
+  });
+}

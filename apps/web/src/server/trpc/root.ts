@@ -1,0 +1,25 @@
+// The app's tRPC router, mounted at /api/trpc: one router per resource, composed here.
+import type { IncomingMessage, RequestListener } from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { Services } from "../services/index.ts";
+import { containersRouter } from "./routers/containers.ts";
+import { hostsRouter } from "./routers/hosts.ts";
+import { imagesRouter } from "./routers/images.ts";
+import { createContext, router } from "./trpc.ts";
+
+export const appRouter = router({
+  hosts: hostsRouter,
+  containers: containersRouter,
+  images: imagesRouter,
+});
+export type AppRouter = typeof appRouter;
+
+export const TRPC_BASE = "/api/trpc/";
+
+export function trpcHandler(services: Services): RequestListener {
+  return createHTTPHandler({
+    router: appRouter,
+    basePath: TRPC_BASE,
+    createContext: ({ req }: { req: IncomingMessage }) => createContext(services, req),
+  });
+}

@@ -1,0 +1,44 @@
+// tRPC's building blocks: the context (services + who calls), and the procedures routers use.
+// Authorization is middleware (authedProcedure), never an `if` inside a procedure.
+import type { IncomingMessage } from "node:http";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError } from "zod";
+import { describeZodError } from "@corral/protocol";
+import { actorOf, authenticate } from "../auth-request.ts";
+import { toAppError, trpcCode } from "../errors.ts";
+import type { Services } from "../services/index.ts";
+
+export async function createContext(services: Services, req: IncomingMessage) {
+  const user = await authenticate(services.auth, req.headers);
+  return { services, user, actor: actorOf(user, req), req };
+}
+export type Context = Awaited<ReturnType<typeof createContext>>;
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const message = cause instanceof ZodError ? describeZodError(cause) : shape.message;
+    return { ...shape, message };
+  },
+});
+
+/** Service errors keep their meaning: a 404 is NOT_FOUND, a 409 CONFLICT, ... */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (
+    !result.ok &&
+    !(result.error.cause instanceof ZodError) &&
+    result.error.code === "INTERNAL_SERVER_ERROR"
+  ) {
+    const e = toAppError(result.error.cause ?? result.error);
+    throw new TRPCError({ code: trpcCode(e), message: e.message, cause: e });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(mapErrors);
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "log in first" });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

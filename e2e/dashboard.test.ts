@@ -1,0 +1,184 @@
+// The dashboard as a user meets it, in Debian's chromium against the real stack: log in, see
+// the local host online, run a container from the form, watch a kill on the host reach the
+// page without a reload, and type `hostname` into the container's terminal.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Page } from "playwright-core";
+import { join } from "node:path";
+import { buildTestImages } from "../packages/runtime/test/fixtures/images.ts";
+import { pushWithSkopeo, startRegistry } from "../packages/runtime/test/fixtures/registry.ts";
+import { waitFor } from "../apps/web/test/fixtures/stack.ts";
+import { HOST_NAME, IMAGE, logIn, startUiStack, type UiStack } from "./fixtures.ts";
+
+let ui: UiStack;
+let page: Page;
+
+before(async () => {
+  ui = await startUiStack("ui-e2e");
+  page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+after(async () => {
+  await ui?.cleanup();
+});
+
+test("a page without a session goes to the login page; a wrong password is refused in words", async () => {
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password").fill("wrong");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("alert").getByText("wrong email or password").waitFor();
+});
+
+test("every page carries the security headers", async () => {
+  const res = await page.request.get(`${ui.stack.url}/login`);
+  const h = res.headers();
+  assert.match(h["content-security-policy"] ?? "", /frame-ancestors 'none'/);
+  assert.equal(h["x-frame-options"], "DENY");
+  assert.equal(h["x-content-type-options"], "nosniff");
+});
+
+test("after login the fleet shows the local host online", async () => {
+  await logIn(page, ui.stack.url);
+  const row = page.locator(`tr[data-host='${HOST_NAME}']`);
+  await row.getByText("online").waitFor();
+});
+
+test("a container made in the form runs; a kill on the host shows without a reload", async () => {
+  await page.goto(`${ui.stack.url}/containers/new`);
+  await page.getByLabel(/^Image/).fill(IMAGE);
+  await page.getByLabel(/^Name/).fill("e2e-shell");
+  await page.getByLabel(/^Command/).fill("sleep 3600");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+  await page
+    .getByRole("heading", { name: /e2e-shell/ })
+    .getByText("running")
+    .waitFor();
+
+  // A second container, killed behind the dashboard's back with the runtime's own CLI.
+  const victim = await ui.stack.api<{ id: string }>("POST", "/api/v1/containers", {
+    hostId: ui.hostId,
+    image: IMAGE,
+    name: "victim",
+    cmd: ["sleep", "3600"],
+  });
+  assert.equal(victim.status, 200, JSON.stringify(victim.body));
+  await page.goto(`${ui.stack.url}/containers`);
+  const row = page.locator("tr[data-container='victim']");
+  await row.getByText("running").waitFor();
+  const kill = ui.stack.runtime.rt("kill", victim.body.id);
+  assert.equal(kill.code, 0, kill.err);
+  await row.getByText(/exited \(137\)/).waitFor();
+});
+
+test("an image the host cannot pull: the form shows the host's reason", async () => {
+  await page.goto(`${ui.stack.url}/containers/new`);
+  // Port 9 (discard): the agent's fetch refuses to dial it, so the pull fails at once.
+  await page.getByLabel(/^Image/).fill("127.0.0.1:9/nothing:latest");
+  await page.getByRole("button", { name: "Create" }).click();
+  const alert = page.locator("form").getByRole("alert");
+  await alert.waitFor();
+  assert.match((await alert.textContent()) ?? "", /127\.0\.0\.1:9/);
+  assert.match(page.url(), /\/containers\/new$/);
+});
+
+test("an image the host lacks is pulled from a registry, then the container runs", async () => {
+  const registry = await startRegistry();
+  try {
+    const images = await buildTestImages(join(ui.stack.runtime.base, "images"));
+    const ref = `${registry.host}/corral/busybox:1`;
+    await pushWithSkopeo(`oci:${images.layoutDir}:latest`, ref);
+    await page.goto(`${ui.stack.url}/containers/new`);
+    await page.getByLabel(/^Image/).fill(ref);
+    await page.getByLabel(/^Name/).fill("pulled");
+    await page.getByLabel(/^Command/).fill("sleep 3600");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+    await page
+      .getByRole("heading", { name: /pulled/ })
+      .getByText("running")
+      .waitFor();
+  } finally {
+    await registry.stop();
+  }
+});
+
+test("the graphs keep their last minutes when the user switches tabs", async () => {
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.locator("tr[data-container='e2e-shell'] a").first().click();
+  await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+  await page.getByRole("link", { name: "Stats" }).click();
+  const samples = async () => Number(await page.getByTestId("stats").getAttribute("data-samples"));
+  await waitFor("three samples", async () => (await samples()) >= 3);
+  await page.getByRole("link", { name: "Overview" }).click();
+  await page.getByRole("heading", { name: "Configuration" }).waitFor();
+  await page.getByRole("link", { name: "Stats" }).click();
+  assert.ok((await samples()) >= 3, "the samples seen before are still drawn");
+});
+
+test("the terminal is a real shell in the container", async () => {
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.locator("tr[data-container='e2e-shell'] a").first().click();
+  await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+  const id = page.url().split("/").pop() as string;
+  await page.getByRole("link", { name: "Terminal" }).click();
+  await page.locator("[data-testid=terminal][data-phase=open]").waitFor();
+  await page.keyboard.type("hostname\n");
+  // The runtime names a container's host after the first 12 digits of its id (as Docker).
+  await page.locator(".xterm-rows").getByText(id.slice(0, 12), { exact: true }).waitFor();
+
+  // The shell ends: the terminal says so and a new one opens on request.
+  await page.keyboard.type("exit 7\n");
+  const overlay = page.getByTestId("terminal").getByRole("status");
+  await overlay.getByText("the shell exited with code 7").waitFor();
+  await overlay.getByRole("button", { name: "Reconnect" }).click();
+  await page.locator("[data-testid=terminal][data-phase=open]").waitFor();
+  await page.keyboard.type("echo again-$((6*7))\n");
+  await page.locator(".xterm-rows").getByText("again-42", { exact: true }).waitFor();
+});
+
+test("the logs tab shows the lines written before it opened, then new ones live", async () => {
+  const made = await ui.stack.api<{ id: string }>("POST", "/api/v1/containers", {
+    hostId: ui.hostId,
+    image: IMAGE,
+    name: "talker",
+    cmd: [
+      "sh",
+      "-c",
+      "echo first-line; i=0; while true; i=$((i+1)); do echo tick-$i; sleep 1; done",
+    ],
+  });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  // The first line is in the log file before the page asks for the tail.
+  await waitFor("the first line in the log", async () => {
+    const logs = await ui.stack.api<string>("GET", `/api/v1/containers/${made.body.id}/logs`);
+    return String(logs.body).includes("first-line");
+  });
+  await page.goto(`${ui.stack.url}/containers/${made.body.id}?tab=logs`);
+  const logs = page.getByTestId("logs");
+  await logs.getByText("first-line").waitFor();
+  const ticks = [...((await logs.textContent()) ?? "").matchAll(/tick-(\d+)/g)];
+  const seen = Math.max(0, ...ticks.map((m) => Number(m[1])));
+  await logs.getByText(`tick-${seen + 2}`).waitFor();
+});
+
+test("a host whose agent dies shows offline without a reload, then online again", async () => {
+  await page.goto(`${ui.stack.url}/`);
+  const row = page.locator(`tr[data-host='${HOST_NAME}']`);
+  await row.getByText("online").waitFor();
+  ui.agent.kill("SIGKILL");
+  await row.getByText("offline").waitFor();
+  ui.agent = ui.stack.startAgent({ name: HOST_NAME });
+  await row.getByText("online").waitFor();
+});
+
+test("log out ends the session: the pages ask for a login again", async () => {
+  await page.goto(`${ui.stack.url}/`);
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.waitForURL(/\/login$/);
+  const cookies = await page.context().cookies();
+  assert.equal(cookies.find((c) => c.name === "corral_session")?.value ?? "", "");
+  await page.goto(`${ui.stack.url}/containers`);
+  await page.waitForURL(/\/login/);
+});

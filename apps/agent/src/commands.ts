@@ -2,7 +2,6 @@
 // command's result goes back in the socket.io acknowledgement; pull, logs and exec also stream.
 import { createInterface } from "node:readline";
 import type { IncomingMessage } from "node:http";
-import { readFileSync } from "node:fs";
 import type {
   Command,
   CommandReply,
@@ -15,9 +14,9 @@ import type {
 } from "@corral/protocol";
 import {
   ApiError,
-  DEFAULT_CAPABILITIES,
+  containerExecOptions,
   execInContainer,
-  resolveUser,
+  type ContainerView,
   type ImageSummary,
   type PullResult,
   type RuntimeClient,
@@ -225,38 +224,18 @@ export class CommandRunner {
 
   /** exec runs in the agent's own process, through the runtime's helper (as `corral-rt exec`). */
   private async exec(cmd: Extract<Command, { type: "exec" }>): Promise<unknown> {
-    const c = await this.client.call<{
-      State: { Running: boolean; Pid: number };
-      Config: { Env: string[]; User: string; WorkingDir: string };
-      HostConfig: { SecurityOpt: string[] | null };
-    }>("GET", `/v1/containers/${enc(cmd.id)}`);
+    const c = await this.client.call<ContainerView>("GET", `/v1/containers/${enc(cmd.id)}`);
     if (!c.State.Running) throw new ApiError(409, `container ${cmd.id} is not running`);
-    const pid = c.State.Pid;
-    const read = (path: string): string | undefined => {
-      try {
-        return readFileSync(`/proc/${pid}/root${path}`, "utf8");
-      } catch {
-        return undefined;
-      }
-    };
-    const user = resolveUser(cmd.user ?? c.Config.User, read("/etc/passwd"), read("/etc/group"));
-    const env = new Map<string, string>();
-    for (const e of [...c.Config.Env, ...(cmd.tty ? ["TERM=xterm"] : []), ...(cmd.env ?? [])])
-      env.set(e.slice(0, e.indexOf("=")), e);
-    if (!env.has("HOME")) env.set("HOME", `HOME=${user.home}`);
-    const common = {
-      pid,
+    // The runtime's one way to exec: the container's user (read inside its root), env,
+    // capabilities, no_new_privs and seccomp filter, as `corral-rt exec` gets them.
+    const common = containerExecOptions(c, {
       args: cmd.cmd,
-      env: [...env.values()],
-      cwd: cmd.workdir ?? (c.Config.WorkingDir || "/"),
-      uid: user.uid,
-      gid: user.gid,
-      additionalGids: user.additionalGids,
-      capabilities: [...DEFAULT_CAPABILITIES],
-      noNewPrivileges: true,
-      seccomp: c.HostConfig.SecurityOpt === null,
+      tty: cmd.tty,
       stdin: true,
-    };
+      env: cmd.env,
+      user: cmd.user,
+      workdir: cmd.workdir,
+    });
     const { streamId } = cmd;
     const send = (fd: 1 | 2) => (chunk: Buffer) =>
       this.out.data(cmd.tty ? { streamId, data: chunk } : { streamId, data: chunk, fd });

@@ -10,5 +10,8 @@ export { detectCgroups } from "./cgroups/index.js";
 export type { ImageSummary } from "./image/store.js";
 export type { PullProgress, PullResult } from "./image/registry/pull.js";
 export { execInContainer, type ExecExit, type PipedExec, type TtyExec } from "./exec/index.js";
-export { resolveUser } from "./container/user.js";
-export { DEFAULT_CAPABILITIES } from "./container/defaults.js";
+export {
+  containerExecOptions,
+  type ContainerView,
+  type ExecRequest,
+} from "./exec/container-exec.js";

@@ -17,7 +17,8 @@ import {
   VOLUME_FORMAT,
 } from "./output-format.js";
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
-import type { ContainerView, ExecFlags } from "./exec-command.js";
+import type { ContainerView } from "../exec/container-exec.js";
+import type { ExecFlags } from "./exec-command.js";
 import { api, client, collect, enc, ExitError } from "./common.js";
 import { pull, registerPullCommand } from "./pull.js";
 import { registerImageCommands } from "./image-commands.js";

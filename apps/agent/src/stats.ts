@@ -1,70 +1,44 @@
-// 1 Hz stats of running containers: cgroup counters from the runtime daemon's stats route,
-// network counters from the container's network namespace (/proc/<pid>/net/dev, readable by
-// the root agent without entering it). CPU % is computed here from two samples.
-import { readFile } from "node:fs/promises";
+// 1 Hz stats of running containers, as the runtime daemon's stats route computes them (the one
+// place CPU % over an interval and the container's network counters are worked out, for
+// `corral-rt stats` and the agent alike): here they are only put in the protocol's shape.
 import type { StatsSample } from "@corral/protocol";
-import type { CgroupStats, RuntimeClient } from "@corral/runtime";
+import type { ContainerStats, RuntimeClient } from "@corral/runtime";
 
-/** rx/tx bytes summed over every interface but lo, from a /proc/net/dev text. */
-export function parseNetDev(text: string): { rx: number; tx: number } {
-  let rx = 0;
-  let tx = 0;
-  for (const line of text.split("\n").slice(2)) {
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    if (line.slice(0, colon).trim() === "lo") continue;
-    const f = line
-      .slice(colon + 1)
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    rx += f[0] ?? 0;
-    tx += f[8] ?? 0;
-  }
-  return { rx, tx };
+/** The protocol's sample from the daemon's stats of one container. */
+export function toStatsSample(s: ContainerStats): StatsSample {
+  return {
+    id: s.id,
+    time: s.readAt,
+    cpuPercent: s.cpuPercent,
+    cpuUsageNanos: s.cpu.usageNanos,
+    memoryUsageBytes: s.memory.usageBytes,
+    memoryWorkingSetBytes: s.memory.workingSetBytes,
+    memoryLimitBytes: s.memory.limitBytes,
+    netRxBytes: s.network.rxBytes,
+    netTxBytes: s.network.txBytes,
+    blockReadBytes: s.io?.readBytes ?? 0,
+    blockWriteBytes: s.io?.writeBytes ?? 0,
+    pids: s.pids.current,
+  };
 }
 
 export class StatsSampler {
-  private readonly previous = new Map<string, { cpu: number; at: number }>();
-
   constructor(private readonly client: RuntimeClient) {}
 
-  /** One sample per container; a container that stopped meanwhile is skipped. */
+  /**
+   * One sample per running container; a container that stopped meanwhile is skipped. The
+   * daemon keeps each container's previous sample, so at 1 Hz no request waits; a container's
+   * first request waits a second for its second sample.
+   */
   async sample(running: ReadonlyMap<string, number>): Promise<StatsSample[]> {
-    for (const id of this.previous.keys()) if (!running.has(id)) this.previous.delete(id);
     const samples = await Promise.all(
-      [...running].map(([id, pid]) => this.one(id, pid).catch(() => undefined)),
+      [...running.keys()].map((id) =>
+        this.client
+          .call<ContainerStats>("GET", `/v1/containers/${id}/stats`)
+          .then(toStatsSample)
+          .catch(() => undefined),
+      ),
     );
     return samples.filter((s): s is StatsSample => s !== undefined);
-  }
-
-  private async one(id: string, pid: number): Promise<StatsSample> {
-    const [s, net] = await Promise.all([
-      this.client.call<CgroupStats>("GET", `/v1/containers/${id}/stats`),
-      readFile(`/proc/${pid}/net/dev`, "utf8")
-        .then(parseNetDev)
-        .catch(() => ({ rx: 0, tx: 0 })),
-    ]);
-    const now = performance.now();
-    const prev = this.previous.get(id);
-    this.previous.set(id, { cpu: s.cpu.usageNanos, at: now });
-    const cpuPercent =
-      prev && now > prev.at
-        ? Math.max(0, ((s.cpu.usageNanos - prev.cpu) / ((now - prev.at) * 1e6)) * 100)
-        : 0;
-    return {
-      id,
-      time: s.readAt,
-      cpuPercent,
-      cpuUsageNanos: s.cpu.usageNanos,
-      memoryUsageBytes: s.memory.usageBytes,
-      memoryWorkingSetBytes: s.memory.workingSetBytes,
-      memoryLimitBytes: s.memory.limitBytes,
-      netRxBytes: net.rx,
-      netTxBytes: net.tx,
-      blockReadBytes: s.io?.readBytes ?? 0,
-      blockWriteBytes: s.io?.writeBytes ?? 0,
-      pids: s.pids.current,
-    };
   }
 }

@@ -6,6 +6,7 @@ export { DEFAULT_ROOT, runtimePaths, type RuntimePaths } from "./paths.js";
 export type { ContainerEvent } from "./daemon/containers.js";
 export type { CreateRequestInput, MountRequest, RestartPolicy } from "./container/config.js";
 export type { CgroupStats } from "./cgroups/types.js";
+export type { ContainerStats } from "./daemon/stats.js";
 export { detectCgroups } from "./cgroups/index.js";
 export type { ImageSummary } from "./image/store.js";
 export type { PullProgress, PullResult } from "./image/registry/pull.js";

@@ -16,18 +16,15 @@ import {
 import { join } from "node:path";
 import { constants as osConstants, hostname as osHostname } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
-import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
+import type { CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema, type CreateRequest } from "../container/config.js";
-import { seccompProgramFor } from "../container/security-opts.js";
-import { deviceMount, deviceRule } from "../container/devices.js";
-import { containerCapabilities } from "../container/capabilities.js";
-import { DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
+import { deviceRule } from "../container/devices.js";
+import { DEFAULT_PATH } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
-import { initMounts } from "../container/init-mounts.js";
+import { cgroupLimitsFor, initSpecFor } from "../container/start-spec.js";
 import {
   ContainerRecords,
   initialState,
-  ZERO_TIME,
   type ContainerMount,
   type ContainerRecord,
 } from "../container/record.js";
@@ -89,8 +86,6 @@ export interface ContainerEvent {
   oomKilled?: boolean;
   signal?: string;
 }
-
-const TINI = "/usr/bin/tini-static";
 
 function signalNumber(signal: string | number): number {
   if (typeof signal === "number") return signal;
@@ -501,71 +496,6 @@ export class ContainerService extends EventEmitter {
     return pty;
   }
 
-  private limits(req: CreateRequest): CgroupLimits {
-    const limits: CgroupLimits = {};
-    if (req.memoryBytes !== undefined) {
-      limits.memoryBytes = req.memoryBytes;
-      // Docker: without --memory-swap, swap may be as large as memory (total = 2x).
-      limits.memorySwapBytes = req.memorySwapBytes ?? req.memoryBytes * 2;
-    } else if (req.memorySwapBytes !== undefined && req.memorySwapBytes !== -1) {
-      throw new UserError(
-        "You should always set the Memory limit when using Memoryswap limit, see usage.",
-      );
-    }
-    if (req.cpus !== undefined) {
-      limits.cpuPeriodMicros = 100000;
-      limits.cpuQuotaMicros = Math.round(req.cpus * 100000);
-    }
-    if (req.cpuShares !== undefined) limits.cpuShares = req.cpuShares;
-    if (req.pidsLimit !== undefined) limits.pidsLimit = req.pidsLimit <= 0 ? -1 : req.pidsLimit;
-    return limits;
-  }
-
-  private initSpec(r: ContainerRecord): InitSpec {
-    const dir = this.containerDir(r.id);
-    const missing = r.layerDirs.find((d) => !existsSync(d));
-    if (missing) {
-      throw new UserError(
-        `the image layers of container ${r.name} are gone (${missing}): its image was removed with rmi -f; remove the container`,
-        409,
-      );
-    }
-    const caps = containerCapabilities(r.request.capAdd, r.request.capDrop);
-    return {
-      containerId: r.id,
-      rootfs: {
-        lowerDirs: [join(dir, "init-layer"), ...r.layerDirs],
-        upperDir: join(dir, "upper"),
-        workDir: join(dir, "work"),
-        mountPoint: join(dir, "rootfs"),
-        readOnly: r.request.readOnly,
-      },
-      etcFiles: [
-        { source: join(dir, "hosts"), target: "/etc/hosts" },
-        { source: join(dir, "hostname"), target: "/etc/hostname" },
-        { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
-      ],
-      mounts: initMounts(r.mounts, r.state.startedAt === ZERO_TIME).concat(
-        r.request.devices.map((d) => deviceMount(d)),
-      ),
-      hostname: r.process.hostname,
-      loopback: r.request.network !== "host",
-      process: {
-        args: r.process.args,
-        env: r.process.env,
-        cwd: r.process.cwd,
-        user: r.process.user,
-        capabilities: caps,
-        noNewPrivileges: r.request.noNewPrivileges,
-        seccomp: seccompProgramFor(r.request, caps)?.toString("base64"),
-        rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
-        logPath: this.logPath(r.id),
-        stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",
-        ...(r.request.init ? { initBinary: TINI } : {}),
-      },
-    };
-  }
-
   private async startLocked(
     r: ContainerRecord,
     size: WindowSize = { cols: 80, rows: 24 },
@@ -589,7 +519,7 @@ export class ContainerService extends EventEmitter {
     let warnings: string[];
     try {
       ({ warnings } = await cgroup.create(
-        this.limits(r.request),
+        cgroupLimitsFor(r.request),
         r.request.devices.map(deviceRule),
       ));
       for (const w of warnings) daemonLog(`container ${r.name}: ${w}`);
@@ -599,7 +529,7 @@ export class ContainerService extends EventEmitter {
     }
     let spec: InitSpec;
     try {
-      spec = this.initSpec(r);
+      spec = initSpecFor(r, dir, this.logPath(r.id));
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
       throw err;

@@ -2,17 +2,7 @@
 // atomically and emits lifecycle events (the agent forwards them to the web app).
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  closeSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, createWriteStream, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants, hostname as osHostname } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
@@ -22,6 +12,7 @@ import { deviceRule } from "../container/devices.js";
 import { DEFAULT_PATH } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import { cgroupLimitsFor, initSpecFor } from "../container/start-spec.js";
+import { prepareContainerDir, writeNetworkFiles } from "../container/container-dir.js";
 import {
   ContainerRecords,
   initialState,
@@ -328,7 +319,7 @@ export class ContainerService extends EventEmitter {
         state: initialState(),
       };
       signalNumber(record.process.stopSignal);
-      this.prepareDirs(record);
+      prepareContainerDir(this.containerDir(id), record);
       // Until the client has the id (the route ends the mark once the response is out).
       markInFlight(this.containerDir(id));
       this.records.save(record);
@@ -427,35 +418,6 @@ export class ContainerService extends EventEmitter {
       });
     }
     return mounts;
-  }
-
-  private prepareDirs(r: ContainerRecord): void {
-    const dir = this.containerDir(r.id);
-    // The merged root takes the upper dir's mode: 0755 as Docker's, or a non-root user
-    // cannot even traverse "/". Explicit, whatever the daemon's umask.
-    for (const sub of ["upper", "work", "rootfs"]) {
-      mkdirSync(join(dir, sub), { recursive: true });
-      chmodSync(join(dir, sub), 0o755);
-    }
-    // The init layer: mount points Docker's init layer provides, so they exist even in a
-    // read-only rootfs and never land in the container's own layer.
-    const init = join(dir, "init-layer");
-    for (const sub of ["dev/pts", "dev/shm", "proc", "sys", "etc"])
-      mkdirSync(join(init, sub), { recursive: true });
-    for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
-      writeFileSync(join(init, f), "");
-    writeFileSync(join(dir, "hostname"), `${r.process.hostname}\n`);
-    // --network host sees the host's names and resolvers as they are, as Docker's does.
-    const hostNetwork = r.request.network === "host";
-    writeFileSync(
-      join(dir, "hosts"),
-      hostNetwork ? readHostFile("/etc/hosts") : hostsFile(undefined, r.process.hostname),
-    );
-    writeFileSync(
-      join(dir, "resolv.conf"),
-      hostNetwork ? readHostFile("/etc/resolv.conf") : hostResolvConf(),
-    );
-    writeFileSync(join(dir, "console.log"), "", { mode: 0o640 });
   }
 
   // ---- start ----------------------------------------------------------------------------
@@ -567,10 +529,8 @@ export class ContainerService extends EventEmitter {
         r.state.networks = attachments;
         r.state.ports = ports;
         spec.network = eth0;
-        // In place: the files are bind-mounted, and a rename would not be seen through the mount.
-        writeFileSync(join(dir, "hosts"), hostsFile(attachments[0]?.ipAddress, r.process.hostname));
         const resolv = this.network.resolvConf(attachments[0]?.network ?? DEFAULT_NETWORK);
-        writeFileSync(join(dir, "resolv.conf"), resolv ?? hostResolvConf());
+        writeNetworkFiles(dir, r.process.hostname, attachments[0]?.ipAddress, resolv);
       } else if (!hostNetwork) {
         this.network.unwire(warm.slotId);
       }
@@ -992,35 +952,4 @@ export class StartError extends Error {
   ) {
     super(message);
   }
-}
-
-const LOCALHOST_LINES =
-  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-/** A host file as it is, or empty if missing (--network host). */
-function readHostFile(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
-function hostsFile(ip: string | undefined, hostname: string): string {
-  return LOCALHOST_LINES + (ip ? `${ip}\t${hostname}\n` : "");
-}
-
-/** The host's resolv.conf without loopback resolvers, which mean nothing in a container (as Docker). */
-function hostResolvConf(): string {
-  let text = "";
-  try {
-    text = readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    return "";
-  }
-  return text
-    .split("\n")
-    .filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l))
-    .join("\n");
 }

@@ -1,31 +1,24 @@
 // The container service: create, start, stop, kill, remove, pause, wait; records every change
 // atomically and emits lifecycle events (the agent forwards them to the web app).
 import { EventEmitter } from "node:events";
-import { randomBytes } from "node:crypto";
 import { closeSync, createWriteStream, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { constants as osConstants, hostname as osHostname } from "node:os";
+import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
 import type { CgroupStats } from "../cgroups/types.js";
-import { createRequestSchema, type CreateRequest } from "../container/config.js";
+import { createRequestSchema } from "../container/config.js";
 import { deviceRule } from "../container/devices.js";
-import { DEFAULT_PATH } from "../container/defaults.js";
 import type { InitSpec } from "../container/init-spec.js";
 import { cgroupLimitsFor, initSpecFor } from "../container/start-spec.js";
 import { prepareContainerDir, writeNetworkFiles } from "../container/container-dir.js";
-import {
-  ContainerRecords,
-  initialState,
-  type ContainerMount,
-  type ContainerRecord,
-} from "../container/record.js";
+import { ContainerRecords, type ContainerRecord } from "../container/record.js";
 import { KeyedMutex } from "../util/mutex.js";
 import { processStartTime } from "../util/proc.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper, logLimits } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
-import { parseExposed, type PortRequest } from "../network/port-spec.js";
+import type { PortRequest } from "../network/port-spec.js";
 import {
   TerminalStream,
   openContainerPty,
@@ -36,25 +29,16 @@ import type { VolumeStore } from "./volumes.js";
 import { whenWritable } from "../util/streams.js";
 import { daemonLog, logUnexpected } from "./faults.js";
 import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
+import { newContainerRecord, type ImageForRun } from "./new-record.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
-  resolveForRun(ref: string): Promise<{
-    id: string;
-    config: {
-      Env?: string[] | null;
-      Cmd?: string[] | null;
-      Entrypoint?: string[] | null;
-      WorkingDir?: string;
-      User?: string;
-      StopSignal?: string;
-      Volumes?: Record<string, unknown> | null;
-      ExposedPorts?: Record<string, unknown> | null;
-    };
-    layerDirs: string[];
-    /** Ends the hold on the image's layers (once the container using them is registered). */
-    release(): void;
-  }>;
+  resolveForRun(ref: string): Promise<
+    ImageForRun & {
+      /** Ends the hold on the image's layers (once the container using them is registered). */
+      release(): void;
+    }
+  >;
 }
 
 export interface ContainerEvent {
@@ -88,12 +72,6 @@ function signalNumber(signal: string | number): number {
   if (n === undefined)
     throw new UserError(`invalid signal: ${signal} (use a name like SIGTERM or a number)`);
   return n;
-}
-
-function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const e of [...base, ...overrides]) byKey.set(e.slice(0, e.indexOf("=")), e);
-  return [...byKey.values()];
 }
 
 export class ContainerService extends EventEmitter {
@@ -257,167 +235,20 @@ export class ContainerService extends EventEmitter {
           404,
         );
       }
-      const id = randomBytes(32).toString("hex");
-      const name = req.name ?? this.generateName(id);
-      const cfg = image.config;
-      const entrypoint = req.entrypoint ?? cfg.Entrypoint ?? [];
-      const cmd = req.cmd ?? (req.entrypoint !== undefined ? [] : (cfg.Cmd ?? []));
-      const args = [...entrypoint, ...cmd];
-      if (args.length === 0)
-        throw new UserError("No command specified: give a command after the image name");
-      let mode = req.network === "default" ? DEFAULT_NETWORK : req.network;
-      let network = mode;
-      if (mode !== "host" && mode !== "none") {
-        // The network must exist now (Docker's rule); it is named in the record by its name.
-        const info = this.network.find(mode);
-        network = info.name;
-        // The id (or an id prefix) of the host or none network means that network.
-        if (info.driver !== "bridge") mode = info.name;
-      }
-      const isBridge = mode !== "host" && mode !== "none";
-      if (req.networkAliases.length > 0 && (network === DEFAULT_NETWORK || !isBridge))
-        throw new UserError("network-scoped aliases are only supported for user-defined networks");
-      if (!isBridge && (req.publish.length > 0 || req.publishAll))
-        throw new UserError(`ports cannot be published with --network ${mode}: drop -p/-P`);
-      // An image may expose sctp ports: Corral publishes tcp and udp only, so -P skips those.
-      const imageExposed = Object.keys(cfg.ExposedPorts ?? {}).filter((e) =>
-        ["tcp", "udp"].includes(e.split("/")[1] ?? "tcp"),
-      );
-      const exposedPorts = [
-        ...new Set(
-          [...imageExposed, ...req.expose].flatMap((e) =>
-            parseExposed(e).map((x) => `${x.port}/${x.protocol}`),
-          ),
-        ),
-      ];
-      const hostname = req.hostname ?? (mode === "host" ? osHostname() : id.slice(0, 12));
-      const env = mergeEnv(mergeEnv([`PATH=${DEFAULT_PATH}`], cfg.Env ?? []), [
-        `HOSTNAME=${hostname}`,
-        ...req.env,
-      ]);
-      const mounts = this.resolveMounts(req, cfg.Volumes ?? {});
-      const record: ContainerRecord = {
-        id,
-        name,
-        created: new Date().toISOString(),
-        imageId: image.id,
-        imageRef: req.image,
-        layerDirs: image.layerDirs,
-        // host and none by their names: starts and inspect look for those.
-        request: isBridge ? req : { ...req, network: mode },
-        process: {
-          args,
-          env,
-          cwd: req.workingDir ?? (cfg.WorkingDir || "/"),
-          user: req.user ?? cfg.User ?? "",
-          hostname,
-          stopSignal: req.stopSignal ?? cfg.StopSignal ?? "SIGTERM",
-        },
-        mounts,
-        endpoints: isBridge ? [{ network, aliases: req.networkAliases }] : [],
-        exposedPorts,
-        state: initialState(),
-      };
+      const record = newContainerRecord(req, image, {
+        network: this.network,
+        volumes: this.volumes,
+        nameTaken: (name) => [...this.byId.values()].some((r) => r.name === name),
+      });
       signalNumber(record.process.stopSignal);
-      prepareContainerDir(this.containerDir(id), record);
+      prepareContainerDir(this.containerDir(record.id), record);
       // Until the client has the id (the route ends the mark once the response is out).
-      markInFlight(this.containerDir(id));
+      markInFlight(this.containerDir(record.id));
       this.records.save(record);
-      this.byId.set(id, record);
+      this.byId.set(record.id, record);
       this.emitEvent("create", record);
       return record;
     });
-  }
-
-  private generateName(id: string): string {
-    const adjectives = [
-      "brave",
-      "calm",
-      "eager",
-      "fond",
-      "keen",
-      "quiet",
-      "swift",
-      "wise",
-      "bold",
-      "merry",
-    ];
-    const nouns = [
-      "mustang",
-      "bison",
-      "heron",
-      "otter",
-      "lynx",
-      "falcon",
-      "badger",
-      "colt",
-      "wren",
-      "elk",
-    ];
-    for (let i = 0; ; i++) {
-      const a = adjectives[
-        (parseInt(id.slice(i * 2, i * 2 + 2), 16) || i) % adjectives.length
-      ] as string;
-      const n = nouns[(parseInt(id.slice(i * 2 + 2, i * 2 + 4), 16) || i) % nouns.length] as string;
-      const name = i === 0 ? `${a}_${n}` : `${a}_${n}${i}`;
-      if (![...this.byId.values()].some((r) => r.name === name)) return name;
-    }
-  }
-
-  private resolveMounts(
-    req: CreateRequest,
-    imageVolumes: Record<string, unknown>,
-  ): ContainerMount[] {
-    const mounts: ContainerMount[] = [];
-    const targets = new Set<string>();
-    for (const m of req.mounts) {
-      if (targets.has(m.target)) throw new UserError(`Duplicate mount point: ${m.target}`);
-      targets.add(m.target);
-      if (m.type === "bind") {
-        if (!existsSync(m.source)) {
-          throw new UserError(
-            `invalid mount config: bind source path does not exist: ${m.source} (create it first)`,
-          );
-        }
-        mounts.push({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly });
-      } else if (m.type === "volume") {
-        const anonymous = m.source === "";
-        const volume = anonymous
-          ? this.volumes.create(undefined, true)
-          : this.volumes.getOrCreate(m.source);
-        mounts.push({
-          type: "volume",
-          source: volume.path,
-          name: volume.name,
-          anonymous,
-          target: m.target,
-          readOnly: m.readOnly,
-          copyUp: !m.noCopy,
-        });
-      } else {
-        mounts.push({
-          type: "tmpfs",
-          source: "",
-          target: m.target,
-          readOnly: false,
-          options: m.options,
-        });
-      }
-    }
-    for (const target of Object.keys(imageVolumes)) {
-      if (targets.has(target)) continue;
-      const volume = this.volumes.create(undefined, true);
-      mounts.push({
-        type: "volume",
-        source: volume.path,
-        name: volume.name,
-        anonymous: true,
-        target,
-        readOnly: false,
-        copyUp: true,
-      });
-    }
-    return mounts;
   }
 
   // ---- start ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import { whenWritable } from "../util/streams.js";
 import { daemonLog, logUnexpected } from "./faults.js";
 import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
 import { newContainerRecord, type ImageForRun } from "./new-record.js";
+import { restartDelayMs } from "./restart-policy.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -568,19 +569,8 @@ export class ContainerService extends EventEmitter {
       void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       return;
     }
-    const policy = r.request.restartPolicy;
-    const restart =
-      !r.state.stoppedByUser &&
-      (policy.name === "always" ||
-        policy.name === "unless-stopped" ||
-        (policy.name === "on-failure" &&
-          r.state.exitCode !== 0 &&
-          (policy.maximumRetryCount === 0 || r.state.restartCount < policy.maximumRetryCount)));
-    if (!restart) return;
-    // Docker's backoff: 100 ms doubling, capped; reset after 10 s of running.
-    const ranMs = Date.parse(r.state.finishedAt) - Date.parse(r.state.startedAt);
-    const delay =
-      ranMs > 10000 ? 100 : Math.min(100 * 2 ** Math.min(r.state.restartCount, 10), 60000);
+    const delay = restartDelayMs(r);
+    if (delay === undefined) return;
     r.state = { ...r.state, status: "restarting" };
     this.records.save(r);
     setTimeout(() => {

@@ -1,7 +1,7 @@
 // The container service: create, start, stop, kill, remove, pause, wait; records every change
 // atomically and emits lifecycle events (the agent forwards them to the web app).
 import { EventEmitter } from "node:events";
-import { closeSync, createWriteStream, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
@@ -19,15 +19,10 @@ import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper, logLimits } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
 import type { PortRequest } from "../network/port-spec.js";
-import {
-  TerminalStream,
-  openContainerPty,
-  type ContainerPty,
-  type WindowSize,
-} from "../exec/pty.js";
+import type { ContainerPty, WindowSize } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
-import { whenWritable } from "../util/streams.js";
-import { daemonLog, logUnexpected } from "./faults.js";
+import { daemonLog } from "./faults.js";
+import { holdTerminal, stdinPipeInput, type ContainerInput } from "./container-input.js";
 import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
 import { newContainerRecord, type ImageForRun } from "./new-record.js";
 import { restartDelayMs } from "./restart-policy.js";
@@ -264,32 +259,6 @@ export class ContainerService extends EventEmitter {
     return this.inputs.get(id);
   }
 
-  /**
-   * A tty container's terminal master stays with the daemon (as Docker's stays with its shim):
-   * its output is appended to the log, where `logs` and attach read it.
-   */
-  private holdTerminal(r: ContainerRecord, pid: number, size: WindowSize): ContainerPty {
-    const pty = openContainerPty(pid, size);
-    const terminal = new TerminalStream(pty.master);
-    const log = createWriteStream(this.logPath(r.id), { flags: "a" });
-    // A full disk must not end the daemon: say so once, then drop the output (a terminal
-    // nobody reads would block the container).
-    log.on("error", (err) => {
-      logUnexpected(`container ${r.name}'s terminal log`, err);
-      terminal.resume();
-    });
-    terminal.pipe(log);
-    terminal.on("error", () => undefined);
-    this.inputs.set(r.id, {
-      write: (data) => terminal.write(data),
-      drained: () => whenWritable(terminal),
-      end: () => undefined, // a terminal has no end of input; ^D is the user's to type
-      resize: (cols, rows) => terminal.resize({ cols, rows }),
-      close: () => terminal.destroy(),
-    });
-    return pty;
-  }
-
   private async startLocked(
     r: ContainerRecord,
     size: WindowSize = { cols: 80, rows: 24 },
@@ -372,7 +341,11 @@ export class ContainerService extends EventEmitter {
       let pty: ContainerPty | undefined;
       try {
         await warm.launch(spec, dir, {
-          onRootfs: () => (pty = this.holdTerminal(r, warm.hostPid, size)).index,
+          onRootfs: () => {
+            const held = holdTerminal(r.name, warm.hostPid, size, this.logPath(r.id));
+            this.inputs.set(r.id, held.input);
+            return (pty = held.pty).index;
+          },
           keepStdin: r.request.openStdin && !r.request.tty,
         });
       } finally {
@@ -381,13 +354,7 @@ export class ContainerService extends EventEmitter {
         setImmediate(() => this.pool.fill());
       }
       if (r.request.openStdin && !r.request.tty) {
-        this.inputs.set(r.id, {
-          write: (data) => warm.stdin.write(data),
-          drained: () => whenWritable(warm.stdin),
-          end: () => warm.stdin.end(),
-          resize: () => undefined,
-          close: () => warm.stdin.destroy(),
-        });
+        this.inputs.set(r.id, stdinPipeInput(warm.stdin));
       }
     } catch (err) {
       // As Docker: a start that failed leaves the container as it was (created, or exited from
@@ -755,15 +722,6 @@ export class ContainerService extends EventEmitter {
     };
     this.emit("event", event);
   }
-}
-
-export interface ContainerInput {
-  /** false: the container is not keeping up; wait for drained() before writing more. */
-  write(data: Buffer): boolean;
-  drained(): Promise<void>;
-  end(): void;
-  resize(cols: number, rows: number): void;
-  close(): void;
 }
 
 export class StartError extends Error {

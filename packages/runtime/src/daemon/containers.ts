@@ -26,6 +26,7 @@ import { holdTerminal, stdinPipeInput, type ContainerInput } from "./container-i
 import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
 import { newContainerRecord, type ImageForRun } from "./new-record.js";
 import { restartDelayMs } from "./restart-policy.js";
+import { AdoptedContainers } from "./adopted.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
@@ -75,8 +76,11 @@ export class ContainerService extends EventEmitter {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly mutex = new KeyedMutex();
   private readonly exitWaiters = new Map<string, (() => void)[]>();
-  private readonly adopted = new Set<string>();
-  private adoptTimer: NodeJS.Timeout | undefined;
+  private readonly adopted = new AdoptedContainers(
+    (id) => this.containerDir(id),
+    (id) => this.byId.get(id),
+    (id) => this.onExit(id),
+  );
   /** Indexes and rotates running containers' logs; readers ask it to index what they read. */
   readonly logs = new LogKeeper();
   private readonly inputs = new Map<string, ContainerInput>();
@@ -165,30 +169,11 @@ export class ContainerService extends EventEmitter {
     }
     for (const r of records.filter(autoRemovable))
       await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
-    this.adoptTimer = setInterval(() => void this.pollAdopted(), 500);
-    this.adoptTimer.unref();
-  }
-
-  private async pollAdopted(): Promise<void> {
-    for (const id of [...this.adopted]) {
-      const r = this.byId.get(id);
-      if (!r) {
-        this.adopted.delete(id);
-        continue;
-      }
-      const exited = existsSync(join(this.containerDir(id), "exit"));
-      const gone = processStartTime(r.state.pid) !== r.state.pidStartTime;
-      const shimGone = r.state.shimPid === 0 || processStartTime(r.state.shimPid) === undefined;
-      // The shim writes the exit file right after the container dies; give it until it is gone.
-      if (exited || (gone && shimGone)) {
-        this.adopted.delete(id);
-        await this.onExit(id);
-      }
-    }
+    this.adopted.watch();
   }
 
   close(): void {
-    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.adopted.close();
     this.logs.close();
   }
 

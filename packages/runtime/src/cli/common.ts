@@ -19,3 +19,17 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   await client.ensureDaemon();
   return client.call<T>(method, path, body);
 }
+
+/**
+ * The start of `run --rm` found its container gone: corral-rtd restarted between the create and
+ * the start, and removed it as it removes every --rm container that is not running. Said as
+ * that, not as the bare "No such container" of an id the user never typed.
+ */
+export function removedBeforeStart(err: unknown, id: string): unknown {
+  return err instanceof Error && err.message === `No such container: ${id}`
+    ? new ExitError(
+        `container ${id.slice(0, 12)} was removed when corral-rtd restarted before starting it (--rm): nothing ran; run it again`,
+        125,
+      )
+    : err;
+}

@@ -19,7 +19,7 @@ import {
 import { FRAME, FrameDecoder, encodeFrame } from "../protocol/attach.js";
 import type { ContainerView } from "../exec/container-exec.js";
 import type { ExecFlags } from "./exec-command.js";
-import { api, client, collect, enc, ExitError } from "./common.js";
+import { api, client, collect, enc, ExitError, removedBeforeStart } from "./common.js";
 import { pull, registerPullCommand } from "./pull.js";
 import { registerImageCommands } from "./image-commands.js";
 import { registerRegistryCommands } from "./registry-commands.js";
@@ -198,12 +198,17 @@ addRunFlags(program.command("run").description("create and start a container")).
         await api("POST", `/v1/containers/${enc(Id)}/start`);
       } catch (err) {
         const code = (err instanceof ApiError ? err.exitCode : undefined) ?? 125;
-        throw new ExitError((err as Error).message, code);
+        const gone = flags.rm ? removedBeforeStart(err, Id) : err;
+        throw gone instanceof ExitError ? gone : new ExitError((err as Error).message, code);
       }
       console.log(Id);
       return;
     }
-    process.exitCode = await attachAndStart(Id, flags);
+    try {
+      process.exitCode = await attachAndStart(Id, flags);
+    } catch (err) {
+      throw flags.rm ? removedBeforeStart(err, Id) : err;
+    }
   },
 );
 

@@ -1,72 +1,41 @@
 // The container service: create, start, stop, kill, remove, pause, wait; records every change
 // atomically and emits lifecycle events (the agent forwards them to the web app).
 import { EventEmitter } from "node:events";
-import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  closeSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { constants as osConstants, hostname as osHostname } from "node:os";
+import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
-import type { CgroupLimits, CgroupStats } from "../cgroups/types.js";
-import { createRequestSchema, type CreateRequest } from "../container/config.js";
-import { seccompProgramFor } from "../container/security-opts.js";
-import { deviceMount, deviceRule } from "../container/devices.js";
-import { containerCapabilities } from "../container/capabilities.js";
-import { DEFAULT_PATH, DEFAULT_RLIMITS } from "../container/defaults.js";
+import type { CgroupStats } from "../cgroups/types.js";
+import { createRequestSchema } from "../container/config.js";
+import { deviceRule } from "../container/devices.js";
 import type { InitSpec } from "../container/init-spec.js";
-import { initMounts } from "../container/init-mounts.js";
-import {
-  ContainerRecords,
-  initialState,
-  ZERO_TIME,
-  type ContainerMount,
-  type ContainerRecord,
-} from "../container/record.js";
+import { cgroupLimitsFor, initSpecFor } from "../container/start-spec.js";
+import { prepareContainerDir, writeNetworkFiles } from "../container/container-dir.js";
+import { ContainerRecords, type ContainerRecord } from "../container/record.js";
 import { KeyedMutex } from "../util/mutex.js";
 import { processStartTime } from "../util/proc.js";
 import { UserError } from "../util/errors.js";
 import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper, logLimits } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
-import { parseExposed, type PortRequest } from "../network/port-spec.js";
-import {
-  TerminalStream,
-  openContainerPty,
-  type ContainerPty,
-  type WindowSize,
-} from "../exec/pty.js";
+import type { PortRequest } from "../network/port-spec.js";
+import type { ContainerPty, WindowSize } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
-import { whenWritable } from "../util/streams.js";
-import { daemonLog, logUnexpected } from "./faults.js";
+import { daemonLog } from "./faults.js";
+import { holdTerminal, stdinPipeInput, type ContainerInput } from "./container-input.js";
 import { autoRemovable, markInFlight, settleInterrupted, unreadableRecords } from "./reconcile.js";
+import { newContainerRecord, type ImageForRun } from "./new-record.js";
+import { restartDelayMs } from "./restart-policy.js";
+import { AdoptedContainers } from "./adopted.js";
 
 /** What the container service needs from the image store. */
 export interface ImageProvider {
-  resolveForRun(ref: string): Promise<{
-    id: string;
-    config: {
-      Env?: string[] | null;
-      Cmd?: string[] | null;
-      Entrypoint?: string[] | null;
-      WorkingDir?: string;
-      User?: string;
-      StopSignal?: string;
-      Volumes?: Record<string, unknown> | null;
-      ExposedPorts?: Record<string, unknown> | null;
-    };
-    layerDirs: string[];
-    /** Ends the hold on the image's layers (once the container using them is registered). */
-    release(): void;
-  }>;
+  resolveForRun(ref: string): Promise<
+    ImageForRun & {
+      /** Ends the hold on the image's layers (once the container using them is registered). */
+      release(): void;
+    }
+  >;
 }
 
 export interface ContainerEvent {
@@ -90,8 +59,6 @@ export interface ContainerEvent {
   signal?: string;
 }
 
-const TINI = "/usr/bin/tini-static";
-
 function signalNumber(signal: string | number): number {
   if (typeof signal === "number") return signal;
   if (/^[0-9]+$/.test(signal)) return Number(signal);
@@ -104,19 +71,16 @@ function signalNumber(signal: string | number): number {
   return n;
 }
 
-function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const e of [...base, ...overrides]) byKey.set(e.slice(0, e.indexOf("=")), e);
-  return [...byKey.values()];
-}
-
 export class ContainerService extends EventEmitter {
   private readonly records: ContainerRecords;
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly mutex = new KeyedMutex();
   private readonly exitWaiters = new Map<string, (() => void)[]>();
-  private readonly adopted = new Set<string>();
-  private adoptTimer: NodeJS.Timeout | undefined;
+  private readonly adopted = new AdoptedContainers(
+    (id) => this.containerDir(id),
+    (id) => this.byId.get(id),
+    (id) => this.onExit(id),
+  );
   /** Indexes and rotates running containers' logs; readers ask it to index what they read. */
   readonly logs = new LogKeeper();
   private readonly inputs = new Map<string, ContainerInput>();
@@ -205,30 +169,11 @@ export class ContainerService extends EventEmitter {
     }
     for (const r of records.filter(autoRemovable))
       await this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
-    this.adoptTimer = setInterval(() => void this.pollAdopted(), 500);
-    this.adoptTimer.unref();
-  }
-
-  private async pollAdopted(): Promise<void> {
-    for (const id of [...this.adopted]) {
-      const r = this.byId.get(id);
-      if (!r) {
-        this.adopted.delete(id);
-        continue;
-      }
-      const exited = existsSync(join(this.containerDir(id), "exit"));
-      const gone = processStartTime(r.state.pid) !== r.state.pidStartTime;
-      const shimGone = r.state.shimPid === 0 || processStartTime(r.state.shimPid) === undefined;
-      // The shim writes the exit file right after the container dies; give it until it is gone.
-      if (exited || (gone && shimGone)) {
-        this.adopted.delete(id);
-        await this.onExit(id);
-      }
-    }
+    this.adopted.watch();
   }
 
   close(): void {
-    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.adopted.close();
     this.logs.close();
   }
 
@@ -271,196 +216,20 @@ export class ContainerService extends EventEmitter {
           404,
         );
       }
-      const id = randomBytes(32).toString("hex");
-      const name = req.name ?? this.generateName(id);
-      const cfg = image.config;
-      const entrypoint = req.entrypoint ?? cfg.Entrypoint ?? [];
-      const cmd = req.cmd ?? (req.entrypoint !== undefined ? [] : (cfg.Cmd ?? []));
-      const args = [...entrypoint, ...cmd];
-      if (args.length === 0)
-        throw new UserError("No command specified: give a command after the image name");
-      let mode = req.network === "default" ? DEFAULT_NETWORK : req.network;
-      let network = mode;
-      if (mode !== "host" && mode !== "none") {
-        // The network must exist now (Docker's rule); it is named in the record by its name.
-        const info = this.network.find(mode);
-        network = info.name;
-        // The id (or an id prefix) of the host or none network means that network.
-        if (info.driver !== "bridge") mode = info.name;
-      }
-      const isBridge = mode !== "host" && mode !== "none";
-      if (req.networkAliases.length > 0 && (network === DEFAULT_NETWORK || !isBridge))
-        throw new UserError("network-scoped aliases are only supported for user-defined networks");
-      if (!isBridge && (req.publish.length > 0 || req.publishAll))
-        throw new UserError(`ports cannot be published with --network ${mode}: drop -p/-P`);
-      // An image may expose sctp ports: Corral publishes tcp and udp only, so -P skips those.
-      const imageExposed = Object.keys(cfg.ExposedPorts ?? {}).filter((e) =>
-        ["tcp", "udp"].includes(e.split("/")[1] ?? "tcp"),
-      );
-      const exposedPorts = [
-        ...new Set(
-          [...imageExposed, ...req.expose].flatMap((e) =>
-            parseExposed(e).map((x) => `${x.port}/${x.protocol}`),
-          ),
-        ),
-      ];
-      const hostname = req.hostname ?? (mode === "host" ? osHostname() : id.slice(0, 12));
-      const env = mergeEnv(mergeEnv([`PATH=${DEFAULT_PATH}`], cfg.Env ?? []), [
-        `HOSTNAME=${hostname}`,
-        ...req.env,
-      ]);
-      const mounts = this.resolveMounts(req, cfg.Volumes ?? {});
-      const record: ContainerRecord = {
-        id,
-        name,
-        created: new Date().toISOString(),
-        imageId: image.id,
-        imageRef: req.image,
-        layerDirs: image.layerDirs,
-        // host and none by their names: starts and inspect look for those.
-        request: isBridge ? req : { ...req, network: mode },
-        process: {
-          args,
-          env,
-          cwd: req.workingDir ?? (cfg.WorkingDir || "/"),
-          user: req.user ?? cfg.User ?? "",
-          hostname,
-          stopSignal: req.stopSignal ?? cfg.StopSignal ?? "SIGTERM",
-        },
-        mounts,
-        endpoints: isBridge ? [{ network, aliases: req.networkAliases }] : [],
-        exposedPorts,
-        state: initialState(),
-      };
+      const record = newContainerRecord(req, image, {
+        network: this.network,
+        volumes: this.volumes,
+        nameTaken: (name) => [...this.byId.values()].some((r) => r.name === name),
+      });
       signalNumber(record.process.stopSignal);
-      this.prepareDirs(record);
+      prepareContainerDir(this.containerDir(record.id), record);
       // Until the client has the id (the route ends the mark once the response is out).
-      markInFlight(this.containerDir(id));
+      markInFlight(this.containerDir(record.id));
       this.records.save(record);
-      this.byId.set(id, record);
+      this.byId.set(record.id, record);
       this.emitEvent("create", record);
       return record;
     });
-  }
-
-  private generateName(id: string): string {
-    const adjectives = [
-      "brave",
-      "calm",
-      "eager",
-      "fond",
-      "keen",
-      "quiet",
-      "swift",
-      "wise",
-      "bold",
-      "merry",
-    ];
-    const nouns = [
-      "mustang",
-      "bison",
-      "heron",
-      "otter",
-      "lynx",
-      "falcon",
-      "badger",
-      "colt",
-      "wren",
-      "elk",
-    ];
-    for (let i = 0; ; i++) {
-      const a = adjectives[
-        (parseInt(id.slice(i * 2, i * 2 + 2), 16) || i) % adjectives.length
-      ] as string;
-      const n = nouns[(parseInt(id.slice(i * 2 + 2, i * 2 + 4), 16) || i) % nouns.length] as string;
-      const name = i === 0 ? `${a}_${n}` : `${a}_${n}${i}`;
-      if (![...this.byId.values()].some((r) => r.name === name)) return name;
-    }
-  }
-
-  private resolveMounts(
-    req: CreateRequest,
-    imageVolumes: Record<string, unknown>,
-  ): ContainerMount[] {
-    const mounts: ContainerMount[] = [];
-    const targets = new Set<string>();
-    for (const m of req.mounts) {
-      if (targets.has(m.target)) throw new UserError(`Duplicate mount point: ${m.target}`);
-      targets.add(m.target);
-      if (m.type === "bind") {
-        if (!existsSync(m.source)) {
-          throw new UserError(
-            `invalid mount config: bind source path does not exist: ${m.source} (create it first)`,
-          );
-        }
-        mounts.push({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly });
-      } else if (m.type === "volume") {
-        const anonymous = m.source === "";
-        const volume = anonymous
-          ? this.volumes.create(undefined, true)
-          : this.volumes.getOrCreate(m.source);
-        mounts.push({
-          type: "volume",
-          source: volume.path,
-          name: volume.name,
-          anonymous,
-          target: m.target,
-          readOnly: m.readOnly,
-          copyUp: !m.noCopy,
-        });
-      } else {
-        mounts.push({
-          type: "tmpfs",
-          source: "",
-          target: m.target,
-          readOnly: false,
-          options: m.options,
-        });
-      }
-    }
-    for (const target of Object.keys(imageVolumes)) {
-      if (targets.has(target)) continue;
-      const volume = this.volumes.create(undefined, true);
-      mounts.push({
-        type: "volume",
-        source: volume.path,
-        name: volume.name,
-        anonymous: true,
-        target,
-        readOnly: false,
-        copyUp: true,
-      });
-    }
-    return mounts;
-  }
-
-  private prepareDirs(r: ContainerRecord): void {
-    const dir = this.containerDir(r.id);
-    // The merged root takes the upper dir's mode: 0755 as Docker's, or a non-root user
-    // cannot even traverse "/". Explicit, whatever the daemon's umask.
-    for (const sub of ["upper", "work", "rootfs"]) {
-      mkdirSync(join(dir, sub), { recursive: true });
-      chmodSync(join(dir, sub), 0o755);
-    }
-    // The init layer: mount points Docker's init layer provides, so they exist even in a
-    // read-only rootfs and never land in the container's own layer.
-    const init = join(dir, "init-layer");
-    for (const sub of ["dev/pts", "dev/shm", "proc", "sys", "etc"])
-      mkdirSync(join(init, sub), { recursive: true });
-    for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf"])
-      writeFileSync(join(init, f), "");
-    writeFileSync(join(dir, "hostname"), `${r.process.hostname}\n`);
-    // --network host sees the host's names and resolvers as they are, as Docker's does.
-    const hostNetwork = r.request.network === "host";
-    writeFileSync(
-      join(dir, "hosts"),
-      hostNetwork ? readHostFile("/etc/hosts") : hostsFile(undefined, r.process.hostname),
-    );
-    writeFileSync(
-      join(dir, "resolv.conf"),
-      hostNetwork ? readHostFile("/etc/resolv.conf") : hostResolvConf(),
-    );
-    writeFileSync(join(dir, "console.log"), "", { mode: 0o640 });
   }
 
   // ---- start ----------------------------------------------------------------------------
@@ -473,97 +242,6 @@ export class ContainerService extends EventEmitter {
   /** Where attached input goes: the terminal (-t) or the stdin pipe (-i), if the container has one. */
   input(id: string): ContainerInput | undefined {
     return this.inputs.get(id);
-  }
-
-  /**
-   * A tty container's terminal master stays with the daemon (as Docker's stays with its shim):
-   * its output is appended to the log, where `logs` and attach read it.
-   */
-  private holdTerminal(r: ContainerRecord, pid: number, size: WindowSize): ContainerPty {
-    const pty = openContainerPty(pid, size);
-    const terminal = new TerminalStream(pty.master);
-    const log = createWriteStream(this.logPath(r.id), { flags: "a" });
-    // A full disk must not end the daemon: say so once, then drop the output (a terminal
-    // nobody reads would block the container).
-    log.on("error", (err) => {
-      logUnexpected(`container ${r.name}'s terminal log`, err);
-      terminal.resume();
-    });
-    terminal.pipe(log);
-    terminal.on("error", () => undefined);
-    this.inputs.set(r.id, {
-      write: (data) => terminal.write(data),
-      drained: () => whenWritable(terminal),
-      end: () => undefined, // a terminal has no end of input; ^D is the user's to type
-      resize: (cols, rows) => terminal.resize({ cols, rows }),
-      close: () => terminal.destroy(),
-    });
-    return pty;
-  }
-
-  private limits(req: CreateRequest): CgroupLimits {
-    const limits: CgroupLimits = {};
-    if (req.memoryBytes !== undefined) {
-      limits.memoryBytes = req.memoryBytes;
-      // Docker: without --memory-swap, swap may be as large as memory (total = 2x).
-      limits.memorySwapBytes = req.memorySwapBytes ?? req.memoryBytes * 2;
-    } else if (req.memorySwapBytes !== undefined && req.memorySwapBytes !== -1) {
-      throw new UserError(
-        "You should always set the Memory limit when using Memoryswap limit, see usage.",
-      );
-    }
-    if (req.cpus !== undefined) {
-      limits.cpuPeriodMicros = 100000;
-      limits.cpuQuotaMicros = Math.round(req.cpus * 100000);
-    }
-    if (req.cpuShares !== undefined) limits.cpuShares = req.cpuShares;
-    if (req.pidsLimit !== undefined) limits.pidsLimit = req.pidsLimit <= 0 ? -1 : req.pidsLimit;
-    return limits;
-  }
-
-  private initSpec(r: ContainerRecord): InitSpec {
-    const dir = this.containerDir(r.id);
-    const missing = r.layerDirs.find((d) => !existsSync(d));
-    if (missing) {
-      throw new UserError(
-        `the image layers of container ${r.name} are gone (${missing}): its image was removed with rmi -f; remove the container`,
-        409,
-      );
-    }
-    const caps = containerCapabilities(r.request.capAdd, r.request.capDrop);
-    return {
-      containerId: r.id,
-      rootfs: {
-        lowerDirs: [join(dir, "init-layer"), ...r.layerDirs],
-        upperDir: join(dir, "upper"),
-        workDir: join(dir, "work"),
-        mountPoint: join(dir, "rootfs"),
-        readOnly: r.request.readOnly,
-      },
-      etcFiles: [
-        { source: join(dir, "hosts"), target: "/etc/hosts" },
-        { source: join(dir, "hostname"), target: "/etc/hostname" },
-        { source: join(dir, "resolv.conf"), target: "/etc/resolv.conf" },
-      ],
-      mounts: initMounts(r.mounts, r.state.startedAt === ZERO_TIME).concat(
-        r.request.devices.map((d) => deviceMount(d)),
-      ),
-      hostname: r.process.hostname,
-      loopback: r.request.network !== "host",
-      process: {
-        args: r.process.args,
-        env: r.process.env,
-        cwd: r.process.cwd,
-        user: r.process.user,
-        capabilities: caps,
-        noNewPrivileges: r.request.noNewPrivileges,
-        seccomp: seccompProgramFor(r.request, caps)?.toString("base64"),
-        rlimits: DEFAULT_RLIMITS.map((l) => ({ ...l })),
-        logPath: this.logPath(r.id),
-        stdio: r.request.tty ? "tty" : r.request.openStdin ? "pipe" : "null",
-        ...(r.request.init ? { initBinary: TINI } : {}),
-      },
-    };
   }
 
   private async startLocked(
@@ -589,7 +267,7 @@ export class ContainerService extends EventEmitter {
     let warnings: string[];
     try {
       ({ warnings } = await cgroup.create(
-        this.limits(r.request),
+        cgroupLimitsFor(r.request),
         r.request.devices.map(deviceRule),
       ));
       for (const w of warnings) daemonLog(`container ${r.name}: ${w}`);
@@ -599,7 +277,7 @@ export class ContainerService extends EventEmitter {
     }
     let spec: InitSpec;
     try {
-      spec = this.initSpec(r);
+      spec = initSpecFor(r, dir, this.logPath(r.id));
     } catch (err) {
       await cgroup.destroy().catch(() => undefined);
       throw err;
@@ -637,10 +315,8 @@ export class ContainerService extends EventEmitter {
         r.state.networks = attachments;
         r.state.ports = ports;
         spec.network = eth0;
-        // In place: the files are bind-mounted, and a rename would not be seen through the mount.
-        writeFileSync(join(dir, "hosts"), hostsFile(attachments[0]?.ipAddress, r.process.hostname));
         const resolv = this.network.resolvConf(attachments[0]?.network ?? DEFAULT_NETWORK);
-        writeFileSync(join(dir, "resolv.conf"), resolv ?? hostResolvConf());
+        writeNetworkFiles(dir, r.process.hostname, attachments[0]?.ipAddress, resolv);
       } else if (!hostNetwork) {
         this.network.unwire(warm.slotId);
       }
@@ -650,7 +326,11 @@ export class ContainerService extends EventEmitter {
       let pty: ContainerPty | undefined;
       try {
         await warm.launch(spec, dir, {
-          onRootfs: () => (pty = this.holdTerminal(r, warm.hostPid, size)).index,
+          onRootfs: () => {
+            const held = holdTerminal(r.name, warm.hostPid, size, this.logPath(r.id));
+            this.inputs.set(r.id, held.input);
+            return (pty = held.pty).index;
+          },
           keepStdin: r.request.openStdin && !r.request.tty,
         });
       } finally {
@@ -659,13 +339,7 @@ export class ContainerService extends EventEmitter {
         setImmediate(() => this.pool.fill());
       }
       if (r.request.openStdin && !r.request.tty) {
-        this.inputs.set(r.id, {
-          write: (data) => warm.stdin.write(data),
-          drained: () => whenWritable(warm.stdin),
-          end: () => warm.stdin.end(),
-          resize: () => undefined,
-          close: () => warm.stdin.destroy(),
-        });
+        this.inputs.set(r.id, stdinPipeInput(warm.stdin));
       }
     } catch (err) {
       // As Docker: a start that failed leaves the container as it was (created, or exited from
@@ -847,19 +521,8 @@ export class ContainerService extends EventEmitter {
       void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
       return;
     }
-    const policy = r.request.restartPolicy;
-    const restart =
-      !r.state.stoppedByUser &&
-      (policy.name === "always" ||
-        policy.name === "unless-stopped" ||
-        (policy.name === "on-failure" &&
-          r.state.exitCode !== 0 &&
-          (policy.maximumRetryCount === 0 || r.state.restartCount < policy.maximumRetryCount)));
-    if (!restart) return;
-    // Docker's backoff: 100 ms doubling, capped; reset after 10 s of running.
-    const ranMs = Date.parse(r.state.finishedAt) - Date.parse(r.state.startedAt);
-    const delay =
-      ranMs > 10000 ? 100 : Math.min(100 * 2 ** Math.min(r.state.restartCount, 10), 60000);
+    const delay = restartDelayMs(r);
+    if (delay === undefined) return;
     r.state = { ...r.state, status: "restarting" };
     this.records.save(r);
     setTimeout(() => {
@@ -1046,15 +709,6 @@ export class ContainerService extends EventEmitter {
   }
 }
 
-export interface ContainerInput {
-  /** false: the container is not keeping up; wait for drained() before writing more. */
-  write(data: Buffer): boolean;
-  drained(): Promise<void>;
-  end(): void;
-  resize(cols: number, rows: number): void;
-  close(): void;
-}
-
 export class StartError extends Error {
   constructor(
     readonly exitCode: number,
@@ -1062,35 +716,4 @@ export class StartError extends Error {
   ) {
     super(message);
   }
-}
-
-const LOCALHOST_LINES =
-  "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-/** A host file as it is, or empty if missing (--network host). */
-function readHostFile(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** /etc/hosts as Docker writes it: localhost lines, then the container's own address and name. */
-function hostsFile(ip: string | undefined, hostname: string): string {
-  return LOCALHOST_LINES + (ip ? `${ip}\t${hostname}\n` : "");
-}
-
-/** The host's resolv.conf without loopback resolvers, which mean nothing in a container (as Docker). */
-function hostResolvConf(): string {
-  let text = "";
-  try {
-    text = readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    return "";
-  }
-  return text
-    .split("\n")
-    .filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l))
-    .join("\n");
 }

@@ -1,0 +1,64 @@
+// Where a running container's input goes: its terminal (-t), whose master the daemon holds, or
+// the stdin pipe of its init (-i without -t). Attach writes through a ContainerInput.
+import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
+import {
+  TerminalStream,
+  openContainerPty,
+  type ContainerPty,
+  type WindowSize,
+} from "../exec/pty.js";
+import { whenWritable } from "../util/streams.js";
+import { logUnexpected } from "./faults.js";
+
+export interface ContainerInput {
+  /** false: the container is not keeping up; wait for drained() before writing more. */
+  write(data: Buffer): boolean;
+  drained(): Promise<void>;
+  end(): void;
+  resize(cols: number, rows: number): void;
+  close(): void;
+}
+
+/**
+ * A tty container's terminal master stays with the daemon (as Docker's stays with its shim):
+ * its output is appended to the log, where `logs` and attach read it.
+ * `name`: the container's, for the daemon's log; `pid`: its init; `logPath`: its console log.
+ */
+export function holdTerminal(
+  name: string,
+  pid: number,
+  size: WindowSize,
+  logPath: string,
+): { pty: ContainerPty; input: ContainerInput } {
+  const pty = openContainerPty(pid, size);
+  const terminal = new TerminalStream(pty.master);
+  const log = createWriteStream(logPath, { flags: "a" });
+  // A full disk must not end the daemon: say so once, then drop the output (a terminal
+  // nobody reads would block the container).
+  log.on("error", (err) => {
+    logUnexpected(`container ${name}'s terminal log`, err);
+    terminal.resume();
+  });
+  terminal.pipe(log);
+  terminal.on("error", () => undefined);
+  const input: ContainerInput = {
+    write: (data) => terminal.write(data),
+    drained: () => whenWritable(terminal),
+    end: () => undefined, // a terminal has no end of input; ^D is the user's to type
+    resize: (cols, rows) => terminal.resize({ cols, rows }),
+    close: () => terminal.destroy(),
+  };
+  return { pty, input };
+}
+
+/** The init's stdin pipe, kept open at its start, as the container's input. */
+export function stdinPipeInput(stdin: Writable): ContainerInput {
+  return {
+    write: (data) => stdin.write(data),
+    drained: () => whenWritable(stdin),
+    end: () => stdin.end(),
+    resize: () => undefined,
+    close: () => stdin.destroy(),
+  };
+}

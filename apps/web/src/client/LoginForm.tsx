@@ -1,5 +1,6 @@
 "use client";
-// Email + password -> POST /api/v1/auth/login, which sets the httpOnly session cookie.
+// Email + password -> POST /api/v1/auth/session, which sets the httpOnly session cookie (and
+// makes no API token: scripts use /api/v1/auth/login for that).
 import { useState, type FormEvent } from "react";
 
 export function LoginForm({ next }: { next: string }) {
@@ -12,7 +13,7 @@ export function LoginForm({ next }: { next: string }) {
     setBusy(true);
     setError("");
     try {
-      const res = await fetch("/api/v1/auth/login", {
+      const res = await fetch("/api/v1/auth/session", {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ email: form.get("email"), password: form.get("password") }),

@@ -6,7 +6,7 @@ import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
 import { actorOf, authenticate, publicUrl } from "../auth-request.ts";
 import { badRequest } from "../errors.ts";
 import type { Services } from "../services/index.ts";
-import { loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
+import { createUserInput, loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
 import {
   CONTAINER_ACTIONS,
   createContainerInput,
@@ -65,15 +65,25 @@ export function restRoutes(s: Services): RestRouter {
       "/api/v1/auth/login",
       "public",
       async (r) => {
-        const { token, session } = await s.auth.login(loginInput.parse(await r.body()));
+        const { token } = await s.auth.loginForToken(loginInput.parse(await r.body()));
+        return { token };
+      },
+      { summary: "an API token ({token}) for scripts; no cookie", body: loginInput },
+    )
+    .on(
+      "POST",
+      "/api/v1/auth/session",
+      "public",
+      async (r) => {
+        const { session, user } = await s.auth.loginForSession(loginInput.parse(await r.body()));
         r.res.setHeader(
           "set-cookie",
           `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
         );
-        return { token };
+        return { user: { email: user.email, role: user.role } };
       },
       {
-        summary: "an API token ({token}) for scripts; browsers also get a session cookie",
+        summary: "the login page's: a session cookie (httpOnly, SameSite=Lax), no API token",
         body: loginInput,
       },
     )
@@ -87,6 +97,16 @@ export function restRoutes(s: Services): RestRouter {
         body: joinRequestSchema,
       },
     )
+    .on(
+      "POST",
+      "/api/v1/users",
+      "users.manage",
+      async (r) => s.auth.createUser(createUserInput.parse(await r.body()), r.actor),
+      { summary: "creates a user ({email, password, role}); admins only", body: createUserInput },
+    )
+    .on("GET", "/api/v1/users", "users.manage", async () => s.auth.listUsers(), {
+      summary: "every user with its role; admins only",
+    })
     .on("GET", "/api/v1/hosts", "read", async () => s.hosts.list(), {
       summary: "every host with its status (online/offline), facts and container counts",
     })

@@ -48,10 +48,13 @@ before(async () => {
     },
   });
   sessions.admin = (
-    await services.auth.login({ email: "admin@example.com", password: "admin password" })
+    await services.auth.loginForSession({ email: "admin@example.com", password: "admin password" })
   ).session;
   sessions.viewer = (
-    await services.auth.login({ email: "viewer@example.com", password: "viewer password" })
+    await services.auth.loginForSession({
+      email: "viewer@example.com",
+      password: "viewer password",
+    })
   ).session;
   http = createServer((_req, res) => res.end());
   io = new SocketServer(http, { serveClient: false });

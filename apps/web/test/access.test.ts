@@ -174,3 +174,20 @@ test("a browser's login gets a session cookie and no API token; a script's a tok
     await db.$disconnect();
   }
 });
+
+test("ten failed logins of an account: 429 with Retry-After, even with the right password", async () => {
+  const login = (password: string) =>
+    fetch(`${stack.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "operator@example.com", password }),
+    });
+  for (let i = 0; i < 10; i++) assert.equal((await login("wrong password")).status, 401);
+  const limited = await login("operator password!");
+  assert.equal(limited.status, 429);
+  const wait = Number(limited.headers.get("retry-after"));
+  assert.ok(wait > 0 && wait <= 900, `Retry-After: ${limited.headers.get("retry-after")}`);
+  assert.match(((await limited.json()) as { error: string }).error, /too many failed logins/);
+  // another account from the same address still logs in (the address has its own budget)
+  assert.ok(await tokenFor("viewer@example.com", "viewer password!"));
+});

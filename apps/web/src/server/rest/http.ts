@@ -8,6 +8,7 @@ import { AppError, badRequest, toAppError, unauthorized } from "../errors.ts";
 import { authorize, type Permission } from "../permissions.ts";
 import type { Actor } from "../services/audit.ts";
 import type { AuthUser } from "../services/auth.ts";
+import { TooManyAttempts } from "../services/login-limits.ts";
 
 export interface RestRequest {
   req: IncomingMessage;
@@ -195,6 +196,9 @@ export class RestRouter {
     } catch (err) {
       const e = toAppError(err);
       if (e.status === 500) console.error(err);
+      if (!res.headersSent && e instanceof TooManyAttempts) {
+        res.setHeader("retry-after", String(e.retryAfterSeconds));
+      }
       if (!res.headersSent) sendJson(res, e.status, { error: e.message });
       else res.destroy();
     }

@@ -3,7 +3,7 @@
 // /api/v1/openapi.json is made.
 import { z } from "zod";
 import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
-import { actorOf, authenticate, publicUrl } from "../auth-request.ts";
+import { actorOf, authenticate, clientAddress, publicUrl } from "../auth-request.ts";
 import { badRequest } from "../errors.ts";
 import type { Services } from "../services/index.ts";
 import { createUserInput, loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
@@ -65,7 +65,10 @@ export function restRoutes(s: Services): RestRouter {
       "/api/v1/auth/login",
       "public",
       async (r) => {
-        const { token } = await s.auth.loginForToken(loginInput.parse(await r.body()));
+        const { token } = await s.auth.loginForToken(
+          loginInput.parse(await r.body()),
+          clientAddress(r.req),
+        );
         return { token };
       },
       { summary: "an API token ({token}) for scripts; no cookie", body: loginInput },
@@ -75,7 +78,10 @@ export function restRoutes(s: Services): RestRouter {
       "/api/v1/auth/session",
       "public",
       async (r) => {
-        const { session, user } = await s.auth.loginForSession(loginInput.parse(await r.body()));
+        const { session, user } = await s.auth.loginForSession(
+          loginInput.parse(await r.body()),
+          clientAddress(r.req),
+        );
         r.res.setHeader(
           "set-cookie",
           `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,

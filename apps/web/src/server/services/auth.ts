@@ -4,6 +4,7 @@ import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import { z } from "zod";
 import type { Db } from "../db.ts";
 import type { Actor, AuditService } from "./audit.ts";
+import { LoginLimits } from "./login-limits.ts";
 import { AppError, conflict } from "../errors.ts";
 import { ROLES } from "../permissions.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
@@ -50,6 +51,7 @@ export class AuthService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
+    private readonly limits = new LoginLimits(),
   ) {}
 
   hashPassword(password: string): Promise<string> {
@@ -101,19 +103,26 @@ export class AuthService {
     return this.db.user.findMany({ select: USER_FIELDS, orderBy: { createdAt: "asc" } });
   }
 
-  private async checkPassword(email: string, password: string): Promise<AuthUser> {
+  /** Checks a login; failures count per account and per client address (429 past them). */
+  private async checkPassword(email: string, password: string, address: string): Promise<AuthUser> {
+    await this.limits.check(email, address);
     const user = await this.db.user.findUnique({ where: { email } });
     dummyHash ??= this.hashPassword(randomBytes(16).toString("hex"));
     const ok = await verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
-    if (!user || !ok) throw new AppError(401, "wrong email or password");
+    if (!user || !ok) {
+      await this.limits.failed(email, address);
+      throw new AppError(401, "wrong email or password");
+    }
+    await this.limits.succeeded(email);
     return { id: user.id, email: user.email, role: user.role };
   }
 
   /** An API token for a script (POST /api/v1/auth/login): no session comes with it. */
   async loginForToken(
     input: z.infer<typeof loginInput>,
+    address: string,
   ): Promise<{ token: string; user: AuthUser }> {
-    const user = await this.checkPassword(input.email, input.password);
+    const user = await this.checkPassword(input.email, input.password, address);
     const token = newSecret("cat");
     await this.db.apiToken.create({
       data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
@@ -124,8 +133,9 @@ export class AuthService {
   /** A session for a browser (POST /api/v1/auth/session): no API token comes with it. */
   async loginForSession(
     input: z.infer<typeof loginInput>,
+    address: string,
   ): Promise<{ session: string; user: AuthUser }> {
-    const user = await this.checkPassword(input.email, input.password);
+    const user = await this.checkPassword(input.email, input.password, address);
     const session = newSecret("cse");
     await this.db.session.create({
       data: {

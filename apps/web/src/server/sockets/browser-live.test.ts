@@ -48,13 +48,19 @@ before(async () => {
     },
   });
   sessions.admin = (
-    await services.auth.loginForSession({ email: "admin@example.com", password: "admin password" })
+    await services.auth.loginForSession(
+      { email: "admin@example.com", password: "admin password" },
+      "127.0.0.1",
+    )
   ).session;
   sessions.viewer = (
-    await services.auth.loginForSession({
-      email: "viewer@example.com",
-      password: "viewer password",
-    })
+    await services.auth.loginForSession(
+      {
+        email: "viewer@example.com",
+        password: "viewer password",
+      },
+      "127.0.0.1",
+    )
   ).session;
   http = createServer((_req, res) => res.end());
   io = new SocketServer(http, { serveClient: false });

@@ -191,3 +191,47 @@ test("ten failed logins of an account: 429 with Retry-After, even with the right
   // another account from the same address still logs in (the address has its own budget)
   assert.ok(await tokenFor("viewer@example.com", "viewer password!"));
 });
+
+test("CSRF: a change made with the session cookie alone (cross-site) is refused; the dashboard's header passes", async () => {
+  const login = await fetch(`${stack.url}/api/v1/auth/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-corral-csrf": "1" },
+    body: JSON.stringify({ email: "admin@example.com", password: "correct horse" }),
+  });
+  assert.equal(login.status, 200);
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+  const post = (path: string, headers: Record<string, string>) =>
+    fetch(`${stack.url}${path}`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", ...headers },
+      body: JSON.stringify({
+        email: "csrf@example.com",
+        password: "csrf password!",
+        role: "admin",
+      }),
+    });
+  const crossSite: Array<Record<string, string>> = [
+    {},
+    { "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "same-site" },
+  ];
+  for (const headers of crossSite) {
+    const r = await post("/api/v1/users", headers);
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.match(
+      ((await r.json()) as { error: string }).error,
+      /needs the x-corral-csrf: 1 header/,
+    );
+    assert.equal((await post("/api/trpc/hosts.createJoinToken", headers)).status, 403);
+  }
+  const users = await stack.api<Array<{ email: string }>>("GET", "/api/v1/users");
+  assert.ok(!users.body.some((u) => u.email === "csrf@example.com"), "nothing was created");
+  // reads need nothing more; the dashboard's header (or a same-origin fetch) may change things
+  const list = await fetch(`${stack.url}/api/v1/users`, { headers: { cookie } });
+  assert.equal(list.status, 200);
+  assert.equal((await post("/api/v1/users", { "x-corral-csrf": "1" })).status, 200);
+  assert.equal(
+    (await post("/api/trpc/hosts.createJoinToken", { "sec-fetch-site": "same-origin" })).status,
+    200,
+  );
+});

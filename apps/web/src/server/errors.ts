@@ -11,6 +11,16 @@ export class AppError extends Error {
   }
 }
 
+/** 429: REST answers with Retry-After. */
+export class TooManyRequests extends AppError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(429, message);
+  }
+}
+
 export const badRequest = (m: string) => new AppError(400, m);
 export const unauthorized = (m = "log in first: send Authorization: Bearer TOKEN") =>
   new AppError(401, m);

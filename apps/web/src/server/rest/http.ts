@@ -4,11 +4,10 @@
 // router checks it before the handler runs.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { AppError, badRequest, toAppError, unauthorized } from "../errors.ts";
+import { AppError, badRequest, TooManyRequests, toAppError, unauthorized } from "../errors.ts";
 import { authorize, type Permission } from "../permissions.ts";
 import type { Actor } from "../services/audit.ts";
 import type { AuthUser } from "../services/auth.ts";
-import { TooManyAttempts } from "../services/login-limits.ts";
 
 export interface RestRequest {
   req: IncomingMessage;
@@ -196,7 +195,7 @@ export class RestRouter {
     } catch (err) {
       const e = toAppError(err);
       if (e.status === 500) console.error(err);
-      if (!res.headersSent && e instanceof TooManyAttempts) {
+      if (!res.headersSent && e instanceof TooManyRequests) {
         res.setHeader("retry-after", String(e.retryAfterSeconds));
       }
       if (!res.headersSent) sendJson(res, e.status, { error: e.message });

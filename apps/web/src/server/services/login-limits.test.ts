@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LoginLimits, TooManyAttempts } from "./login-limits.ts";
+import { TooManyRequests } from "../errors.ts";
+import { LoginLimits } from "./login-limits.ts";
 
 const limits = () => new LoginLimits({ perAccount: 3, perAddress: 5, windowSeconds: 900 });
 
@@ -8,7 +9,7 @@ async function refused(p: Promise<void>): Promise<number> {
   try {
     await p;
   } catch (err) {
-    assert.ok(err instanceof TooManyAttempts);
+    assert.ok(err instanceof TooManyRequests);
     assert.equal(err.status, 429);
     return err.retryAfterSeconds;
   }

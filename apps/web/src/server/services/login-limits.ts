@@ -2,7 +2,7 @@
 // store: one web process holds the counts, which is how Corral runs). An account is tried
 // from anywhere, an address tries many accounts: each has its own budget.
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
-import { AppError } from "../errors.ts";
+import { TooManyRequests } from "../errors.ts";
 
 export interface LoginLimitOptions {
   /** failures of one account (any address) within the window */
@@ -18,11 +18,11 @@ export const LOGIN_LIMITS: LoginLimitOptions = {
   windowSeconds: 15 * 60,
 };
 
-export class TooManyAttempts extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(429, `too many failed logins: try again in ${retryAfterSeconds} s`);
-  }
-}
+const tooManyAttempts = (retryAfterSeconds: number) =>
+  new TooManyRequests(
+    retryAfterSeconds,
+    `too many failed logins: try again in ${retryAfterSeconds} s`,
+  );
 
 export class LoginLimits {
   private readonly account: RateLimiterMemory;
@@ -54,7 +54,7 @@ export class LoginLimits {
     ] as const) {
       if (res && res.consumedPoints >= limiter.points) waitMs = Math.max(waitMs, res.msBeforeNext);
     }
-    if (waitMs > 0) throw new TooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
+    if (waitMs > 0) throw tooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
   async failed(email: string, address: string): Promise<void> {

@@ -1,6 +1,8 @@
 "use client";
-// Email + password -> POST /api/v1/auth/login, which sets the httpOnly session cookie.
+// Email + password -> POST /api/v1/auth/session, which sets the httpOnly session cookie (and
+// makes no API token: scripts use /api/v1/auth/login for that).
 import { useState, type FormEvent } from "react";
+import { CSRF_HEADER } from "../csrf-header.ts";
 
 export function LoginForm({ next }: { next: string }) {
   const [error, setError] = useState("");
@@ -12,9 +14,9 @@ export function LoginForm({ next }: { next: string }) {
     setBusy(true);
     setError("");
     try {
-      const res = await fetch("/api/v1/auth/login", {
+      const res = await fetch("/api/v1/auth/session", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", [CSRF_HEADER]: "1" },
         body: JSON.stringify({ email: form.get("email"), password: form.get("password") }),
       });
       if (res.ok) {

@@ -1,9 +1,10 @@
 // The browser's tRPC client (typed by the server's router) and what its errors mean to a page.
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { CSRF_HEADER } from "../csrf-header.ts";
 import type { AppRouter } from "../server/trpc/root.ts";
 
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/api/trpc" })],
+  links: [httpBatchLink({ url: "/api/trpc", headers: { [CSRF_HEADER]: "1" } })],
 });
 
 /** The reason to show: the server's (often the host's own) message. */

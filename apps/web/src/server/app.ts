@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
 import { createDb, tuneSqlite } from "./db.ts";
+import { csrfRefusal } from "./csrf.ts";
+import { sendJson } from "./rest/http.ts";
 import { restRoutes } from "./rest/routes.ts";
 import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
 import { createServices, type Services } from "./services/index.ts";
@@ -38,6 +40,10 @@ export async function startServer(opts: {
   const http = createServer((req, res) => {
     setSecurityHeaders(res);
     const url = new URL(req.url ?? "/", "http://corral");
+    if (url.pathname.startsWith("/api/")) {
+      const refusal = csrfRefusal(req);
+      if (refusal) return sendJson(res, 403, { error: refusal });
+    }
     if (url.pathname.startsWith(TRPC_BASE)) return void trpc(req, res);
     void rest.handle(req, res, url).then((handled) => {
       if (!handled) void nextHandler(req, res);

@@ -23,8 +23,13 @@ export async function authenticate(
   return session ? auth.userForSession(session) : undefined;
 }
 
+/** The caller's address (the socket's: no proxy header is trusted yet). */
+export function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "";
+}
+
 export function actorOf(user: AuthUser | undefined, req: IncomingMessage): Actor {
-  return { userId: user?.id ?? null, ip: req.socket.remoteAddress ?? "" };
+  return { userId: user?.id ?? null, ip: clientAddress(req) };
 }
 
 /** The URL agents reach this server at: CORRAL_PUBLIC_URL, else what the caller used. */

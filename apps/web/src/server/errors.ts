@@ -4,10 +4,20 @@ import { describeZodError } from "@corral/protocol";
 
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 500 | 502 | 504,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 429 | 500 | 502 | 504,
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** 429: REST answers with Retry-After. */
+export class TooManyRequests extends AppError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(429, message);
   }
 }
 
@@ -30,6 +40,7 @@ const TRPC_CODES = {
   403: "FORBIDDEN",
   404: "NOT_FOUND",
   409: "CONFLICT",
+  429: "TOO_MANY_REQUESTS",
   500: "INTERNAL_SERVER_ERROR",
   502: "BAD_GATEWAY",
   504: "TIMEOUT",

@@ -1,8 +1,13 @@
 // A small JSON router for /api/v1 (method + path pattern -> handler), with the errors every
-// route shares: zod failures are 400 naming the field, AppErrors carry their status.
+// route shares: zod failures are 400 naming the field, AppErrors carry their status. Deny by
+// default: a route cannot be added without its access (a permission, or "public"), and the
+// router checks it before the handler runs.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { AppError, badRequest, toAppError } from "../errors.ts";
+import { AppError, badRequest, TooManyRequests, toAppError, unauthorized } from "../errors.ts";
+import { authorize, type Permission } from "../permissions.ts";
+import type { Actor } from "../services/audit.ts";
+import type { AuthUser } from "../services/auth.ts";
 
 export interface RestRequest {
   req: IncomingMessage;
@@ -11,14 +16,26 @@ export interface RestRequest {
   query: URLSearchParams;
   body(): Promise<unknown>;
 }
+/** A request that passed its route's permission: who made it. */
+export interface AuthedRestRequest extends RestRequest {
+  user: AuthUser;
+  actor: Actor;
+}
 
 type Handler = (r: RestRequest) => Promise<unknown>;
+type AuthedHandler = (r: AuthedRestRequest) => Promise<unknown>;
+/** Who may call a route: anyone ("public"), or a caller whose role has the permission. */
+export type Access = Permission | "public";
+
+export interface RestAuth {
+  /** The caller of a request (bearer token or session cookie), if any. */
+  authenticate(req: IncomingMessage): Promise<AuthUser | undefined>;
+  actorOf(user: AuthUser, req: IncomingMessage): Actor;
+}
 
 /** What /api/v1/openapi.json says about a route: made from the schemas the route parses. */
 export interface RouteDoc {
   summary: string;
-  /** false: no Authorization needed */
-  auth?: boolean;
   body?: z.ZodType;
   query?: z.ZodObject;
 }
@@ -57,11 +74,28 @@ export class RestRouter {
     path: string;
     pattern: RegExp;
     keys: string[];
-    handler: Handler;
+    access: Access;
+    handler: AuthedHandler | Handler;
     doc: RouteDoc | undefined;
   }> = [];
 
-  on(method: string, path: string, handler: Handler, doc?: RouteDoc): this {
+  constructor(private readonly auth: RestAuth) {}
+
+  on(method: string, path: string, access: "public", handler: Handler, doc?: RouteDoc): this;
+  on(
+    method: string,
+    path: string,
+    access: Permission,
+    handler: AuthedHandler,
+    doc?: RouteDoc,
+  ): this;
+  on(
+    method: string,
+    path: string,
+    access: Access,
+    handler: AuthedHandler | Handler,
+    doc?: RouteDoc,
+  ): this {
     const keys: string[] = [];
     const pattern = new RegExp(
       "^" +
@@ -71,7 +105,7 @@ export class RestRouter {
         }) +
         "$",
     );
-    this.routes.push({ method, path, pattern, keys, handler, doc });
+    this.routes.push({ method, path, pattern, keys, access, handler, doc });
     return this;
   }
 
@@ -105,11 +139,16 @@ export class RestRouter {
               },
             }
           : {}),
-        ...(r.doc.auth === false ? { security: [] } : {}),
+        ...(r.access === "public" ? { security: [] } : {}),
         responses: {
           "200": { description: "OK" },
           "400": { description: "bad input: the message names the field" },
-          ...(r.doc.auth === false ? {} : { "401": { description: "no or bad token" } }),
+          ...(r.access === "public"
+            ? {}
+            : {
+                "401": { description: "no or bad token" },
+                "403": { description: `the caller's role may not ${r.access}` },
+              }),
           "404": { description: "unknown host or container" },
           "409": { description: "the host is offline (or the runtime refused)" },
         },
@@ -135,17 +174,30 @@ export class RestRouter {
       const params = Object.fromEntries(
         route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1] as string)]),
       );
-      const result = await route.handler({
+      const request: RestRequest = {
         req,
         res,
         params,
         query: url.searchParams,
         body: () => readJson(req),
-      });
+      };
+      let result: unknown;
+      if (route.access === "public") {
+        result = await (route.handler as Handler)(request);
+      } else {
+        const user = await this.auth.authenticate(req);
+        if (!user) throw unauthorized();
+        authorize(user.role, route.access);
+        const actor = this.auth.actorOf(user, req);
+        result = await (route.handler as AuthedHandler)({ ...request, user, actor });
+      }
       if (!res.headersSent) sendJson(res, 200, result ?? {});
     } catch (err) {
       const e = toAppError(err);
       if (e.status === 500) console.error(err);
+      if (!res.headersSent && e instanceof TooManyRequests) {
+        res.setHeader("retry-after", String(e.retryAfterSeconds));
+      }
       if (!res.headersSent) sendJson(res, e.status, { error: e.message });
       else res.destroy();
     }

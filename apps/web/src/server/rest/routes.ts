@@ -3,10 +3,10 @@
 // /api/v1/openapi.json is made.
 import { z } from "zod";
 import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
-import { actorOf, authenticate, publicUrl } from "../auth-request.ts";
-import { badRequest, unauthorized } from "../errors.ts";
+import { actorOf, authenticate, clientAddress, publicUrl } from "../auth-request.ts";
+import { badRequest } from "../errors.ts";
 import type { Services } from "../services/index.ts";
-import { loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
+import { createUserInput, loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
 import {
   CONTAINER_ACTIONS,
   createContainerInput,
@@ -24,105 +24,131 @@ const removeQuery = z.object({
 });
 
 export function restRoutes(s: Services): RestRouter {
-  const authed =
-    (handler: (r: RestRequest, actor: ReturnType<typeof actorOf>) => Promise<unknown>) =>
-    async (r: RestRequest) => {
-      const user = await authenticate(s.auth, r.req.headers);
-      if (!user) throw unauthorized();
-      return handler(r, actorOf(user, r.req));
-    };
   const query = (r: RestRequest) => Object.fromEntries(r.query);
 
-  const router: RestRouter = new RestRouter()
+  const router: RestRouter = new RestRouter({
+    authenticate: (req) => authenticate(s.auth, req.headers),
+    actorOf,
+  })
     .on(
       "GET",
       "/api/v1/health",
+      "public",
       async () => {
         await s.db.$queryRaw`SELECT 1`;
         return { ok: true };
       },
-      { summary: "200 when the server and its database are up", auth: false },
+      { summary: "200 when the server and its database are up" },
     )
     .on(
       "GET",
       "/api/v1/openapi.json",
+      "public",
       async () => router.openapi({ title: "Corral", version: "0.1.0" }),
-      { summary: "this document", auth: false },
+      { summary: "this document" },
     )
     // Prometheus scrapes with a bearer token (authorization.credentials in its scrape config).
     .on(
       "GET",
       "/metrics",
-      authed(async (r) => {
+      "read",
+      async (r) => {
         const text = await s.metrics.render();
         r.res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
         r.res.end(text);
         return undefined;
-      }),
+      },
       { summary: "Prometheus text, cAdvisor's metric names, host and container labels" },
     )
     .on(
       "POST",
       "/api/v1/auth/login",
+      "public",
       async (r) => {
-        const { token, session } = await s.auth.login(loginInput.parse(await r.body()));
+        const { token } = await s.auth.loginForToken(
+          loginInput.parse(await r.body()),
+          clientAddress(r.req),
+        );
+        return { token };
+      },
+      { summary: "an API token ({token}) for scripts; no cookie", body: loginInput },
+    )
+    .on(
+      "POST",
+      "/api/v1/auth/session",
+      "public",
+      async (r) => {
+        const { session, user } = await s.auth.loginForSession(
+          loginInput.parse(await r.body()),
+          clientAddress(r.req),
+        );
         r.res.setHeader(
           "set-cookie",
           `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
         );
-        return { token };
+        return { user: { email: user.email, role: user.role } };
       },
       {
-        summary: "an API token ({token}) for scripts; browsers also get a session cookie",
-        auth: false,
+        summary: "the login page's: a session cookie (httpOnly, SameSite=Lax), no API token",
         body: loginInput,
       },
     )
-    .on("POST", JOIN_PATH, async (r) => s.hosts.join(joinRequestSchema.parse(await r.body())), {
-      summary: "an agent trades a one-time join token for its host credential",
-      auth: false,
-      body: joinRequestSchema,
-    })
     .on(
-      "GET",
-      "/api/v1/hosts",
-      authed(async () => s.hosts.list()),
+      "POST",
+      JOIN_PATH,
+      "public",
+      async (r) => s.hosts.join(joinRequestSchema.parse(await r.body())),
       {
-        summary: "every host with its status (online/offline), facts and container counts",
+        summary: "an agent trades a one-time join token for its host credential",
+        body: joinRequestSchema,
       },
     )
     .on(
-      "GET",
-      "/api/v1/hosts/:id",
-      authed(async (r) => s.hosts.get(r.params.id as string)),
-      { summary: "one host" },
+      "POST",
+      "/api/v1/users",
+      "users.manage",
+      async (r) => s.auth.createUser(createUserInput.parse(await r.body()), r.actor),
+      { summary: "creates a user ({email, password, role}); admins only", body: createUserInput },
     )
+    .on("GET", "/api/v1/users", "users.manage", async () => s.auth.listUsers(), {
+      summary: "every user with its role; admins only",
+    })
+    .on("GET", "/api/v1/hosts", "read", async () => s.hosts.list(), {
+      summary: "every host with its status (online/offline), facts and container counts",
+    })
+    .on("GET", "/api/v1/hosts/:id", "read", async (r) => s.hosts.get(r.params.id as string), {
+      summary: "one host",
+    })
     .on(
       "POST",
       "/api/v1/hosts/join-tokens",
-      authed(async (r, actor) => {
-        const t = await s.hosts.createJoinToken(publicUrl(r.req), actor.userId);
-        await s.audit.record(actor, "host.join-token", "", { expiresAt: t.expiresAt });
+      "hosts.manage",
+      async (r) => {
+        const t = await s.hosts.createJoinToken(publicUrl(r.req), r.actor.userId);
+        await s.audit.record(r.actor, "host.join-token", "", { expiresAt: t.expiresAt });
         return t;
-      }),
+      },
       { summary: "a one-time join token and the one-line agent command ({token, command})" },
     )
     .on(
       "GET",
       "/api/v1/images",
-      authed(async (r) => s.images.list(hostFilter.parse(query(r)).hostId)),
+      "read",
+      async (r) => s.images.list(hostFilter.parse(query(r)).hostId),
       { summary: "images per host, as each host last reported them", query: hostFilter },
     )
     .on(
       "POST",
       "/api/v1/images/pull",
-      authed(async (r, actor) => s.images.pull(pullInput.parse(await r.body()), actor)),
+      "images.write",
+      async (r) => s.images.pull(pullInput.parse(await r.body()), r.actor),
       { summary: "pulls an image on a host; answers when it is done", body: pullInput },
     )
     .on(
       "GET",
       "/api/v1/containers",
-      authed(async (r) => s.containers.list(hostFilter.parse(query(r)).hostId)),
+      "read",
+      async (r) => s.containers.list(hostFilter.parse(query(r)).hostId),
       {
         summary: "containers of every host (or one); state 'unknown' while a host is offline",
         query: hostFilter,
@@ -131,9 +157,8 @@ export function restRoutes(s: Services): RestRouter {
     .on(
       "POST",
       "/api/v1/containers",
-      authed(async (r, actor) =>
-        s.containers.create(createContainerInput.parse(await r.body()), actor),
-      ),
+      "containers.write",
+      async (r) => s.containers.create(createContainerInput.parse(await r.body()), r.actor),
       {
         summary: "creates (and by default starts) a container on a host",
         body: createContainerInput,
@@ -142,23 +167,30 @@ export function restRoutes(s: Services): RestRouter {
     .on(
       "GET",
       "/api/v1/containers/:id",
-      authed(async (r) => s.containers.get(r.params.id as string)),
+      "read",
+      async (r) => s.containers.get(r.params.id as string),
       { summary: "one container" },
     )
     .on(
       "DELETE",
       "/api/v1/containers/:id",
-      authed(async (r, actor) => {
+      "containers.write",
+      async (r) => {
         const { force } = removeQuery.parse(query(r));
-        await s.containers.remove(r.params.id as string, force === "1" || force === "true", actor);
+        await s.containers.remove(
+          r.params.id as string,
+          force === "1" || force === "true",
+          r.actor,
+        );
         return {};
-      }),
+      },
       { summary: "removes a container (force=1: even running)", query: removeQuery },
     )
     .on(
       "GET",
       "/api/v1/containers/:id/logs",
-      authed(async (r) => {
+      "read",
+      async (r) => {
         const opts = logsInput.parse(query(r));
         const { res, req } = r;
         const head = (): void => {
@@ -183,21 +215,22 @@ export function restRoutes(s: Services): RestRouter {
         close();
         res.end();
         return undefined;
-      }),
+      },
       { summary: "the container's output (text); follow=1 keeps streaming", query: logsInput },
     )
     .on(
       "POST",
       "/api/v1/containers/:id/:action",
-      authed(async (r, actor) => {
+      "containers.write",
+      async (r) => {
         const action = r.params.action as string;
         if (!(CONTAINER_ACTIONS as readonly string[]).includes(action)) {
           throw badRequest(
             `action must be one of ${CONTAINER_ACTIONS.join(", ")}, got "${action}"`,
           );
         }
-        return s.containers.action(r.params.id as string, action as ContainerAction, actor);
-      }),
+        return s.containers.action(r.params.id as string, action as ContainerAction, r.actor);
+      },
       { summary: `one of ${CONTAINER_ACTIONS.join(", ")}; answers with the container` },
     );
   return router;

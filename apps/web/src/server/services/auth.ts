@@ -3,12 +3,24 @@ import { randomBytes } from "node:crypto";
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import { z } from "zod";
 import type { Db } from "../db.ts";
-import { AppError } from "../errors.ts";
+import type { Actor, AuditService } from "./audit.ts";
+import { LoginLimits } from "./login-limits.ts";
+import { AppError, conflict } from "../errors.ts";
+import { ROLES } from "../permissions.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 
 export const loginInput = z.object({
   email: z.string().email("email must be an email address").max(320),
   password: z.string().min(1, "password is required").max(1024),
+});
+
+export const createUserInput = z.object({
+  email: z.string().email("email must be an email address").max(320),
+  password: z
+    .string({ message: "password is required" })
+    .min(12, "password must be at least 12 characters")
+    .max(1024),
+  role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }),
 });
 
 export const SESSION_COOKIE = "corral_session";
@@ -32,8 +44,15 @@ const ARGON2 = {
 /** Verified against when the email is unknown, so both answers take as long. */
 let dummyHash: Promise<string> | undefined;
 
+/** What a user is shown as: never its password hash. */
+const USER_FIELDS = { id: true, email: true, role: true, createdAt: true } as const;
+
 export class AuthService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditService,
+    private readonly limits = new LoginLimits(),
+  ) {}
 
   hashPassword(password: string): Promise<string> {
     return hash(password, ARGON2);
@@ -60,34 +79,72 @@ export class AuthService {
     return { created: true, email: adminEmail, ...(generated ? { password: generated } : {}) };
   }
 
-  private async checkPassword(email: string, password: string): Promise<AuthUser> {
+  /** A new user (admin only: the route's permission); the password is stored as argon2id. */
+  async createUser(
+    input: z.infer<typeof createUserInput>,
+    actor: Actor,
+  ): Promise<AuthUser & { createdAt: Date }> {
+    if (await this.db.user.findUnique({ where: { email: input.email } })) {
+      throw conflict(`a user ${input.email} exists already`);
+    }
+    const u = await this.db.user.create({
+      data: {
+        email: input.email,
+        passwordHash: await this.hashPassword(input.password),
+        role: input.role,
+      },
+      select: USER_FIELDS,
+    });
+    await this.audit.record(actor, "user.create", u.id, { email: u.email, role: u.role });
+    return u;
+  }
+
+  listUsers(): Promise<Array<AuthUser & { createdAt: Date }>> {
+    return this.db.user.findMany({ select: USER_FIELDS, orderBy: { createdAt: "asc" } });
+  }
+
+  /** Checks a login; failures count per account and per client address (429 past them). */
+  private async checkPassword(email: string, password: string, address: string): Promise<AuthUser> {
+    await this.limits.check(email, address);
     const user = await this.db.user.findUnique({ where: { email } });
     dummyHash ??= this.hashPassword(randomBytes(16).toString("hex"));
     const ok = await verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
-    if (!user || !ok) throw new AppError(401, "wrong email or password");
+    if (!user || !ok) {
+      await this.limits.failed(email, address);
+      throw new AppError(401, "wrong email or password");
+    }
+    await this.limits.succeeded(email);
     return { id: user.id, email: user.email, role: user.role };
   }
 
-  /** An API token for scripts (and a session for the browser that logged in). */
-  async login(
+  /** An API token for a script (POST /api/v1/auth/login): no session comes with it. */
+  async loginForToken(
     input: z.infer<typeof loginInput>,
-  ): Promise<{ token: string; session: string; user: AuthUser }> {
-    const user = await this.checkPassword(input.email, input.password);
+    address: string,
+  ): Promise<{ token: string; user: AuthUser }> {
+    const user = await this.checkPassword(input.email, input.password, address);
     const token = newSecret("cat");
+    await this.db.apiToken.create({
+      data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
+    });
+    return { token, user };
+  }
+
+  /** A session for a browser (POST /api/v1/auth/session): no API token comes with it. */
+  async loginForSession(
+    input: z.infer<typeof loginInput>,
+    address: string,
+  ): Promise<{ session: string; user: AuthUser }> {
+    const user = await this.checkPassword(input.email, input.password, address);
     const session = newSecret("cse");
-    await this.db.$transaction([
-      this.db.apiToken.create({
-        data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
-      }),
-      this.db.session.create({
-        data: {
-          tokenHash: hashSecret(session),
-          userId: user.id,
-          expiresAt: new Date(Date.now() + SESSION_TTL_MS),
-        },
-      }),
-    ]);
-    return { token, session, user };
+    await this.db.session.create({
+      data: {
+        tokenHash: hashSecret(session),
+        userId: user.id,
+        expiresAt: new Date(Date.now() + SESSION_TTL_MS),
+      },
+    });
+    return { session, user };
   }
 
   async userForToken(token: string): Promise<AuthUser | undefined> {

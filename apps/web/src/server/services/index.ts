@@ -25,7 +25,7 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
   const hub = new AgentHub(hosts, log);
   return {
     db,
-    auth: new AuthService(db),
+    auth: new AuthService(db, audit),
     hosts,
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),

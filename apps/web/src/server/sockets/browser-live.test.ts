@@ -48,10 +48,19 @@ before(async () => {
     },
   });
   sessions.admin = (
-    await services.auth.login({ email: "admin@example.com", password: "admin password" })
+    await services.auth.loginForSession(
+      { email: "admin@example.com", password: "admin password" },
+      "127.0.0.1",
+    )
   ).session;
   sessions.viewer = (
-    await services.auth.login({ email: "viewer@example.com", password: "viewer password" })
+    await services.auth.loginForSession(
+      {
+        email: "viewer@example.com",
+        password: "viewer password",
+      },
+      "127.0.0.1",
+    )
   ).session;
   http = createServer((_req, res) => res.end());
   io = new SocketServer(http, { serveClient: false });
@@ -92,13 +101,21 @@ test("no session, or an unknown one: the connection is refused", async () => {
   await assert.rejects(browser("cse_not-a-session"), /session expired: log in again/);
 });
 
-test("a viewer may not open a terminal or pull an image", async () => {
+test("a viewer may not open a terminal or pull an image; an event not in the table is refused", async () => {
   const s = await browser(sessions.viewer);
   const exec = await ask(s, "exec:open", { id: "x", sid: "s1", cols: 80, rows: 24 });
-  assert.deepEqual(exec, { ok: false, error: "your role (viewer) may only look: ask an admin" });
+  assert.deepEqual(exec, {
+    ok: false,
+    error: "your role (viewer) may not terminal.open: it needs operator or above; ask an admin",
+  });
   const pull = await ask(s, "image:pull", { hostId: "h", ref: "busybox" });
   assert.equal(pull.ok, false);
-  assert.match((pull as { error: string }).error, /may only look/);
+  assert.match((pull as { error: string }).error, /may not images.write/);
+  const admin = await browser(sessions.admin);
+  assert.deepEqual(await ask(admin, "container:kill", { id: "x" }), {
+    ok: false,
+    error: "container:kill is not an event",
+  });
 });
 
 test("bad payloads and unknown containers are answered in words", async () => {

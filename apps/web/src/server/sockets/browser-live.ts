@@ -18,6 +18,7 @@ import {
   type ServerToBrowser,
 } from "../../live/events.ts";
 import { toAppError } from "../errors.ts";
+import { can, denial, type Permission } from "../permissions.ts";
 import type { AuthUser } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { TerminalService, type Terminal } from "../services/terminals.ts";
@@ -35,8 +36,21 @@ interface StreamEntry {
 
 /** How long a host's changes are gathered into one push of its view. */
 const HOST_PUSH_COALESCE_MS = 50;
-/** Roles that may change containers and open terminals. */
-const OPERATORS = new Set(["admin", "operator"]);
+/**
+ * What each event a browser sends requires. Typed over every declared event, and checked for
+ * every packet before its handler: an event missing here is refused (deny by default).
+ */
+export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
+  "stats:watch": "read",
+  "stats:unwatch": "read",
+  "logs:open": "read",
+  "exec:open": "terminal.open",
+  // a terminal's keystrokes: only an operator's socket has one, but the rule is the terminal's
+  "stream:input": "terminal.open",
+  "stream:resize": "terminal.open",
+  "stream:close": "read",
+  "image:pull": "images.write",
+};
 
 export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   const ns = anyNs as unknown as BrowserNamespace;
@@ -76,6 +90,18 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     const actor = { userId: user.id, ip: socket.handshake.address };
     const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
+    socket.use(([event, ...args], next) => {
+      const permission = (SOCKET_PERMISSIONS as Record<string, Permission | undefined>)[event];
+      if (permission && can(user.role, permission)) return next();
+      const ack = args.at(-1);
+      if (typeof ack === "function") {
+        (ack as Ack<never>)({
+          ok: false,
+          error: permission ? denial(user.role, permission) : `${event} is not an event`,
+        });
+      }
+      // dropped: next() is not called, so no handler runs
+    });
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
     const parse = <T>(schema: z.ZodType<T>, raw: unknown, ack?: Ack<never>): T | undefined => {
@@ -83,11 +109,6 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
       if (r.success) return r.data;
       if (typeof ack === "function") ack({ ok: false, error: describeZodError(r.error) });
       return undefined;
-    };
-    const mayOperate = (ack: Ack<never>): boolean => {
-      if (OPERATORS.has(user.role)) return true;
-      ack({ ok: false, error: `your role (${user.role}) may only look: ask an admin` });
-      return false;
     };
     const handlers = (sid: string) => ({
       data: (data: Uint8Array) => socket.emit("stream:data", { sid, data }),
@@ -151,7 +172,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
 
     socket.on("exec:open", (raw, ack) => {
       const i = parse(openExecInput, raw, ack);
-      if (!i || !mayOperate(ack)) return;
+      if (!i) return;
       openAs(i.sid, ack, async () => {
         const terminal = await terminals.open(i.id, i, handlers(i.sid), actor);
         return { close: terminal.close, terminal };
@@ -174,7 +195,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
 
     socket.on("image:pull", (raw, ack) => {
       const i = parse(pullInput, raw, ack);
-      if (!i || !mayOperate(ack)) return;
+      if (!i) return;
       services.images
         .pull(i, actor, (layer) => socket.emit("pull:progress", { ref: i.ref, layer }))
         .then((r) => ack({ ok: true, id: r.id }), fail(ack));

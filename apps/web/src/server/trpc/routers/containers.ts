@@ -1,23 +1,25 @@
 import { z } from "zod";
 import { CONTAINER_ACTIONS, createContainerInput } from "../../services/containers.ts";
-import { authedProcedure, router } from "../trpc.ts";
+import { roleProcedure, router } from "../trpc.ts";
 
 const byId = z.object({ id: z.string().min(1, "id is required") });
 
 export const containersRouter = router({
-  list: authedProcedure
+  list: roleProcedure("read")
     .input(z.object({ hostId: z.string().min(1).optional() }).optional())
     .query(({ ctx, input }) => ctx.services.containers.list(input?.hostId)),
-  get: authedProcedure.input(byId).query(({ ctx, input }) => ctx.services.containers.get(input.id)),
-  create: authedProcedure
+  get: roleProcedure("read")
+    .input(byId)
+    .query(({ ctx, input }) => ctx.services.containers.get(input.id)),
+  create: roleProcedure("containers.write")
     .input(createContainerInput)
     .mutation(({ ctx, input }) => ctx.services.containers.create(input, ctx.actor)),
-  action: authedProcedure
+  action: roleProcedure("containers.write")
     .input(byId.extend({ action: z.enum(CONTAINER_ACTIONS) }))
     .mutation(({ ctx, input }) =>
       ctx.services.containers.action(input.id, input.action, ctx.actor),
     ),
-  remove: authedProcedure
+  remove: roleProcedure("containers.write")
     .input(byId.extend({ force: z.boolean().optional() }))
     .mutation(({ ctx, input }) =>
       ctx.services.containers.remove(input.id, input.force ?? false, ctx.actor),

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { pullInput } from "../../services/images.ts";
-import { authedProcedure, router } from "../trpc.ts";
+import { roleProcedure, router } from "../trpc.ts";
 
 export const imagesRouter = router({
-  list: authedProcedure
+  list: roleProcedure("read")
     .input(z.object({ hostId: z.string().min(1).optional() }).optional())
     .query(({ ctx, input }) => ctx.services.images.list(input?.hostId)),
-  pull: authedProcedure
+  pull: roleProcedure("images.write")
     .input(pullInput)
     .mutation(({ ctx, input }) => ctx.services.images.pull(input, ctx.actor)),
 });

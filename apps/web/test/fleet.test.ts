@@ -166,6 +166,7 @@ test("bad container requests are refused with the field named, nothing stored", 
       /^env\.0: environment entries look like KEY=value/,
     ],
     [{ hostId, image: TEST_IMAGE_NAME, name: "../x" }, /^name: /],
+    [{ hostId, image: TEST_IMAGE_NAME, memory: "64m" }, /memory/],
   ];
   for (const [body, message] of cases) {
     const r = await stack.api<{ error: string }>("POST", "/api/v1/containers", body);

@@ -16,11 +16,15 @@ import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
 import { containerRow } from "./hosts.ts";
 
-export const createContainerInput = containerSpecSchema.extend({
-  hostId: z.string().min(1, "hostId is required"),
-  /** start it once created (default true, as `run`) */
-  start: z.boolean().optional(),
-});
+// Strict: a misspelt field (`memory` for `memoryBytes`) is a 400 naming it, never a limit
+// silently dropped.
+export const createContainerInput = containerSpecSchema
+  .extend({
+    hostId: z.string().min(1, "hostId is required"),
+    /** start it once created (default true, as `run`) */
+    start: z.boolean().optional(),
+  })
+  .strict();
 export type CreateContainerInput = z.infer<typeof createContainerInput>;
 
 export const CONTAINER_ACTIONS = ["start", "stop", "restart", "kill", "pause", "unpause"] as const;

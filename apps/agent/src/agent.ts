@@ -238,16 +238,14 @@ export class Agent {
   }
 
   /**
-   * Asks the daemon for its event stream. The daemon sends the response's head only with the
-   * first event, so the request cannot tell when the subscription is live; a ping sent after it
-   * on the same daemon comes back once the daemon has read (and registered) the earlier request.
+   * Asks the daemon for its event stream; resolves once the daemon has answered, that is once
+   * the subscription is live (the daemon sends the response's head after registering it).
    */
   private async subscribe(): Promise<{ stream: Promise<IncomingMessage> }> {
     await this.opts.client.ensureDaemon();
-    const stream = this.opts.client.stream("GET", "/v1/events");
-    stream.then((s) => (this.events = s)).catch(() => undefined);
-    await this.opts.client.call("GET", "/v1/ping");
-    return { stream };
+    const events = await this.opts.client.stream("GET", "/v1/events");
+    this.events = events;
+    return { stream: Promise.resolve(events) };
   }
 
   /** Follows the daemon's NDJSON event stream; after a daemon restart, resubscribes and resyncs. */

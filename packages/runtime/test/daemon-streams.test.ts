@@ -4,7 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { request } from "node:http";
+import { request, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { readFileSync, readdirSync } from "node:fs";
@@ -40,6 +40,30 @@ describe("streams with backpressure", () => {
     runtime = await startRuntime("streams");
   });
   after(() => runtime.cleanup());
+
+  test("the events stream answers at once: its head comes before any event", async () => {
+    // Nothing happens on this daemon until the head is here: it must not wait for an event.
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request({ socketPath: socketPath(), path: "/v1/events" }, resolve);
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(res.statusCode, 200);
+    // Subscribed once the head is here: the next container's events come on it.
+    const firstLine = new Promise<string>((resolve) => {
+      let text = "";
+      res.on("data", (d: Buffer) => {
+        text += d.toString();
+        if (text.includes("\n")) resolve(text.split("\n")[0] as string);
+      });
+    });
+    const made = runtime.rt("create", "--name", "evented", TEST_IMAGE_NAME, "true");
+    assert.equal(made.code, 0, made.err);
+    const event = JSON.parse(await firstLine) as { type: string; id: string };
+    assert.equal(event.id, made.out.trim());
+    res.destroy();
+    assert.equal(runtime.rt("rm", "evented").code, 0);
+  });
 
   test("an events client that never reads is dropped; the daemon keeps no backlog", async () => {
     const pid = runtime.daemonPid();

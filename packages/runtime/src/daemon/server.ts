@@ -144,6 +144,9 @@ export function createApi(
         } else res.write(JSON.stringify(e) + "\n");
       };
       containers.on("event", send);
+      // The head goes out now, not with the first event: a client holding the response knows
+      // it is subscribed (the agent resyncs from that point).
+      res.flushHeaders();
       await new Promise<void>((resolve) => {
         req.once("close", resolve);
         res.once("close", resolve);

@@ -17,9 +17,7 @@
 // Writes bench/results/agent.md at the repository root. Goals: agent and daemon each < 5% of
 // a core and < 150 MB RSS; event latency p95 < 100 ms. Everything it started is removed at
 // the end (containers, daemon, agent, web server, temp dirs), also when it fails.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
@@ -29,12 +27,15 @@ import {
   CLK_TCK,
   cpuTicks,
   log,
+  machineLines,
+  markdownTable,
   now,
   readOr,
   REPO,
   statusKb,
   summarize,
   treeState,
+  writeResults,
 } from "../../../packages/runtime/bench/lib.ts";
 import { startStack, waitFor, type Stack } from "../../web/test/fixtures/stack.ts";
 import { createRequest } from "../src/translate.ts";
@@ -266,11 +267,7 @@ async function main(): Promise<void> {
     "",
     "## Machine and tree",
     "",
-    `- CPUs: ${cpus().length} (${cpus()[0]?.model ?? "unknown"})`,
-    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `- kernel: ${release()}`,
-    `- node: ${process.version}`,
-    `- tree: ${tree} (when the benchmark started)`,
+    ...machineLines(tree),
     `- load average before the run: ${loadBefore}; at the end of the measured window: ${loadDuring} (the machine is shared with other engineers' work)`,
     "",
     "## Results",
@@ -280,16 +277,12 @@ async function main(): Promise<void> {
     "server's browser socket.io namespace (`/browser`), whose `container` push is made after the",
     "agent's delta is stored in the database.",
     "",
-    "| what | measured | goal |",
-    "|---|---|---|",
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ...markdownTable(["what", "measured", "goal"], rows),
     "",
     ...notes.map((n) => `- ${n}`),
     "",
   ].join("\n");
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, report);
-  process.stdout.write(report);
+  writeResults(RESULTS, report);
 }
 
 void main().catch((err: unknown) => {

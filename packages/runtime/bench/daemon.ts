@@ -9,10 +9,9 @@
 // each) cost the daemon < 10% of a core. Environment knobs: BENCH_CHATTY (containers, default
 // 200; fewer on a machine that cannot hold them, and the report says so), BENCH_CHATTY_SECONDS (30),
 // BENCH_BIG_LINES (20000000).
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { cpus, release, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CLI, startRuntime, type TestRuntime } from "../test/fixtures/runtime.js";
 import { TEST_IMAGE_NAME } from "../test/fixtures/images.js";
@@ -20,6 +19,8 @@ import {
   CLK_TCK,
   cpuTicks,
   log,
+  machineLines,
+  markdownTable,
   must,
   now,
   readOr,
@@ -28,6 +29,7 @@ import {
   summarize,
   timeProcess,
   treeState,
+  writeResults,
 } from "./lib.js";
 
 const CHATTY = Number(process.env.BENCH_CHATTY ?? 200);
@@ -207,25 +209,17 @@ async function main(): Promise<void> {
     "",
     "## Machine and tree",
     "",
-    `- CPUs: ${cpus().length} (${cpus()[0]?.model ?? "unknown"})`,
-    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `- kernel: ${release()}`,
-    `- node: ${process.version}`,
-    `- tree: ${tree} (when the benchmark started)`,
+    ...machineLines(tree),
     `- load average when written: ${readOr("/proc/loadavg").split(" ").slice(0, 3).join(" ")}`,
     "",
     "## Results",
     "",
-    "| what | measured | goal / before |",
-    "|---|---|---|",
-    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    ...markdownTable(["what", "measured", "goal / before"], rows),
     "",
     ...notes.map((n) => `- ${n}`),
     "",
   ].join("\n");
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, report);
-  process.stdout.write(report);
+  writeResults(RESULTS, report);
 }
 
 void main().catch((err: unknown) => {

@@ -1,7 +1,9 @@
 // What the benchmarks share: logging, percentiles, a clock, timing a process, and the state of
 // the tree they ran on (for the report).
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -133,4 +135,31 @@ export function cpuTicks(pid: number): number {
 export function statusKb(pid: number, key: string): number {
   const m = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(readOr(`/proc/${pid}/status`));
   return m ? Number(m[1]) : 0;
+}
+
+/** The "Machine and tree" list of a report: what a number measured here depends on. */
+export function machineLines(tree: string): string[] {
+  return [
+    `- CPUs: ${cpus().length} (${cpus()[0]?.model ?? "unknown"})`,
+    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- kernel: ${release()}`,
+    `- node: ${process.version}`,
+    `- tree: ${tree} (when the benchmark started)`,
+  ];
+}
+
+/** A Markdown table: a header row and one row per entry. */
+export function markdownTable(header: readonly string[], rows: readonly string[][]): string[] {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+}
+
+/** Writes a report to bench/results (making the folder) and shows it. */
+export function writeResults(path: string, report: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, report);
+  process.stdout.write(report);
 }

@@ -48,19 +48,3 @@ export function cgroupOf(pid: number): string {
 export function testParent(): string {
   return `corral-test-${process.pid}-${Date.now().toString(36)}`;
 }
-
-/**
- * Polls `check` until it returns true or `timeoutMs` passes. CPU time on a shared, loaded
- * machine comes when the scheduler gives it: tests wait for the effect, never a fixed sleep.
- */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 20000,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -18,12 +18,12 @@ import {
   MiB,
   cgroupOf,
   cpuTicks,
-  eventually,
   exitOf,
   killChildren,
   spawnGated,
   testParent,
 } from "./cgroups-helpers.js";
+import { waitFor } from "./fixtures/wait.js";
 
 const detected = detectCgroups();
 const root = detected.kind === "v2" ? detected.root : detected.unified;
@@ -64,12 +64,10 @@ describe("cgroup v2 manager (real cgroup2 mount)", { skip }, () => {
     assert.deepEqual(await cg.pids(), [pid]);
     go();
     const s0 = await cg.stats();
-    let s1 = s0;
-    const grew = await eventually(async () => {
-      s1 = await cg.stats();
-      return s1.cpu.usageNanos - s0.cpu.usageNanos > 100e6;
+    const s1 = await waitFor("cpu.stat usage to grow", async () => {
+      const s = await cg.stats();
+      return s.cpu.usageNanos - s0.cpu.usageNanos > 100e6 && s;
     });
-    assert.ok(grew, "cpu.stat usage grows");
     assert.ok(s1.cpu.userNanos > 0);
     assert.equal(s1.pids.current, 1);
     await cg.destroy();
@@ -92,7 +90,7 @@ describe("cgroup v2 manager (real cgroup2 mount)", { skip }, () => {
     assert.equal(cpuTicks(pid), t0, "no CPU time while frozen");
     await cg.thaw();
     assert.equal(await cg.isFrozen(), false);
-    assert.ok(await eventually(() => cpuTicks(pid) > t0), "the loop runs again once thawed");
+    await waitFor("the loop to run again once thawed", () => cpuTicks(pid) > t0);
     await cg.freeze();
     await cg.destroy(); // frozen processes are killed too
     assert.ok(!existsSync(cg.path));

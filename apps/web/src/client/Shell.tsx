@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
+import { RoleProvider } from "./can.tsx";
 import { LiveProvider, useLive } from "./live.tsx";
 
 const NAV = [
@@ -60,7 +61,9 @@ export function Shell({
           </form>
         </span>
       </header>
-      <main>{children}</main>
+      <main>
+        <RoleProvider role={role}>{children}</RoleProvider>
+      </main>
     </LiveProvider>
   );
 }

@@ -1,39 +1,8 @@
-// Who may do what, in one table: every REST route, tRPC procedure and browser socket event
-// names one of these permissions, and this is the only place that compares roles.
+// The server's door on the role table (src/access.ts): a refused permission is a 403.
+import { can, denial, type Permission } from "../access.ts";
 import { AppError } from "./errors.ts";
 
-/** Ordered: each role may do everything the roles before it may. */
-export const ROLES = ["viewer", "operator", "admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Action -> the least role allowed to do it. */
-export const PERMISSIONS = {
-  /** see hosts, containers, images, logs, stats */
-  read: "viewer",
-  /** create, start, stop, remove containers */
-  "containers.write": "operator",
-  /** pull images */
-  "images.write": "operator",
-  /** open a terminal in a container */
-  "terminal.open": "operator",
-  /** create and list users */
-  "users.manage": "admin",
-  /** API tokens of other users */
-  "tokens.manage": "admin",
-  /** add (join tokens) and remove hosts */
-  "hosts.manage": "admin",
-} as const satisfies Record<string, Role>;
-export type Permission = keyof typeof PERMISSIONS;
-
-/** An unknown role (a hand-edited row) may do nothing. */
-export function can(role: string, permission: Permission): boolean {
-  const rank = ROLES.indexOf(role as Role);
-  return rank >= 0 && rank >= ROLES.indexOf(PERMISSIONS[permission]);
-}
-
-export function denial(role: string, permission: Permission): string {
-  return `your role (${role}) may not ${permission}: it needs ${PERMISSIONS[permission]} or above; ask an admin`;
-}
+export { PERMISSIONS, ROLES, can, denial, type Permission, type Role } from "../access.ts";
 
 /** Throws 403 (FORBIDDEN on tRPC) unless `role` may do `permission`. */
 export function authorize(role: string, permission: Permission): void {

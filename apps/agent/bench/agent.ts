@@ -55,11 +55,11 @@ interface ContainerPush {
   container: { state: string; exitCode: number | null } | null;
 }
 
-/** A browser's live socket, logged in with the session cookie the login answer sets. */
+/** A browser's live socket, logged in with the session cookie the login page gets. */
 async function browserSocket(stack: Stack): Promise<Socket> {
-  const res = await fetch(`${stack.url}/api/v1/auth/login`, {
+  const res = await fetch(`${stack.url}/api/v1/auth/session`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "x-corral-csrf": "1" },
     body: JSON.stringify({ email: "admin@example.com", password: "correct horse" }),
   });
   const cookie = res.headers.get("set-cookie")?.split(";")[0];

@@ -28,7 +28,7 @@ import {
 } from "@corral/protocol";
 import type { RuntimeClient } from "@corral/runtime";
 import { CommandRunner } from "./commands.js";
-import { StatsSampler } from "./stats.js";
+import { sampleHost } from "./stats.js";
 import type { StoredCredential } from "./credentials.js";
 import { AGENT_VERSION } from "./facts.js";
 
@@ -47,13 +47,12 @@ export class FatalAgentError extends Error {}
 export class Agent {
   private readonly socket: Socket<ServerToAgentEvents, AgentToServerEvents>;
   private readonly runner: CommandRunner;
-  private readonly stats: StatsSampler;
   /** A new epoch per agent process: the server cannot confuse two processes' numbering. */
   private readonly epoch = randomUUID();
   private seq = 0;
   /** State messages go out in order: a snapshot and the deltas after it never interleave. */
   private queue: Promise<void> = Promise.resolve();
-  /** running containers: id -> host pid (for stats) */
+  /** running containers: id -> host pid (stats are asked for only while some run) */
   private readonly running = new Map<string, number>();
   private images: string = "";
   private timers: NodeJS.Timeout[] = [];
@@ -76,7 +75,6 @@ export class Agent {
       imagesChanged: () => this.enqueue(() => this.sendImages(true)),
       facts: opts.facts,
     });
-    this.stats = new StatsSampler(opts.client);
     this.done = new Promise((resolve, reject) => {
       this.fatal = (err) => {
         reject(err); // before stop(), which resolves
@@ -286,7 +284,8 @@ export class Agent {
     if (!this.socket.connected || this.sampling || this.running.size === 0) return;
     this.sampling = true;
     try {
-      const samples = await this.stats.sample(this.running);
+      // The daemon away (restarting): no samples this second; the event stream resyncs.
+      const samples = await sampleHost(this.opts.client).catch(() => []);
       // volatile: a sample that cannot go now is worthless a second later
       if (samples.length) this.socket.volatile.emit(AGENT_EVENTS.stats, { samples });
     } finally {

@@ -2,8 +2,14 @@
 // each version's primitives.
 import { setTimeout as sleep } from "node:timers/promises";
 import { CgroupError } from "./errors.js";
-import { signalPids } from "./files.js";
-import type { CgroupApplyReport, CgroupLimits, CgroupManager, CgroupStats } from "./types.js";
+import { RereadableFile, readTextSync, signalPids } from "./files.js";
+import type {
+  CgroupApplyReport,
+  CgroupLimits,
+  CgroupManager,
+  CgroupStats,
+  CgroupStatsReader,
+} from "./types.js";
 
 /** "corral/abc" -> itself; refuses absolute paths, "..", empty parts (a path must stay inside). */
 export function checkRelPath(relPath: string): string {
@@ -21,7 +27,11 @@ export function checkRelPath(relPath: string): string {
 
 const DESTROY_TIMEOUT_MS = 10_000;
 
-export abstract class BaseCgroupManager implements CgroupManager {
+/**
+ * `StatFile` names the stat files a version reads (e.g. "memoryStat"); each version says where
+ * they are and how their texts make stats, and the reading (once, or kept open) is shared.
+ */
+export abstract class BaseCgroupManager<StatFile extends string = string> implements CgroupManager {
   abstract readonly version: 1 | 2;
   constructor(readonly relPath: string) {
     checkRelPath(relPath);
@@ -34,7 +44,12 @@ export abstract class BaseCgroupManager implements CgroupManager {
   abstract thaw(): Promise<void>;
   abstract isFrozen(): Promise<boolean>;
   abstract pids(): Promise<number[]>;
-  abstract stats(): Promise<CgroupStats>;
+  /** Each stat file's path (`undefined`: its controller is not there). */
+  protected abstract statPaths(): Record<StatFile, string | undefined>;
+  /** Stats from the texts of the stat files (`undefined`: missing). */
+  protected abstract statsFromTexts(
+    texts: Record<StatFile, string | undefined>,
+  ): Promise<CgroupStats>;
   abstract oomKilled(): Promise<number>;
   abstract exists(): Promise<boolean>;
 
@@ -54,6 +69,21 @@ export abstract class BaseCgroupManager implements CgroupManager {
   protected abstract killAtomically(): Promise<boolean>;
   /** rmdir the cgroup and its descendants in every hierarchy. */
   protected abstract removeDirs(): Promise<void>;
+
+  // Synchronous reads on purpose: see readTextSync.
+  async stats(): Promise<CgroupStats> {
+    return this.statsFromTexts(mapPaths(this.statPaths(), (path) => readTextSync(path)));
+  }
+
+  openStats(): CgroupStatsReader {
+    const files = mapPaths(this.statPaths(), (path) => new RereadableFile(path));
+    return {
+      read: () => this.statsFromTexts(mapPaths(files, (file) => file.read())),
+      close: () => {
+        for (const file of Object.values<RereadableFile | undefined>(files)) file?.close();
+      },
+    };
+  }
 
   async killAll(signal: NodeJS.Signals | number = "SIGKILL"): Promise<void> {
     if ((signal === "SIGKILL" || signal === 9) && (await this.killAtomically())) return;
@@ -90,4 +120,17 @@ export abstract class BaseCgroupManager implements CgroupManager {
     }
     await this.removeDirs();
   }
+}
+
+/** `f` of every defined value, keeping the keys (an undefined value stays undefined). */
+function mapPaths<K extends string, V, W>(
+  record: Record<K, V | undefined>,
+  f: (value: V) => W,
+): Record<K, W | undefined> {
+  const out = {} as Record<K, W | undefined>;
+  for (const key of Object.keys(record) as K[]) {
+    const value = record[key];
+    out[key] = value === undefined ? undefined : f(value);
+  }
+  return out;
 }

@@ -32,6 +32,7 @@ export type {
   CgroupLimits,
   CgroupManager,
   CgroupStats,
+  CgroupStatsReader,
 } from "./types.js";
 export { V1CgroupManager, statsFromV1Files } from "./v1.js";
 export { V2CgroupManager, restrictDevices, statsFromV2Files } from "./v2.js";

@@ -80,6 +80,8 @@ export interface CgroupManager {
   /** Pids of every process in the cgroup and its descendants, as seen from this pid namespace. */
   pids(): Promise<number[]>;
   stats(): Promise<CgroupStats>;
+  /** Stats for sampling again and again: the files stay open until `close()`. */
+  openStats(): CgroupStatsReader;
   /** How many processes the kernel OOM killer has killed in this cgroup. */
   oomKilled(): Promise<number>;
   /** Sends `signal` to every process (frozen meanwhile so none forks away from it). */
@@ -102,3 +104,9 @@ export type CgroupLayout =
       unified?: string;
     }
   | { kind: "v2"; root: string };
+
+/** A cgroup's stat files kept open (see `RereadableFile`): one pread per file per sample. */
+export interface CgroupStatsReader {
+  read(): Promise<CgroupStats>;
+  close(): void;
+}

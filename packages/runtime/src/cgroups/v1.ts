@@ -9,7 +9,6 @@ import {
   mkdirOne,
   pidsRecursive,
   readText,
-  readTextSync,
   removeTree,
   waitUntil,
   writeValue,
@@ -22,7 +21,7 @@ import type { CgroupApplyReport, CgroupLimits, CgroupStats } from "./types.js";
 
 const FREEZE_TIMEOUT_MS = 5000;
 
-export class V1CgroupManager extends BaseCgroupManager {
+export class V1CgroupManager extends BaseCgroupManager<keyof V1StatFiles> {
   readonly version = 1 as const;
 
   /** `mounts`: controller -> mountpoint of its hierarchy, as `detectCgroups()` returns. */
@@ -250,25 +249,27 @@ export class V1CgroupManager extends BaseCgroupManager {
     );
   }
 
-  async stats(): Promise<CgroupStats> {
-    // Synchronous reads on purpose: see readTextSync.
-    const read = (controller: string, name: string): string | undefined => {
+  protected statPaths(): Record<keyof V1StatFiles, string | undefined> {
+    const path = (controller: string, name: string): string | undefined => {
       const dir = this.dir(controller);
-      return dir === undefined ? undefined : readTextSync(join(dir, name));
+      return dir === undefined ? undefined : join(dir, name);
     };
-    const files: V1StatFiles = {
-      cpuacctUsage: read("cpuacct", "cpuacct.usage"),
-      cpuacctStat: read("cpuacct", "cpuacct.stat"),
-      cpuStat: read("cpu", "cpu.stat"),
-      memoryUsage: read("memory", "memory.usage_in_bytes"),
-      memoryStat: read("memory", "memory.stat"),
-      memoryMaxUsage: read("memory", "memory.max_usage_in_bytes"),
-      memoryLimit: read("memory", "memory.limit_in_bytes"),
-      memoryOomControl: read("memory", "memory.oom_control"),
-      pidsCurrent: read("pids", "pids.current"),
-      pidsMax: read("pids", "pids.max"),
-      blkioServiceBytes: read("blkio", "blkio.throttle.io_service_bytes_recursive"),
+    return {
+      cpuacctUsage: path("cpuacct", "cpuacct.usage"),
+      cpuacctStat: path("cpuacct", "cpuacct.stat"),
+      cpuStat: path("cpu", "cpu.stat"),
+      memoryUsage: path("memory", "memory.usage_in_bytes"),
+      memoryStat: path("memory", "memory.stat"),
+      memoryMaxUsage: path("memory", "memory.max_usage_in_bytes"),
+      memoryLimit: path("memory", "memory.limit_in_bytes"),
+      memoryOomControl: path("memory", "memory.oom_control"),
+      pidsCurrent: path("pids", "pids.current"),
+      pidsMax: path("pids", "pids.max"),
+      blkioServiceBytes: path("blkio", "blkio.throttle.io_service_bytes_recursive"),
     };
+  }
+
+  protected async statsFromTexts(files: V1StatFiles): Promise<CgroupStats> {
     if (Object.values(files).every((text) => text === undefined)) {
       throw new CgroupError(`read stats of cgroup ${this.relPath}: it does not exist`);
     }

@@ -15,7 +15,6 @@ import {
   mkdirOne,
   pidsRecursive,
   readText,
-  readTextSync,
   removeTree,
   waitUntil,
   writeValue,
@@ -31,7 +30,7 @@ import type { CgroupApplyReport, CgroupLimits, CgroupStats } from "./types.js";
 export const V2_CONTROLLERS = ["cpu", "memory", "pids", "io"] as const;
 const FREEZE_TIMEOUT_MS = 5000;
 
-export class V2CgroupManager extends BaseCgroupManager {
+export class V2CgroupManager extends BaseCgroupManager<keyof V2StatFiles> {
   readonly version = 2 as const;
   /** Absolute path of the container's cgroup. */
   readonly path: string;
@@ -212,33 +211,32 @@ export class V2CgroupManager extends BaseCgroupManager {
     return events.get("oom_kill") ?? 0;
   }
 
-  async stats(): Promise<CgroupStats> {
-    // Synchronous reads on purpose: see readTextSync.
-    const read = (name: string): string | undefined => readTextSync(join(this.path, name));
-    const [cpuStat, current, memStat, memMax, peak, events, pidsCurrent, pidsMax, ioStat] = [
-      read("cpu.stat"),
-      read("memory.current"),
-      read("memory.stat"),
-      read("memory.max"),
-      read("memory.peak"),
-      read("memory.events"),
-      read("pids.current"),
-      read("pids.max"),
-      read("io.stat"),
-    ];
+  protected statPaths(): Record<keyof V2StatFiles, string> {
+    const path = (name: string): string => join(this.path, name);
+    return {
+      cpuStat: path("cpu.stat"),
+      memoryCurrent: path("memory.current"),
+      memoryStat: path("memory.stat"),
+      memoryMax: path("memory.max"),
+      memoryPeak: path("memory.peak"),
+      memoryEvents: path("memory.events"),
+      pidsCurrent: path("pids.current"),
+      pidsMax: path("pids.max"),
+      ioStat: path("io.stat"),
+    };
+  }
+
+  protected async statsFromTexts(
+    files: Record<keyof V2StatFiles, string | undefined>,
+  ): Promise<CgroupStats> {
+    const { cpuStat, pidsCurrent } = files;
     if (cpuStat === undefined) {
       throw new CgroupError(`read stats of cgroup ${this.path}: it does not exist`, this.path);
     }
     return statsFromV2Files({
+      ...files,
       cpuStat,
-      memoryCurrent: current,
-      memoryStat: memStat,
-      memoryMax: memMax,
-      memoryPeak: peak,
-      memoryEvents: events,
       pidsCurrent: pidsCurrent ?? String((await this.pids()).length),
-      pidsMax,
-      ioStat,
     });
   }
 

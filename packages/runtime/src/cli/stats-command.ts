@@ -45,23 +45,25 @@ export function registerStatsCommand(program: Command): void {
     .option("--format <format>", "json, a Go template, or table TEMPLATE (Docker's fields)")
     .action(async (names: string[], o: { stream: boolean; trunc: boolean; format?: string }) => {
       for (;;) {
-        const wanted = names.length
-          ? names
-          : (await api<{ ID: string }[]>("GET", "/v1/containers?all=0")).map((r) => r.ID);
-        // All at once: the daemon's first sample of each waits a second for its CPU %.
-        const results = await Promise.allSettled(
-          wanted.map((n) => api<ContainerStats>("GET", `/v1/containers/${enc(n)}/stats`)),
-        );
         const rows: Record<string, string>[] = [];
-        results.forEach((r, i) => {
-          if (r.status === "fulfilled") rows.push(statsRow(r.value, wanted[i] as string, o.trunc));
-          else if (names.length) {
-            // A named container that is gone or stopped is an error; one that stopped
-            // between the list and the sample is not.
-            process.stderr.write(`corral-rt: ${(r.reason as Error).message}\n`);
-            process.exitCode = 1;
-          }
-        });
+        if (names.length === 0) {
+          // Every running container in one answer (its first sample waits a second for CPU %).
+          for (const s of await api<ContainerStats[]>("GET", "/v1/stats"))
+            rows.push(statsRow(s, s.id, o.trunc));
+        } else {
+          // All at once: the daemon's first sample of each waits a second for its CPU %.
+          const results = await Promise.allSettled(
+            names.map((n) => api<ContainerStats>("GET", `/v1/containers/${enc(n)}/stats`)),
+          );
+          results.forEach((r, i) => {
+            if (r.status === "fulfilled") rows.push(statsRow(r.value, names[i] as string, o.trunc));
+            else {
+              // A named container that is gone or stopped is an error.
+              process.stderr.write(`corral-rt: ${(r.reason as Error).message}\n`);
+              process.exitCode = 1;
+            }
+          });
+        }
         if (o.stream && process.stdout.isTTY) process.stdout.write("\x1b[2J\x1b[H");
         printFormatted(o.format ?? "table", rows, STATS_FORMAT);
         if (!o.stream || (names.length && rows.length === 0)) return;

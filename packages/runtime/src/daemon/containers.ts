@@ -5,7 +5,6 @@ import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
-import type { CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema } from "../container/config.js";
 import { deviceRule } from "../container/devices.js";
 import type { InitSpec } from "../container/init-spec.js";
@@ -649,14 +648,6 @@ export class ContainerService extends EventEmitter {
   async restart(ref: string, timeoutSeconds?: number): Promise<ContainerRecord> {
     const r = await this.stop(ref, timeoutSeconds);
     return this.start(r.id);
-  }
-
-  stats(ref: string): Promise<CgroupStats> {
-    const r = this.get(ref);
-    if (r.state.status !== "running" && r.state.status !== "paused") {
-      throw new UserError(`Container ${r.id} is not running`, 409);
-    }
-    return createCgroupManager(`corral/${r.id}`).stats();
   }
 
   // ---- remove ---------------------------------------------------------------------------

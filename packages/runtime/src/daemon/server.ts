@@ -54,7 +54,8 @@ export function createApi(
     return p;
   };
   containers.on("event", (e: ContainerEvent) => {
-    if (e.type === "destroy") sampler.forget(e.id);
+    // A stopped container's cgroup is gone: close its files (a restart reopens them).
+    if (e.type === "die" || e.type === "destroy") sampler.forget(e.id);
   });
   const volumeJson = (name: string): Record<string, unknown> => {
     const v = volumes.get(name);
@@ -118,6 +119,7 @@ export function createApi(
       });
       return {};
     })
+    .on("GET", "/v1/stats", async () => sampler.sampleAll())
     .on("GET", "/v1/containers/:id/stats", async ({ params }) =>
       sampler.sample(params.id as string),
     )

@@ -1,8 +1,9 @@
 // A container's resource use as `docker stats` shows it, computed in one place (the daemon's
 // stats route) for the CLI and the agent alike: cgroup counters, network bytes from the
 // container's own network namespace, and CPU % over a real interval.
-import { readFile } from "node:fs/promises";
-import type { CgroupStats } from "../cgroups/index.js";
+import { readFileSync } from "node:fs";
+import { createCgroupManager, type CgroupStats, type CgroupStatsReader } from "../cgroups/index.js";
+import { UserError } from "../util/errors.js";
 
 export interface NetworkStats {
   rxBytes: number;
@@ -22,13 +23,16 @@ export interface ContainerStats extends CgroupStats {
 
 /**
  * Sums /proc/PID/net/dev, which shows the interfaces of the network namespace PID is in: read
- * from the host, it gives the container's counters without entering the namespace.
+ * from the host, it gives the container's counters without entering the namespace. Read
+ * synchronously (a procfs read is served from kernel memory; fs/promises costs several times the
+ * CPU in thread-pool round trips, see cgroups/files.ts), and opened anew each time: a kept
+ * descriptor would keep the container's namespace alive after it exits.
  */
-export async function readNetworkStats(pid: number): Promise<NetworkStats> {
+export function readNetworkStats(pid: number): NetworkStats {
   const totals: NetworkStats = { rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/net/dev`, "utf8");
+    text = readFileSync(`/proc/${pid}/net/dev`, "utf8");
   } catch {
     return totals; // exited meanwhile
   }
@@ -56,51 +60,125 @@ const MIN_INTERVAL_MS = 500;
 /** A previous sample older than this is stale: prime again. */
 const MAX_INTERVAL_MS = 10_000;
 
-export interface StatsSource {
-  get(ref: string): { id: string; name: string; state: { pid: number } };
-  stats(ref: string): Promise<CgroupStats>;
+/** What the sampler needs of a container record. */
+export interface StatsTarget {
+  id: string;
+  name: string;
+  state: { pid: number; status: string };
 }
+
+export interface StatsSource {
+  get(ref: string): StatsTarget;
+  /** The running and paused containers. */
+  list(all: false): StatsTarget[];
+}
+
+/** A sampled container: its cgroup's files kept open, its last two CPU samples. */
+interface Tracked {
+  pid: number;
+  reader: CgroupStatsReader;
+  latest?: Sample;
+  previous?: Sample;
+}
+
+const sampled = (status: string): boolean => status === "running" || status === "paused";
 
 /**
  * Samples containers, keeping the last two samples of each so that a CPU % always has an
  * interval: a client polling at 1 Hz (or two clients at once) waits for nothing, a one-off
- * request waits a second for its second sample.
+ * request waits a second for its second sample. Each sampled container's cgroup files stay
+ * open (one pread per file per sample) until it exits.
  */
 export class StatsSampler {
-  private readonly samples = new Map<string, { latest: Sample; previous?: Sample }>();
+  private readonly tracked = new Map<string, Tracked>();
 
-  constructor(private readonly source: StatsSource) {}
+  constructor(
+    private readonly source: StatsSource,
+    private readonly openCgroup: (id: string) => CgroupStatsReader = (id) =>
+      createCgroupManager(`corral/${id}`).openStats(),
+  ) {}
 
+  /** One container's stats; 409 when it is not running. */
   async sample(ref: string): Promise<ContainerStats> {
     const r = this.source.get(ref);
-    let stats = await this.source.stats(r.id);
-    let now = Date.parse(stats.readAt);
-    let base = this.base(r.id, now);
-    if (!base) {
-      base = { usageNanos: stats.cpu.usageNanos, at: now };
-      await new Promise((resolve) => setTimeout(resolve, PRIME_MS));
-      stats = await this.source.stats(r.id);
-      now = Date.parse(stats.readAt);
-    }
-    this.remember(r.id, { usageNanos: stats.cpu.usageNanos, at: now });
-    const elapsedNanos = Math.max(1, (now - base.at) * 1e6);
-    return {
-      ...stats,
-      id: r.id,
-      name: r.name,
-      cpuPercent: Math.max(0, ((stats.cpu.usageNanos - base.usageNanos) / elapsedNanos) * 100),
-      network: await readNetworkStats(r.state.pid),
-    };
+    if (!sampled(r.state.status)) throw new UserError(`Container ${r.id} is not running`, 409);
+    const [result] = await this.sampleEach([r]);
+    if (result?.status === "rejected") throw result.reason;
+    return (result as PromiseFulfilledResult<ContainerStats>).value;
   }
 
-  /** Forgets a container (removed). */
+  /** Every running (or paused) container's stats; one that exits meanwhile is left out. */
+  async sampleAll(): Promise<ContainerStats[]> {
+    const records = this.source.list(false);
+    const live = new Set(records.map((r) => r.id));
+    for (const id of this.tracked.keys()) if (!live.has(id)) this.forget(id);
+    const results = await this.sampleEach(records);
+    return results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  }
+
+  /** Closes a container's files and forgets its samples (it exited or was removed). */
   forget(id: string): void {
-    this.samples.delete(id);
+    this.tracked.get(id)?.reader.close();
+    this.tracked.delete(id);
+  }
+
+  /** Reads each; the ones without a recent sample are read again a second later (once for all). */
+  private async sampleEach(
+    records: readonly StatsTarget[],
+  ): Promise<PromiseSettledResult<ContainerStats>[]> {
+    const first = await Promise.allSettled(records.map((r) => this.read(r)));
+    const bases = first.map((res, i) =>
+      res.status === "fulfilled"
+        ? this.base(records[i]!.id, Date.parse(res.value.readAt))
+        : undefined,
+    );
+    const unprimed = first.map((res, i) => res.status === "fulfilled" && !bases[i]);
+    let results = first;
+    if (unprimed.some(Boolean)) {
+      await new Promise((resolve) => setTimeout(resolve, PRIME_MS));
+      results = await Promise.all(
+        first.map(async (res, i) => {
+          if (!unprimed[i] || res.status === "rejected") return res;
+          bases[i] = { usageNanos: res.value.cpu.usageNanos, at: Date.parse(res.value.readAt) };
+          return (await Promise.allSettled([this.read(records[i]!)]))[0]!;
+        }),
+      );
+    }
+    return results.map((res, i) => {
+      if (res.status === "rejected") return res;
+      const r = records[i]!;
+      const stats = res.value;
+      const now = Date.parse(stats.readAt);
+      const base = bases[i]!;
+      this.remember(r.id, { usageNanos: stats.cpu.usageNanos, at: now });
+      const elapsedNanos = Math.max(1, (now - base.at) * 1e6);
+      return {
+        status: "fulfilled",
+        value: {
+          ...stats,
+          id: r.id,
+          name: r.name,
+          cpuPercent: Math.max(0, ((stats.cpu.usageNanos - base.usageNanos) / elapsedNanos) * 100),
+          network: readNetworkStats(r.state.pid),
+        },
+      };
+    });
+  }
+
+  /** The container's cgroup stats through its kept-open files (reopened for a new process). */
+  private read(r: StatsTarget): Promise<CgroupStats> {
+    let t = this.tracked.get(r.id);
+    if (t?.pid !== r.state.pid) {
+      this.forget(r.id);
+      t = { pid: r.state.pid, reader: this.openCgroup(r.id) };
+      this.tracked.set(r.id, t);
+    }
+    return t.reader.read();
   }
 
   private base(id: string, now: number): Sample | undefined {
-    const s = this.samples.get(id);
-    for (const candidate of [s?.latest, s?.previous]) {
+    const t = this.tracked.get(id);
+    for (const candidate of [t?.latest, t?.previous]) {
       if (!candidate) continue;
       const age = now - candidate.at;
       if (age >= MIN_INTERVAL_MS && age <= MAX_INTERVAL_MS) return candidate;
@@ -109,9 +187,12 @@ export class StatsSampler {
   }
 
   private remember(id: string, sample: Sample): void {
-    const s = this.samples.get(id);
-    if (!s) this.samples.set(id, { latest: sample });
-    else if (sample.at - s.latest.at >= MIN_INTERVAL_MS)
-      this.samples.set(id, { latest: sample, previous: s.latest });
+    const t = this.tracked.get(id);
+    if (!t) return;
+    if (!t.latest) t.latest = sample;
+    else if (sample.at - t.latest.at >= MIN_INTERVAL_MS) {
+      t.previous = t.latest;
+      t.latest = sample;
+    }
   }
 }

@@ -21,6 +21,9 @@ const INIT_SCRIPT = fileURLToPath(new URL("../container/init.js", import.meta.ur
 // util-linux 2.38's `unshare --fork` cannot re-raise SIGKILL (signal(SIGKILL) fails): it prints
 // "sigprocmask unblock failed" and exits 1. Its stderr goes to a file so that the shell can
 // turn that case back into 128+9, the code Docker reports for a killed container.
+// After the container exits, the daemon learns of it when this shell ends: the path there runs
+// no program but mv (the check is the shell's own read; the slot's removal is not waited for),
+// since every fork and exec costs milliseconds, tens on a loaded host (event latency).
 const SHIM_SCRIPT = `
 exec 4<&0
 unshare --fork --pid --mount --uts --ipc $CORRAL_NET_NS --propagation private -- "$CORRAL_NODE" "$CORRAL_INIT" 0<&4 4<&- 2>"$CORRAL_SLOT/unshare.err" &
@@ -28,10 +31,14 @@ child=$!
 exec 4<&- 3>&-
 wait "$child"
 code=$?
-if [ "$code" = 1 ] && grep -q "sigprocmask unblock failed" "$CORRAL_SLOT/unshare.err" 2>/dev/null; then code=137; fi
+if [ "$code" = 1 ]; then
+  while IFS= read -r line; do
+    case $line in *"sigprocmask unblock failed"*) code=137 ;; esac
+  done 2>/dev/null < "$CORRAL_SLOT/unshare.err"
+fi
 read -r dir < "$CORRAL_SLOT/target" || exit 0
 printf '%s\\n' "$code" > "$dir/exit.tmp" && mv -f "$dir/exit.tmp" "$dir/exit"
-rm -rf "$CORRAL_SLOT"
+rm -rf "$CORRAL_SLOT" &
 `;
 
 export interface WarmInit {

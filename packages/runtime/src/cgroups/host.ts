@@ -18,8 +18,12 @@ export function hostOnlineCpus(): number {
   return onlineCpus;
 }
 
+let totalMemory: number | undefined;
+
+/** The host's memory, the limit of an unlimited container (os.totalmem() is a syscall each time). */
 export function hostTotalMemory(): number {
-  return totalmem();
+  totalMemory ??= totalmem();
+  return totalMemory;
 }
 
 /**

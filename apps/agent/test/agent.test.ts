@@ -115,6 +115,16 @@ test("stats at 1 Hz for running containers", async () => {
   );
   assert.ok(sample.pids >= 1);
   assert.ok(sample.memoryLimitBytes > 0);
+  // one batch a second carries every running container (the daemon's GET /v1/stats)
+  assert.equal(
+    runtime.rt("run", "-d", "--name", "second", TEST_IMAGE_NAME, "sleep", "1000").code,
+    0,
+  );
+  const running = runtime.rt("ps", "-q", "--no-trunc").out.split("\n").filter(Boolean);
+  assert.ok(running.length >= 2);
+  await waitFor("a batch with every running container", () =>
+    stats.some((b) => running.every((id) => b.samples.some((s) => s.id.startsWith(id)))),
+  );
 });
 
 test("logs: tail and follow stream the container's output until closed", async () => {

@@ -60,6 +60,26 @@ const MIN_INTERVAL_MS = 500;
 /** A previous sample older than this is stale: prime again. */
 const MAX_INTERVAL_MS = 10_000;
 
+/** Containers read between two turns of the event loop. */
+const CHUNK = 20;
+
+/**
+ * `f` of each item, a chunk at a time, letting the event loop run between chunks: reading 200
+ * containers is tens of milliseconds of synchronous reads (more on a loaded host), which would
+ * otherwise hold up every exit and request behind it (event latency).
+ */
+async function settleInChunks<T, R>(
+  items: readonly T[],
+  f: (item: T) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = [];
+  for (let i = 0; i < items.length; i += CHUNK) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    out.push(...(await Promise.allSettled(items.slice(i, i + CHUNK).map(f))));
+  }
+  return out;
+}
+
 /** What the sampler needs of a container record. */
 export interface StatsTarget {
   id: string;
@@ -126,28 +146,34 @@ export class StatsSampler {
   private async sampleEach(
     records: readonly StatsTarget[],
   ): Promise<PromiseSettledResult<ContainerStats>[]> {
-    const first = await Promise.allSettled(records.map((r) => this.read(r)));
+    const first = await settleInChunks(records, (r) => this.readBoth(r));
     const bases = first.map((res, i) =>
       res.status === "fulfilled"
-        ? this.base(records[i]!.id, Date.parse(res.value.readAt))
+        ? this.base(records[i]!.id, Date.parse(res.value.stats.readAt))
         : undefined,
     );
     const unprimed = first.map((res, i) => res.status === "fulfilled" && !bases[i]);
     let results = first;
     if (unprimed.some(Boolean)) {
+      first.forEach((res, i) => {
+        if (unprimed[i] && res.status === "fulfilled")
+          bases[i] = {
+            usageNanos: res.value.stats.cpu.usageNanos,
+            at: Date.parse(res.value.stats.readAt),
+          };
+      });
       await new Promise((resolve) => setTimeout(resolve, PRIME_MS));
-      results = await Promise.all(
-        first.map(async (res, i) => {
-          if (!unprimed[i] || res.status === "rejected") return res;
-          bases[i] = { usageNanos: res.value.cpu.usageNanos, at: Date.parse(res.value.readAt) };
-          return (await Promise.allSettled([this.read(records[i]!)]))[0]!;
-        }),
+      const again = await settleInChunks(
+        records.filter((_, i) => unprimed[i]),
+        (r) => this.readBoth(r),
       );
+      let k = 0;
+      results = first.map((res, i) => (unprimed[i] ? again[k++]! : res));
     }
     return results.map((res, i) => {
       if (res.status === "rejected") return res;
       const r = records[i]!;
-      const stats = res.value;
+      const { stats, network } = res.value;
       const now = Date.parse(stats.readAt);
       const base = bases[i]!;
       this.remember(r.id, { usageNanos: stats.cpu.usageNanos, at: now });
@@ -159,10 +185,16 @@ export class StatsSampler {
           id: r.id,
           name: r.name,
           cpuPercent: Math.max(0, ((stats.cpu.usageNanos - base.usageNanos) / elapsedNanos) * 100),
-          network: readNetworkStats(r.state.pid),
+          network,
         },
       };
     });
+  }
+
+  /** A container's cgroup stats and its namespace's network counters, read together. */
+  private async readBoth(r: StatsTarget): Promise<{ stats: CgroupStats; network: NetworkStats }> {
+    const stats = await this.read(r);
+    return { stats, network: readNetworkStats(r.state.pid) };
   }
 
   /** The container's cgroup stats through its kept-open files (reopened for a new process). */

@@ -9,8 +9,9 @@ import { databaseProvider, databaseUrl } from "./config.ts";
 
 /**
  * The services' client type. It is the SQLite client's: the PostgreSQL one is generated from
- * the same models, so it has the same delegates and row types (PostgreSQL only adds options,
- * such as `mode: "insensitive"`, that the services do not use).
+ * the same models, so it has the same delegates and row types; it only accepts more options
+ * (isolation levels besides Serializable, `mode: "insensitive"`), which TypeScript counts as a
+ * different `$transaction`, hence the cast below. Services use what both accept.
  */
 export type Db = PrismaClient;
 

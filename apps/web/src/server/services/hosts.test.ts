@@ -171,3 +171,30 @@ test("byte counts over 2 GiB and a state seq past 2^31 are stored exactly (Int i
   assert.equal(next, "ok", "the delta after seq 2^31+5 is in order");
   assert.equal((await db.image.findFirstOrThrow({ where: { hostId } })).size, 8 * GiB);
 });
+
+test("the same delta sent many times at once is applied once (transactions run side by side on PostgreSQL)", async () => {
+  const { hostId } = await newHost();
+  await hosts.applySnapshot(hostId, snapshot("e1", 1, [c("g")]));
+  const delta = {
+    version: { epoch: "e1", seq: 2 },
+    change: {
+      kind: "container" as const,
+      event: {
+        type: "die" as const,
+        id: "g".repeat(64),
+        name: "cg",
+        image: "busybox",
+        time: "2026-01-01T00:00:02Z",
+        exitCode: 1,
+      },
+      container: c("g", { state: "exited", exitCode: 1 }),
+    },
+  };
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => hosts.applyDelta(hostId, delta)),
+  );
+  assert.deepEqual(results, Array(8).fill("ok"));
+  const dies = await db.event.count({ where: { hostId, type: "die" } });
+  assert.equal(dies, 1, "one die event, not one per copy");
+  assert.equal((await db.host.findUniqueOrThrow({ where: { id: hostId } })).stateSeq, 2);
+});

@@ -3,7 +3,8 @@
 # database migrations, makes sure the runtime daemon runs, then runs the web server and a local
 # agent joined to it; the agent is restarted if it dies. Ctrl-C / SIGTERM stops both, never the
 # containers (they belong to corral-rtd, which keeps running).
-# Env: PORT (3000), CORRAL_DATA (/var/lib/corral/web), DATABASE_URL (file:$CORRAL_DATA/corral.db),
+# Env: PORT (3000), CORRAL_DATA (/var/lib/corral/web), DATABASE_URL (file:$CORRAL_DATA/corral.db
+# or postgresql://...: the migrations of its provider are applied),
 # CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin), CORRAL_AGENT_NAME (hostname).
 set -euo pipefail
 cd "$(dirname "$0")/.."

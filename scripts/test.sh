@@ -16,3 +16,6 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 npx turbo run test:integration --output-logs=full --concurrency=1
+# The web's database paths again on PostgreSQL (a private cluster per file), and both
+# providers' migrations checked against prisma/schema.prisma.
+npm run test:postgres -w apps/web

@@ -3,7 +3,6 @@
 // the operator's container really runs; only an admin manages users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { join } from "node:path";
 import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
 import { createDb } from "../src/server/db.ts";
 import { startStack, waitFor, type Stack } from "./fixtures/stack.ts";
@@ -138,7 +137,7 @@ test("an operator creates and removes a container, but may not manage users or h
 });
 
 test("a browser's login gets a session cookie and no API token; a script's a token and no cookie", async () => {
-  const db = createDb(`file:${join(stack.dataDir, "corral.db")}`);
+  const db = createDb(stack.databaseUrl);
   try {
     const before = await db.apiToken.count();
     const creds = JSON.stringify({ email: "viewer@example.com", password: "viewer password!" });

@@ -4,7 +4,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
-import { createDb, tuneSqlite } from "./db.ts";
+import { createDb, prepareDb } from "./db.ts";
 import { csrfRefusal } from "./csrf.ts";
 import { sendJson } from "./rest/http.ts";
 import { restRoutes } from "./rest/routes.ts";
@@ -28,7 +28,7 @@ export async function startServer(opts: {
   databaseUrl: string;
 }): Promise<RunningServer> {
   const db = createDb(opts.databaseUrl);
-  await tuneSqlite(db);
+  await prepareDb(db, opts.databaseUrl);
   const services = createServices(db);
   await services.hosts.markAllOffline();
   const nextApp = next({ dev: false, dir: opts.dir });

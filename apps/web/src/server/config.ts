@@ -6,15 +6,22 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.CORRAL_DATA || "/var/lib/corral/web";
 }
 
-/** `file:` (SQLite through libsql) by default, under CORRAL_DATA. */
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+/** `file:` (SQLite through libsql, the default, under CORRAL_DATA) or `postgresql://`. */
 export function databaseUrl(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.DATABASE_URL || `file:${join(dataDir(env), "corral.db")}`;
-  if (!url.startsWith("file:")) {
-    throw new Error(
-      `DATABASE_URL ${url.split(":")[0]}: is not supported yet: use a file: URL (SQLite)`,
-    );
-  }
+  databaseProvider(url);
   return url;
+}
+
+/** Which database a URL names; anything else is refused in one line. */
+export function databaseProvider(url: string): DatabaseProvider {
+  if (url.startsWith("file:")) return "sqlite";
+  if (/^postgres(ql)?:\/\//.test(url)) return "postgresql";
+  throw new Error(
+    `DATABASE_URL ${url.split(":")[0]}: is not supported: use file:PATH (SQLite) or postgresql://USER:PASSWORD@HOST:PORT/DB`,
+  );
 }
 
 export function port(env: NodeJS.ProcessEnv = process.env): number {

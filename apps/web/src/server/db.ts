@@ -1,24 +1,42 @@
-// The Prisma client over libsql (the JS engine: nothing native to download).
+// The Prisma client for DATABASE_URL: SQLite through libsql or PostgreSQL through pg, both on
+// the JS engine (nothing native to download). Each provider has its own generated client
+// (src/db/schemas.ts); both come from one data model.
 import { PrismaLibSQL } from "@prisma/adapter-libsql";
+import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
-import { databaseUrl } from "./config.ts";
+import { PrismaClient as PostgresClient } from "../generated/prisma-postgres/client.ts";
+import { databaseProvider, databaseUrl } from "./config.ts";
 
+/**
+ * The services' client type. It is the SQLite client's: the PostgreSQL one is generated from
+ * the same models, so it has the same delegates and row types; it only accepts more options
+ * (isolation levels besides Serializable, `mode: "insensitive"`), which TypeScript counts as a
+ * different `$transaction`, hence the cast below. Services use what both accept.
+ */
 export type Db = PrismaClient;
 
+// Transactions wait their turn on SQLite's one writer: a reconnect storm queues hundreds.
+const transactionOptions = { maxWait: 60_000, timeout: 60_000 };
+
 export function createDb(url: string = databaseUrl()): Db {
-  return new PrismaClient({
-    adapter: new PrismaLibSQL({ url }),
-    // Transactions wait their turn on SQLite's one writer: a reconnect storm queues hundreds.
-    transactionOptions: { maxWait: 60_000, timeout: 60_000 },
-  });
+  if (databaseProvider(url) === "postgresql") {
+    const pg = new PostgresClient({
+      adapter: new PrismaPg({ connectionString: url }),
+      transactionOptions,
+    });
+    return pg as unknown as Db;
+  }
+  return new PrismaClient({ adapter: new PrismaLibSQL({ url }), transactionOptions });
 }
 
 /**
- * SQLite tuned for a server: WAL (readers never wait for the writer) with synchronous=NORMAL
- * (no fsync per commit; a power cut may lose the last commits, never corrupt: agents resend
- * their state on reconnect anyway), and a busy timeout for the CLI scripts beside the server.
+ * Readies a new client for a server: on SQLite, WAL (readers never wait for the writer) with
+ * synchronous=NORMAL (no fsync per commit; a power cut may lose the last commits, never
+ * corrupt: agents resend their state on reconnect anyway), and a busy timeout for the CLI
+ * scripts beside the server. PostgreSQL needs nothing of the kind.
  */
-export async function tuneSqlite(db: Db): Promise<void> {
+export async function prepareDb(db: Db, url: string): Promise<void> {
+  if (databaseProvider(url) !== "sqlite") return;
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
   await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");

@@ -1,17 +1,13 @@
-// HostService against a real SQLite database made by the committed migrations.
+// HostService against a real database made by the committed migrations (SQLite, or
+// PostgreSQL with CORRAL_TEST_DATABASE=postgresql).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import type { ContainerInfo, HostFacts, Snapshot } from "@corral/protocol";
+import type { ContainerInfo, HostFacts, ImageInfo, Snapshot } from "@corral/protocol";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { HostService } from "./hosts.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 let hosts: HostService;
 
@@ -57,20 +53,14 @@ const snapshot = (epoch: string, seq: number, containers: ContainerInfo[]): Snap
   images: [],
 });
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "corral-hosts-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+before(async () => {
+  database = await createTestDatabase("hosts");
+  db = createDb(database.url);
   hosts = new HostService(db);
 });
 after(async () => {
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 async function newHost(): Promise<{ hostId: string; credential: string }> {
@@ -152,4 +142,59 @@ test("a snapshot records what happened while the agent was away", async () => {
   assert.equal(die?.oomKilled, true);
   assert.equal(die?.time.toISOString(), "2026-01-01T00:05:00.000Z");
   assert.ok(events.some((e) => e.type === "destroy" && e.containerId === "d".repeat(64)));
+});
+
+test("byte counts over 2 GiB and a state seq past 2^31 are stored exactly (Int is 32-bit)", async () => {
+  const { hostId } = await newHost();
+  const GiB = 2 ** 30;
+  const image: ImageInfo = {
+    id: "sha256:" + "e".repeat(64),
+    repoTags: ["big:1"],
+    repoDigests: [],
+    created: "2026-01-01T00:00:00Z",
+    size: 3 * GiB + 1,
+  };
+  const seq = 2 ** 31 + 5;
+  await hosts.applySnapshot(hostId, {
+    ...snapshot("big", seq, [c("f", { memoryLimitBytes: 4 * GiB })]),
+    images: [image],
+  });
+  const row = await db.container.findUniqueOrThrow({ where: { id: "f".repeat(64) } });
+  assert.equal(row.memoryLimit, 4 * GiB);
+  const img = await db.image.findFirstOrThrow({ where: { hostId } });
+  assert.equal(img.size, 3 * GiB + 1);
+  assert.equal((await db.host.findUniqueOrThrow({ where: { id: hostId } })).stateSeq, seq);
+  const next = await hosts.applyDelta(hostId, {
+    version: { epoch: "big", seq: seq + 1 },
+    change: { kind: "images", images: [{ ...image, size: 8 * GiB }] },
+  });
+  assert.equal(next, "ok", "the delta after seq 2^31+5 is in order");
+  assert.equal((await db.image.findFirstOrThrow({ where: { hostId } })).size, 8 * GiB);
+});
+
+test("the same delta sent many times at once is applied once (transactions run side by side on PostgreSQL)", async () => {
+  const { hostId } = await newHost();
+  await hosts.applySnapshot(hostId, snapshot("e1", 1, [c("g")]));
+  const delta = {
+    version: { epoch: "e1", seq: 2 },
+    change: {
+      kind: "container" as const,
+      event: {
+        type: "die" as const,
+        id: "g".repeat(64),
+        name: "cg",
+        image: "busybox",
+        time: "2026-01-01T00:00:02Z",
+        exitCode: 1,
+      },
+      container: c("g", { state: "exited", exitCode: 1 }),
+    },
+  };
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => hosts.applyDelta(hostId, delta)),
+  );
+  assert.deepEqual(results, Array(8).fill("ok"));
+  const dies = await db.event.count({ where: { hostId, type: "die" } });
+  assert.equal(dies, 1, "one die event, not one per copy");
+  assert.equal((await db.host.findUniqueOrThrow({ where: { id: hostId } })).stateSeq, 2);
 });

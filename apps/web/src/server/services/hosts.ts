@@ -191,6 +191,7 @@ export class HostService {
    */
   async applySnapshot(hostId: string, s: Snapshot): Promise<void> {
     await this.db.$transaction(async (tx) => {
+      await this.lockHost(tx, hostId);
       const before = new Map(
         (await tx.container.findMany({ where: { hostId } })).map((c) => [c.id, c]),
       );
@@ -254,6 +255,7 @@ export class HostService {
   /** Applies a delta in order; "gap" when one was missed (the caller asks for a snapshot). */
   async applyDelta(hostId: string, d: Delta): Promise<"ok" | "gap"> {
     return this.db.$transaction(async (tx) => {
+      await this.lockHost(tx, hostId);
       const h = await tx.host.findUnique({ where: { id: hostId } });
       if (!h) throw notFound(`no host ${hostId}`);
       if (h.stateEpoch !== d.version.epoch || d.version.seq !== h.stateSeq + 1) {
@@ -286,6 +288,15 @@ export class HostService {
       });
       return "ok";
     });
+  }
+
+  /**
+   * Orders this transaction after any other one changing the host's state: an UPDATE holds
+   * the row's lock until commit. PostgreSQL runs transactions side by side (two copies of one
+   * delta would both see the old seq and both apply); SQLite has one writer anyway.
+   */
+  private async lockHost(tx: Tx, hostId: string): Promise<void> {
+    await tx.host.updateMany({ where: { id: hostId }, data: { lastSeenAt: new Date() } });
   }
 
   private async upsertContainer(tx: Tx, hostId: string, c: ContainerInfo): Promise<void> {

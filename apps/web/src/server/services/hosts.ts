@@ -52,6 +52,7 @@ export function containerRow(hostId: string, c: ContainerInfo) {
     finishedAt: c.finishedAt,
     labels: JSON.stringify(c.labels),
     ports: JSON.stringify(c.ports),
+    env: JSON.stringify(c.env ?? []),
     memoryLimit: c.memoryLimitBytes,
     cpus: c.cpus,
     managed: c.labels[MANAGED_LABEL] === MANAGED_BY_WEB,

@@ -78,12 +78,15 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A browser's connection with a session cookie (or none). */
-function browser(session?: string): Promise<Socket> {
+/** A browser's connection with a session cookie (or none), from a page of `origin`. */
+function browser(session?: string, origin?: string): Promise<Socket> {
   const s = connect(url + BROWSER_NAMESPACE, {
     transports: ["websocket"],
     reconnection: false,
-    extraHeaders: session ? { cookie: `${SESSION_COOKIE}=${session}` } : {},
+    extraHeaders: {
+      ...(session ? { cookie: `${SESSION_COOKIE}=${session}` } : {}),
+      ...(origin ? { origin } : {}),
+    },
   });
   sockets.push(s);
   return new Promise((resolve, reject) => {
@@ -99,6 +102,35 @@ const ask = (s: Socket, event: string, payload: unknown): Promise<Reply> =>
 test("no session, or an unknown one: the connection is refused", async () => {
   await assert.rejects(browser(), /log in first/);
   await assert.rejects(browser("cse_not-a-session"), /session expired: log in again/);
+});
+
+test("a foreign page cannot ride the cookie: its Origin is refused; this server's own is let in", async () => {
+  await assert.rejects(
+    browser(sessions.admin, "https://evil.example"),
+    /origin https:\/\/evil\.example is not this server's/,
+  );
+  await assert.rejects(browser(sessions.admin, "http://127.0.0.1:1"), /is not this server's/);
+  const own = await browser(sessions.admin, url);
+  assert.ok(own.connected);
+});
+
+test("new audit entries are pushed to admins' pages only", async () => {
+  const admin = await browser(sessions.admin);
+  const viewer = await browser(sessions.viewer);
+  let viewerGot = false;
+  viewer.on("audit", () => (viewerGot = true));
+  const got = new Promise<{ action: string; detail: Record<string, unknown> }>((resolve) =>
+    admin.once("audit", resolve),
+  );
+  await services.audit.record({ userId: null, ip: "127.0.0.1" }, "test.pushed", "t", {
+    token: "cat_secret",
+  });
+  const e = await got;
+  assert.equal(e.action, "test.pushed");
+  assert.notEqual(e.detail.token, "cat_secret");
+  // pushed before the answer to a later request would be: after one round trip, nothing came
+  await ask(viewer, "logs:open", { id: "nope", sid: "v1", tail: 1 });
+  assert.equal(viewerGot, false);
 });
 
 test("a viewer may not open a terminal or pull an image; an event not in the table is refused", async () => {

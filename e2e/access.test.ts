@@ -152,6 +152,7 @@ test("a viewer sees no write control, env values masked, and a direct call is re
   assert.ok(!(await viewer.content()).includes("hunter2-secret"), "no secret reaches the page");
   assert.ok(!(await viewer.content()).includes("production"), "every value is masked");
   await viewer.getByTestId("env-masked").waitFor();
+  await shoot(viewer, "container-viewer");
   // The server refuses what the page does not show.
   const refused = await viewer.evaluate(async (id) => {
     const r = await fetch("/api/trpc/containers.action", {

@@ -17,6 +17,7 @@ import { createDb, type Db } from "../db.ts";
 import { SECURITY_HEADERS, socketSecurityHeaders } from "../security-headers.ts";
 import { SESSION_COOKIE } from "../services/auth.ts";
 import { createServices, type Services } from "../services/index.ts";
+import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
 import { attachBrowserNamespace } from "./browser.ts";
 
 const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
@@ -131,6 +132,34 @@ test("new audit entries are pushed to admins' pages only", async () => {
   // pushed before the answer to a later request would be: after one round trip, nothing came
   await ask(viewer, "logs:open", { id: "nope", sid: "v1", tail: 1 });
   assert.equal(viewerGot, false);
+});
+
+test("a role change reaches open sockets at once; an ended session's socket is disconnected", async () => {
+  const op = await services.auth.createUser(
+    { email: "op@example.com", password: "operator password", role: "operator" },
+    { userId: null, ip: "127.0.0.1" },
+  );
+  const login = { email: "op@example.com", password: "operator password" };
+  const mine = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const other = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const s = await browser(mine);
+  const elsewhere = await browser(other);
+  const open = () =>
+    ask(s, "exec:open", { id: "nope", sid: `x${Math.random()}`, cols: 80, rows: 24 });
+  assert.deepEqual(await open(), { ok: false, error: "no container nope" }, "an operator may");
+  await services.users.setRole({ id: op.id, role: "viewer" }, { userId: null, ip: "127.0.0.1" });
+  await waitFor("the new role on the open socket", async () =>
+    /may not terminal\.open/.test(JSON.stringify(await open())) ? true : undefined,
+  );
+  const gone = new Promise<string>((resolve) => elsewhere.once("disconnect", resolve));
+  await services.auth.changePassword(
+    { id: op.id, email: op.email, role: "viewer" },
+    { currentPassword: "operator password", newPassword: "a new operator password" },
+    mine,
+    { userId: op.id, ip: "127.0.0.1" },
+  );
+  assert.equal(await gone, "io server disconnect");
+  assert.ok(s.connected, "the session that changed the password stays");
 });
 
 test("a viewer may not open a terminal or pull an image; an event not in the table is refused", async () => {

@@ -32,6 +32,8 @@ type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 const FLEET_ROOM = "fleet";
 /** Browsers whose role may read the audit log: each new entry is pushed to them. */
 const AUDIT_ROOM = "audit";
+/** Audit actions that change what a user's open sockets may do. */
+const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const statsRoom = (id: string) => `stats:${id}`;
 interface StreamEntry {
   close(): void;
@@ -60,8 +62,9 @@ export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
  * The check every packet from a browser passes before its handler: the event's permission
  * against the socket's role. A refused one is answered (when it asks) and dropped.
  */
-export function socketGate(role: string) {
+export function socketGate(currentRole: string | (() => string)) {
   return ([event, ...args]: unknown[], next: (err?: Error) => void): void => {
+    const role = typeof currentRole === "function" ? currentRole() : currentRole;
     const permission = (SOCKET_PERMISSIONS as Record<string, Permission | undefined>)[
       String(event)
     ];
@@ -110,15 +113,34 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     }
   });
 
-  services.audit.entries.on("entry", (entry: AuditView) => ns.to(AUDIT_ROOM).emit("audit", entry));
+  services.audit.entries.on("entry", (entry: AuditView) => {
+    ns.to(AUDIT_ROOM).emit("audit", entry);
+    // Every change to a user is audited with the user as its target: their open pages get the
+    // new role at once, and a removed user's or an ended session's page is disconnected.
+    if (USER_CHANGES.has(entry.action)) void recheckUser(entry.target);
+  });
+  const recheckUser = async (userId: string): Promise<void> => {
+    for (const socket of await ns.in(`user:${userId}`).fetchSockets()) {
+      const user = await services.auth
+        .userForSession(String(socket.data.session))
+        .catch(() => undefined);
+      if (!user) {
+        socket.disconnect(true);
+        continue;
+      }
+      socket.data.user = user;
+      if (can(user.role, "audit.read")) socket.join(AUDIT_ROOM);
+      else socket.leave(AUDIT_ROOM);
+    }
+  };
 
   ns.on("connection", (socket: BrowserSocket) => {
-    const user = socket.data.user as AuthUser;
+    const user = socket.data.user as AuthUser; // who connected; their role may change later
     const actor = { userId: user.id, ip: clientAddress(socket.request) };
     const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
     if (can(user.role, "audit.read")) void socket.join(AUDIT_ROOM);
-    socket.use(socketGate(user.role));
+    socket.use(socketGate(() => (socket.data.user as AuthUser).role));
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
     const parse = <T>(schema: z.ZodType<T>, raw: unknown, ack?: Ack<never>): T | undefined => {

@@ -21,6 +21,7 @@ export function attachBrowserNamespace(io: Server, services: Services): void {
       (user) => {
         if (!user) return next(new Error("session expired: log in again"));
         socket.data.user = user;
+        socket.data.session = session; // checked again when the user changes (browser-live.ts)
         void socket.join(`user:${user.id}`);
         next();
       },

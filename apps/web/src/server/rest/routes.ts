@@ -182,7 +182,7 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       JOIN_PATH,
       "public",
-      async (r) => s.hosts.join(joinRequestSchema.parse(await r.body())),
+      async (r) => s.hosts.join(joinRequestSchema.parse(await r.body()), clientAddress(r.req)),
       {
         summary: "an agent trades a one-time join token for its host credential",
         body: joinRequestSchema,
@@ -231,11 +231,7 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       "/api/v1/hosts/join-tokens",
       "hosts.manage",
-      async (r) => {
-        const t = await s.hosts.createJoinToken(publicUrl(r.req), r.actor.userId);
-        await s.audit.record(r.actor, "host.join-token", "", { expiresAt: t.expiresAt });
-        return t;
-      },
+      async (r) => s.hosts.createJoinToken(publicUrl(r.req), r.actor),
       { summary: "a one-time join token and the one-line agent command ({token, command})" },
     )
     .on(

@@ -172,6 +172,27 @@ test("the audit log: every change above, secrets masked, filtered, paged, pushed
     password: MASK,
   });
   assert.ok(!(await db.auditEntry.findMany()).some((e) => e.detail.includes("hunter2")));
+  const { token } = await s.hosts.createJoinToken("http://x", actor);
+  await s.hosts.join(
+    {
+      token,
+      name: "joined",
+      facts: {
+        hostname: "h",
+        kernel: "6.1",
+        os: "Linux",
+        arch: "x64",
+        cpus: 2,
+        memoryBytes: 1e9,
+        diskBytes: 1e10,
+        diskFreeBytes: 1e9,
+        cgroups: "v1",
+        runtimeVersion: "0.1.0",
+        agentVersion: "0.1.0",
+      },
+    },
+    "192.0.2.4",
+  );
   const { entries } = await s.audit.list({ limit: 200 });
   const actions = new Set(entries.map((e) => e.action));
   for (const a of [
@@ -184,9 +205,13 @@ test("the audit log: every change above, secrets masked, filtered, paged, pushed
     "token.create",
     "token.revoke",
     "container.create",
+    "host.join-token",
+    "host.join",
   ])
     assert.ok(actions.has(a), `${a} is audited`);
-  assert.equal(entries[0]?.ip, "198.51.100.7");
+  assert.equal(entries[0]?.action, "host.join");
+  assert.equal(entries[0]?.ip, "192.0.2.4", "the agent's address");
+  assert.equal(entries[1]?.ip, "198.51.100.7");
   const users = await s.audit.list({ action: "user." });
   assert.ok(users.entries.every((e) => e.action.startsWith("user.")));
   const text = await s.audit.list({ text: "ci-deploy" });

@@ -27,7 +27,7 @@ export interface Services {
 
 export function createServices(db: Db, log?: (line: string) => void): Services {
   const audit = new AuditService(db);
-  const hosts = new HostService(db);
+  const hosts = new HostService(db, audit);
   const hub = new AgentHub(hosts, log);
   const auth = new AuthService(db, audit);
   return {

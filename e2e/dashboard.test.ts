@@ -175,7 +175,8 @@ test("a host whose agent dies shows offline without a reload, then online again"
 
 test("log out ends the session: the pages ask for a login again", async () => {
   await page.goto(`${ui.stack.url}/`);
-  await page.getByRole("button", { name: "Log out" }).click();
+  await page.locator(".user-menu summary").click(); // the user menu holds it
+  await page.getByRole("menuitem", { name: "Log out" }).click();
   await page.waitForURL(/\/login$/);
   const cookies = await page.context().cookies();
   assert.equal(cookies.find((c) => c.name === "corral_session")?.value ?? "", "");

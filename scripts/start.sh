@@ -5,7 +5,8 @@
 # containers (they belong to corral-rtd, which keeps running).
 # Env: PORT (3000), CORRAL_DATA (/var/lib/corral/web), DATABASE_URL (file:$CORRAL_DATA/corral.db
 # or postgresql://...: the migrations of its provider are applied),
-# CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin), CORRAL_AGENT_NAME (hostname).
+# CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin; without them the server prints a
+# one-time setup token for /setup), CORRAL_TRUSTED_PROXIES, CORRAL_AGENT_NAME (hostname).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh
@@ -47,8 +48,9 @@ fi
 cat <<INFO
 
 corral: open http://$(hostname -f 2>/dev/null || hostname):$PORT (or $url)
-corral: log in as ${CORRAL_ADMIN_EMAIL:-admin@corral.local} with CORRAL_ADMIN_PASSWORD, or with the
-        one-time password the server printed above when it created the first admin.
+corral: first run (no user yet): open $url/setup and enter the one-time setup token the server
+        printed above ("corral-web: no user yet: ... setup token cst_..."); it makes the first admin.
+        With CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD set, that admin is made instead: log in.
 corral: scripts: curl -X POST $url/api/v1/auth/login -H 'content-type: application/json' \\
           -d '{"email":"...","password":"..."}'   # -> {"token":...} for Authorization: Bearer
 INFO

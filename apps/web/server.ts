@@ -19,9 +19,14 @@ const admin = await server.services.auth.ensureFirstAdmin(
 );
 if (admin.created) {
   console.log(
-    admin.password
-      ? `corral-web: first admin ${admin.email} created with the one-time password ${admin.password} (shown once; set CORRAL_ADMIN_PASSWORD to choose it)`
-      : `corral-web: first admin ${admin.email} created from CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD`,
+    `corral-web: first admin ${admin.email} created from CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD`,
+  );
+}
+// No user and no password from the environment: only who reads this console can set Corral up.
+const setupToken = await server.services.setup.begin();
+if (setupToken) {
+  console.log(
+    `corral-web: no user yet: open ${server.url}/setup and enter the one-time setup token ${setupToken}`,
   );
 }
 console.log(`corral-web: listening on ${server.url}`);

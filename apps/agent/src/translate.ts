@@ -29,7 +29,7 @@ export interface DaemonInspect {
     StartedAt: string;
     FinishedAt: string;
   };
-  Config: { Image: string; Labels?: Record<string, string> | null };
+  Config: { Image: string; Labels?: Record<string, string> | null; Env?: string[] | null };
   HostConfig: {
     Memory?: number;
     NanoCpus?: number;
@@ -85,6 +85,7 @@ export function containerInfo(c: DaemonInspect): ContainerInfo {
     ports: ports(c.NetworkSettings),
     memoryLimitBytes: c.HostConfig.Memory ?? 0,
     cpus: (c.HostConfig.NanoCpus ?? 0) / 1e9,
+    env: c.Config.Env ?? [],
   };
 }
 

@@ -16,10 +16,14 @@ export const PERMISSIONS = {
   "images.write": "operator",
   /** open a terminal in a container */
   "terminal.open": "operator",
-  /** create and list users */
+  /** one's own password and API tokens */
+  "account.manage": "viewer",
+  /** create, list, change the role of and remove users */
   "users.manage": "admin",
   /** API tokens of other users */
   "tokens.manage": "admin",
+  /** read the audit log */
+  "audit.read": "admin",
   /** add (join tokens) and remove hosts */
   "hosts.manage": "admin",
 } as const satisfies Record<string, Role>;

@@ -52,6 +52,8 @@ export const containerInfoSchema = z.object({
   ports: z.array(portBindingSchema).max(65536),
   memoryLimitBytes: z.number().int().min(0),
   cpus: z.number().min(0),
+  /** KEY=value entries (the image's and the container's); agents before 0.2 omit it */
+  env: z.array(z.string().max(131072)).max(4096).optional(),
 });
 export type ContainerInfo = z.infer<typeof containerInfoSchema>;
 

@@ -13,6 +13,8 @@ import { errorMessage, trpc } from "./trpc.ts";
 import { TRPCClientError } from "@trpc/client";
 import type { ContainerView } from "../server/services/containers.ts";
 import { TABS, type Tab } from "./tabs.ts";
+import { Denied, useCan } from "./can.tsx";
+import { EnvPanel } from "./EnvPanel.tsx";
 
 function Overview({ c, hostName }: { c: ContainerView; hostName: string }) {
   const ports = c.ports.map(
@@ -93,6 +95,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
   });
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
   const stats = useStatsHistory(id);
+  const mayOpenTerminal = useCan("terminal.open");
   const c = container.data;
 
   if (container.isPending) return <div className="state">Loading the container…</div>;
@@ -135,7 +138,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
         <ActionButtons c={c} small={false} />
       </div>
       <nav className="tabs">
-        {TABS.map((t) => (
+        {TABS.filter((t) => t !== "terminal" || mayOpenTerminal).map((t) => (
           <Link
             key={t}
             href={`/containers/${id}${t === "overview" ? "" : `?tab=${t}`}`}
@@ -146,10 +149,20 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
           </Link>
         ))}
       </nav>
-      {tab === "overview" && <Overview c={c} hostName={hostName} />}
+      {tab === "overview" && (
+        <>
+          <Overview c={c} hostName={hostName} />
+          <EnvPanel id={id} />
+        </>
+      )}
       {tab === "stats" && <StatsCharts history={stats} running={running} />}
       {tab === "logs" && <LogsView id={id} />}
-      {tab === "terminal" && <TerminalView id={id} running={running} />}
+      {tab === "terminal" &&
+        (mayOpenTerminal ? (
+          <TerminalView id={id} running={running} />
+        ) : (
+          <Denied permission="terminal.open" what="The terminal" />
+        ))}
     </>
   );
 }

@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
 import { ContainerState } from "./badges.tsx";
+import { useCan } from "./can.tsx";
 import { ago, shortId } from "./format.ts";
 import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
@@ -57,6 +58,8 @@ export function useContainerAction() {
 
 export function ActionButtons({ c, small = true }: { c: ContainerView; small?: boolean }) {
   const act = useContainerAction();
+  const mayWrite = useCan("containers.write");
+  if (!mayWrite) return null;
   const busy = act.isPending && act.variables?.c.id === c.id;
   return (
     <span className="actions">
@@ -95,6 +98,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
     queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
   });
   const [filter, setFilter] = useState("");
+  const mayCreate = useCan("containers.write");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
 
   const hostName = useMemo(
@@ -158,9 +162,14 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           </span>
         )}
         <span className="spacer" />
-        <Link className="button primary" href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
-          New container
-        </Link>
+        {mayCreate && (
+          <Link
+            className="button primary"
+            href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}
+          >
+            New container
+          </Link>
+        )}
       </div>
       <div className="toolbar">
         <input
@@ -199,10 +208,16 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
       {containers.data && total === 0 && (
         <div className="panel state">
           <strong>No containers {hostId ? "on this host" : "yet"}</strong>
-          <Link href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
-            Create a container
-          </Link>{" "}
-          from an image such as busybox or nginx.
+          {mayCreate ? (
+            <>
+              <Link href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
+                Create a container
+              </Link>{" "}
+              from an image such as busybox or nginx.
+            </>
+          ) : (
+            "An operator or admin creates them; they show up here live."
+          )}
         </div>
       )}
       {containers.data && total > 0 && rows.length === 0 && (
@@ -222,7 +237,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
               {header("image", "Image")}
               {header("host", "Host")}
               {header("created", "Created")}
-              <th>Actions</th>
+              {mayCreate && <th>Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -247,9 +262,11 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
                 </td>
                 <td data-label="Host">{hostName.get(c.hostId) ?? shortId(c.hostId)}</td>
                 <td data-label="Created">{ago(c.created, now)}</td>
-                <td data-label="Actions">
-                  <ActionButtons c={c} />
-                </td>
+                {mayCreate && (
+                  <td data-label="Actions">
+                    <ActionButtons c={c} />
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

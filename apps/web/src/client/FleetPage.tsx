@@ -4,6 +4,8 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { HostStatus } from "./badges.tsx";
+import { useCan } from "./can.tsx";
+import { CopyButton } from "./CopyButton.tsx";
 import { ago, bytes } from "./format.ts";
 import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
@@ -11,7 +13,6 @@ import { useNow } from "./useNow.ts";
 
 function AddHost({ onClose }: { onClose(): void }) {
   const join = useMutation({ mutationFn: () => trpc.hosts.createJoinToken.mutate() });
-  const [copied, setCopied] = useState(false);
   const command = join.data?.command;
   return (
     <section className="panel" style={{ marginBottom: 16 }} aria-label="Add a host">
@@ -29,13 +30,7 @@ function AddHost({ onClose }: { onClose(): void }) {
       {command && (
         <div className="command">
           <code data-testid="join-command">{command}</code>
-          <button
-            onClick={() => {
-              void navigator.clipboard?.writeText(command).then(() => setCopied(true));
-            }}
-          >
-            {copied ? "Copied" : "Copy"}
-          </button>
+          <CopyButton text={command} />
         </div>
       )}
       <p style={{ marginBottom: 0 }}>
@@ -50,6 +45,7 @@ function AddHost({ onClose }: { onClose(): void }) {
 export function FleetPage() {
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
   const [adding, setAdding] = useState(false);
+  const mayAddHosts = useCan("hosts.manage");
   const now = useNow();
   const list = hosts.data ?? [];
   const online = list.filter((h) => h.status === "online").length;
@@ -64,9 +60,11 @@ export function FleetPage() {
           </span>
         )}
         <span className="spacer" />
-        <button className="primary" onClick={() => setAdding(true)}>
-          Add host
-        </button>
+        {mayAddHosts && (
+          <button className="primary" onClick={() => setAdding(true)}>
+            Add host
+          </button>
+        )}
       </div>
       {adding && <AddHost onClose={() => setAdding(false)} />}
       {hosts.isPending && <div className="state">Loading hosts…</div>}
@@ -76,7 +74,9 @@ export function FleetPage() {
       {hosts.data && list.length === 0 && !adding && (
         <div className="panel state">
           <strong>No hosts yet</strong>
-          Add your first host: press <b>Add host</b> and run the command it shows on that machine.
+          {mayAddHosts
+            ? "Add your first host: press Add host and run the command it shows on that machine."
+            : "An admin adds hosts; they show up here as soon as their agents connect."}
         </div>
       )}
       {list.length > 0 && (

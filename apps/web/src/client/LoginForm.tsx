@@ -2,9 +2,9 @@
 // Email + password -> POST /api/v1/auth/session, which sets the httpOnly session cookie (and
 // makes no API token: scripts use /api/v1/auth/login for that).
 import { useState, type FormEvent } from "react";
-import { CSRF_HEADER } from "../csrf-header.ts";
+import { postJson } from "./rest.ts";
 
-export function LoginForm({ next }: { next: string }) {
+export function LoginForm({ next, setupOpen }: { next: string; setupOpen: boolean }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
 
@@ -14,19 +14,14 @@ export function LoginForm({ next }: { next: string }) {
     setBusy(true);
     setError("");
     try {
-      const res = await fetch("/api/v1/auth/session", {
-        method: "POST",
-        headers: { "content-type": "application/json", [CSRF_HEADER]: "1" },
-        body: JSON.stringify({ email: form.get("email"), password: form.get("password") }),
+      await postJson("/api/v1/auth/session", {
+        email: form.get("email"),
+        password: form.get("password"),
       });
-      if (res.ok) {
-        window.location.assign(next);
-        return;
-      }
-      const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
-      setError(body.error ?? body.message ?? `login failed (${res.status})`);
-    } catch {
-      setError("the server cannot be reached: is it running?");
+      window.location.assign(next);
+      return;
+    } catch (err) {
+      setError((err as Error).message);
     }
     setBusy(false);
   }
@@ -54,10 +49,16 @@ export function LoginForm({ next }: { next: string }) {
         <button className="primary" type="submit" disabled={busy}>
           {busy ? "Logging in…" : "Log in"}
         </button>
-        <p className="sub" style={{ margin: 0, fontSize: 12 }}>
-          First time? The server printed the first admin&apos;s email and one-time password when it
-          started (or set CORRAL_ADMIN_EMAIL and CORRAL_ADMIN_PASSWORD).
-        </p>
+        {setupOpen ? (
+          <div className="notice" role="status">
+            <b>No user yet.</b> <a href="/setup">Set up Corral</a> with the one-time setup token the
+            server printed when it started.
+          </div>
+        ) : (
+          <p className="sub" style={{ margin: 0, fontSize: 12 }}>
+            No account? Ask an admin of this Corral to make you one.
+          </p>
+        )}
       </form>
     </div>
   );

@@ -3,12 +3,16 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
+import { can, type Permission } from "../access.ts";
 import { RoleProvider } from "./can.tsx";
 import { LiveProvider, useLive } from "./live.tsx";
 
-const NAV = [
+/** `permission`: shown only to roles that have it. */
+const NAV: Array<{ href: string; label: string; permission?: Permission }> = [
   { href: "/", label: "Fleet" },
   { href: "/containers", label: "Containers" },
+  { href: "/users", label: "Users", permission: "users.manage" },
+  { href: "/audit", label: "Audit log", permission: "audit.read" },
 ];
 
 function LiveIndicator() {
@@ -44,7 +48,7 @@ export function Shell({
           Corral
         </Link>
         <nav className="nav">
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.permission || can(role, n.permission)).map((n) => (
             <Link key={n.href} href={n.href} aria-current={current(n.href)}>
               {n.label}
             </Link>
@@ -52,14 +56,25 @@ export function Shell({
         </nav>
         <span className="spacer" />
         <LiveIndicator />
-        <span className="user">
-          <span title={`role: ${role}`}>{email}</span>
-          <form method="post" action="/logout">
-            <button type="submit" className="small">
-              Log out
-            </button>
-          </form>
-        </span>
+        {/* keyed by the path: the menu closes when a link in it is followed */}
+        <details className="user-menu" key={path}>
+          <summary title={`role: ${role}`}>
+            {email} <span className="badge">{role}</span>
+          </summary>
+          <div className="user-menu-items" role="menu">
+            <Link href="/account" role="menuitem">
+              Change password
+            </Link>
+            <Link href="/tokens" role="menuitem">
+              API tokens
+            </Link>
+            <form method="post" action="/logout">
+              <button type="submit" className="small" role="menuitem">
+                Log out
+              </button>
+            </form>
+          </div>
+        </details>
       </header>
       <main>
         <RoleProvider role={role}>{children}</RoleProvider>

@@ -2,7 +2,7 @@
 // The signed-in user's role for the pages: controls a role may not use are not shown. The
 // server refuses them anyway (src/server/permissions.ts); this only keeps the page honest.
 import { createContext, useContext, type ReactNode } from "react";
-import { can, type Permission } from "../access.ts";
+import { can, PERMISSIONS, type Permission } from "../access.ts";
 
 const RoleContext = createContext<string>("viewer");
 
@@ -17,4 +17,17 @@ export function useCan(permission: Permission): boolean {
 
 export function useRole(): string {
   return useContext(RoleContext);
+}
+
+/** What a page shows to a role that may not use it (the server refuses it anyway). */
+export function Denied({ permission, what }: { permission: Permission; what: string }) {
+  const role = useRole();
+  return (
+    <div className="panel state" role="alert">
+      <strong>
+        {what} is for {PERMISSIONS[permission]}s
+      </strong>
+      Your role is {role}. Ask an admin if you need it.
+    </div>
+  );
 }

@@ -96,7 +96,11 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const s: LiveSocket = io(BROWSER_NAMESPACE, { withCredentials: true });
     s.on("connect", () => setStatus("live"));
-    s.on("disconnect", () => setStatus("offline"));
+    s.on("disconnect", (reason) => {
+      setStatus("offline");
+      // The server ends a removed user's or an ended session's connection: log in again.
+      if (reason === "io server disconnect") toLogin();
+    });
     s.on("connect_error", (err) => {
       setStatus("offline");
       // The server refuses a connection without a valid session: log in again.

@@ -3,6 +3,7 @@
 // browser are validated with these schemas on the server.
 import { z } from "zod";
 import type { StatsSample } from "@corral/protocol";
+import type { AuditView } from "../server/services/audit.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
 
@@ -47,6 +48,8 @@ export interface ServerToBrowser {
   "stream:data": (d: { sid: string; data: Uint8Array }) => void;
   "stream:end": (e: { sid: string; exitCode?: number; error?: string }) => void;
   "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
+  /** a new audit log entry (only to roles that may read the log) */
+  audit: (e: AuditView) => void;
 }
 
 export interface BrowserToServer {

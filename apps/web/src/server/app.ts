@@ -38,7 +38,7 @@ export async function startServer(opts: {
   const trpc = trpcHandler(services);
 
   const http = createServer((req, res) => {
-    setSecurityHeaders(res);
+    setSecurityHeaders(req, res);
     const url = new URL(req.url ?? "/", "http://corral");
     if (url.pathname.startsWith("/api/")) {
       const refusal = csrfRefusal(req);

@@ -1,7 +1,13 @@
 // Who is calling: a bearer token (scripts) or the session cookie (browsers). One function for
 // REST, tRPC and socket.io.
 import type { IncomingMessage } from "node:http";
-import { SESSION_COOKIE, type AuthUser, type AuthService } from "./services/auth.ts";
+import { trustedProxies } from "./proxy-trust.ts";
+import {
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  type AuthUser,
+  type AuthService,
+} from "./services/auth.ts";
 import type { Actor } from "./services/audit.ts";
 
 export function cookie(header: string | undefined, name: string): string | undefined {
@@ -23,9 +29,27 @@ export async function authenticate(
   return session ? auth.userForSession(session) : undefined;
 }
 
-/** The caller's address (the socket's: no proxy header is trusted yet). */
+/** The caller's address: the peer's, or X-Forwarded-For's from a trusted proxy. */
 export function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? "";
+  return trustedProxies().clientAddress(req);
+}
+
+/** https directly, or behind a trusted proxy that says so. */
+export function isHttps(req: IncomingMessage): boolean {
+  return trustedProxies().isHttps(req);
+}
+
+/** The Set-Cookie value of a new session: Secure whenever the browser came over https. */
+export function sessionCookie(session: string, req: IncomingMessage): string {
+  const secure = isHttps(req) ? "; Secure" : "";
+  return `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${secure}`;
+}
+
+/** The origins a page of this server has: CORRAL_PUBLIC_URL's and the one the browser used. */
+export function ownOrigins(req: IncomingMessage): string[] {
+  const origins = [`${isHttps(req) ? "https" : "http"}://${req.headers.host ?? ""}`];
+  if (process.env.CORRAL_PUBLIC_URL) origins.push(new URL(process.env.CORRAL_PUBLIC_URL).origin);
+  return origins;
 }
 
 export function actorOf(user: AuthUser | undefined, req: IncomingMessage): Actor {
@@ -35,5 +59,5 @@ export function actorOf(user: AuthUser | undefined, req: IncomingMessage): Actor
 /** The URL agents reach this server at: CORRAL_PUBLIC_URL, else what the caller used. */
 export function publicUrl(req: IncomingMessage): string {
   if (process.env.CORRAL_PUBLIC_URL) return process.env.CORRAL_PUBLIC_URL.replace(/\/$/, "");
-  return `http://${req.headers.host ?? "localhost"}`;
+  return `${isHttps(req) ? "https" : "http"}://${req.headers.host ?? "localhost"}`;
 }

@@ -5,8 +5,9 @@ import { can, PERMISSIONS, ROLES, type Permission } from "./permissions.ts";
 test("each role may do what the roles below it may, and an unknown role nothing", () => {
   const allowed = (role: string) =>
     (Object.keys(PERMISSIONS) as Permission[]).filter((p) => can(role, p)).sort();
-  assert.deepEqual(allowed("viewer"), ["read"]);
+  assert.deepEqual(allowed("viewer"), ["account.manage", "read"]);
   assert.deepEqual(allowed("operator"), [
+    "account.manage",
     "containers.write",
     "images.write",
     "read",

@@ -1,13 +1,16 @@
 // Security headers on every response: pages, REST, tRPC and socket.io's own HTTP answers.
-// CSP: Next.js inlines its boot scripts and xterm/uPlot set inline styles, hence 'unsafe-inline'
-// (nonces would need every page rendered per request); no frames, no plugins, no other origins.
-import type { ServerResponse } from "node:http";
+// CSP: scripts only from this origin or carrying this response's nonce (no 'unsafe-inline'):
+// Next.js reads the nonce from the request's Content-Security-Policy header and puts it on its
+// own inline boot scripts (every page renders per request: app/layout.tsx is dynamic). Styles
+// keep 'unsafe-inline': xterm and uPlot set inline styles. No frames, plugins or other origins.
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server as SocketServer } from "socket.io";
 
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": [
+export function contentSecurityPolicy(nonce?: string): string {
+  return [
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
+    `script-src 'self'${nonce ? ` 'nonce-${nonce}'` : ""}`,
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
@@ -16,14 +19,30 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-  ].join("; "),
+  ].join("; ");
+}
+
+/** What every response carries besides its CSP. */
+const OTHER_HEADERS: Readonly<Record<string, string>> = {
   "x-frame-options": "DENY",
   "x-content-type-options": "nosniff",
   "referrer-policy": "same-origin",
 };
 
-export function setSecurityHeaders(res: ServerResponse): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+/** The headers of answers that are no page (socket.io's): no script runs, so no nonce. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": contentSecurityPolicy(),
+  ...OTHER_HEADERS,
+};
+
+/** A fresh nonce per response; the request carries the same policy to Next.js's renderer. */
+export function setSecurityHeaders(req: IncomingMessage, res: ServerResponse): void {
+  const policy = contentSecurityPolicy(randomBytes(16).toString("base64"));
+  // Overwrites whatever the client sent: only the server chooses the nonce.
+  req.headers["content-security-policy"] = policy;
+  delete req.headers["content-security-policy-report-only"];
+  res.setHeader("content-security-policy", policy);
+  for (const [name, value] of Object.entries(OTHER_HEADERS)) res.setHeader(name, value);
 }
 
 /** socket.io answers its polling requests itself, before the app's request handler. */

@@ -109,6 +109,11 @@ export class RestRouter {
     return this;
   }
 
+  /** Every route with its access (the authorization test walks them all). */
+  list(): Array<{ method: string; path: string; access: Access }> {
+    return this.routes.map(({ method, path, access }) => ({ method, path, access }));
+  }
+
   /** OpenAPI 3.1 from the routes' own zod schemas (nothing described twice). */
   openapi(info: { title: string; version: string }): object {
     const paths: Record<string, Record<string, unknown>> = {};

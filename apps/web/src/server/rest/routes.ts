@@ -3,10 +3,26 @@
 // /api/v1/openapi.json is made.
 import { z } from "zod";
 import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
-import { actorOf, authenticate, clientAddress, publicUrl } from "../auth-request.ts";
+import {
+  actorOf,
+  authenticate,
+  clientAddress,
+  cookie,
+  publicUrl,
+  sessionCookie,
+} from "../auth-request.ts";
 import { badRequest } from "../errors.ts";
 import type { Services } from "../services/index.ts";
-import { createUserInput, loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../services/auth.ts";
+import { createTokenInput } from "../services/api-tokens.ts";
+import { auditQueryInput } from "../services/audit.ts";
+import {
+  changePasswordInput,
+  createUserInput,
+  loginInput,
+  SESSION_COOKIE,
+} from "../services/auth.ts";
+import { setupInput } from "../services/setup.ts";
+import { setRoleInput } from "../services/users.ts";
 import {
   CONTAINER_ACTIONS,
   createContainerInput,
@@ -82,22 +98,91 @@ export function restRoutes(s: Services): RestRouter {
           loginInput.parse(await r.body()),
           clientAddress(r.req),
         );
-        r.res.setHeader(
-          "set-cookie",
-          `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
-        );
+        r.res.setHeader("set-cookie", sessionCookie(session, r.req));
         return { user: { email: user.email, role: user.role } };
       },
       {
-        summary: "the login page's: a session cookie (httpOnly, SameSite=Lax), no API token",
+        summary:
+          "the login page's: a session cookie (httpOnly, SameSite=Lax, Secure over https), no API token",
         body: loginInput,
+      },
+    )
+    .on("GET", "/api/v1/setup", "public", async () => ({ open: await s.setup.open() }), {
+      summary: "whether first-run setup is open ({open}): true only while no user exists",
+    })
+    .on(
+      "POST",
+      "/api/v1/setup",
+      "public",
+      async (r) => {
+        const { session, user } = await s.setup.complete(
+          setupInput.parse(await r.body()),
+          clientAddress(r.req),
+        );
+        r.res.setHeader("set-cookie", sessionCookie(session, r.req));
+        return { user: { email: user.email, role: user.role } };
+      },
+      {
+        summary:
+          "first run: the one-time token the server printed makes the first admin ({token, email, password}); closed once a user exists",
+        body: setupInput,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/auth/password",
+      "account.manage",
+      async (r) =>
+        s.auth.changePassword(
+          r.user,
+          changePasswordInput.parse(await r.body()),
+          cookie(r.req.headers.cookie, SESSION_COOKIE),
+          r.actor,
+        ),
+      {
+        summary:
+          "changes the caller's password ({currentPassword, newPassword}); ends their other sessions",
+        body: changePasswordInput,
+      },
+    )
+    .on("GET", "/api/v1/tokens", "account.manage", async (r) => s.tokens.list(r.user), {
+      summary: "the caller's API tokens (an admin's: everyone's), never their secrets",
+    })
+    .on(
+      "POST",
+      "/api/v1/tokens",
+      "account.manage",
+      async (r) => s.tokens.create(r.user, createTokenInput.parse(await r.body()), r.actor),
+      {
+        summary: "a named API token ({name}); its secret is in this answer only",
+        body: createTokenInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/tokens/:id",
+      "account.manage",
+      async (r) => {
+        await s.tokens.revoke(r.user, r.params.id as string, r.actor);
+        return {};
+      },
+      { summary: "revokes a token (one's own; an admin: anyone's)" },
+    )
+    .on(
+      "GET",
+      "/api/v1/audit",
+      "audit.read",
+      async (r) => s.audit.list(auditQueryInput.parse(query(r))),
+      {
+        summary: "the audit log, newest first ({entries, next}: pass next as before for more)",
+        query: auditQueryInput,
       },
     )
     .on(
       "POST",
       JOIN_PATH,
       "public",
-      async (r) => s.hosts.join(joinRequestSchema.parse(await r.body())),
+      async (r) => s.hosts.join(joinRequestSchema.parse(await r.body()), clientAddress(r.req)),
       {
         summary: "an agent trades a one-time join token for its host credential",
         body: joinRequestSchema,
@@ -113,6 +198,29 @@ export function restRoutes(s: Services): RestRouter {
     .on("GET", "/api/v1/users", "users.manage", async () => s.auth.listUsers(), {
       summary: "every user with its role; admins only",
     })
+    .on(
+      "PATCH",
+      "/api/v1/users/:id",
+      "users.manage",
+      async (r) => {
+        const body = z.object({ role: setRoleInput.shape.role }).parse(await r.body());
+        return s.users.setRole({ id: r.params.id as string, role: body.role }, r.actor);
+      },
+      {
+        summary: "changes a user's role ({role}); never the last admin's",
+        body: setRoleInput.pick({ role: true }),
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/users/:id",
+      "users.manage",
+      async (r) => {
+        await s.users.remove(r.params.id as string, r.actor);
+        return {};
+      },
+      { summary: "removes a user with its sessions and tokens; never the last admin" },
+    )
     .on("GET", "/api/v1/hosts", "read", async () => s.hosts.list(), {
       summary: "every host with its status (online/offline), facts and container counts",
     })
@@ -123,11 +231,7 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       "/api/v1/hosts/join-tokens",
       "hosts.manage",
-      async (r) => {
-        const t = await s.hosts.createJoinToken(publicUrl(r.req), r.actor.userId);
-        await s.audit.record(r.actor, "host.join-token", "", { expiresAt: t.expiresAt });
-        return t;
-      },
+      async (r) => s.hosts.createJoinToken(publicUrl(r.req), r.actor),
       { summary: "a one-time join token and the one-line agent command ({token, command})" },
     )
     .on(
@@ -170,6 +274,16 @@ export function restRoutes(s: Services): RestRouter {
       "read",
       async (r) => s.containers.get(r.params.id as string),
       { summary: "one container" },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/env",
+      "read",
+      async (r) => s.containers.env(r.params.id as string, r.user.role),
+      {
+        summary:
+          "its environment ({revealed, entries}); every value masked unless the caller may edit containers",
+      },
     )
     .on(
       "DELETE",

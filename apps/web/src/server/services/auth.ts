@@ -23,6 +23,11 @@ export const createUserInput = z.object({
   role: z.enum(ROLES, { message: `role must be one of ${ROLES.join(", ")}` }),
 });
 
+export const changePasswordInput = z.object({
+  currentPassword: z.string().min(1, "currentPassword is required").max(1024),
+  newPassword: createUserInput.shape.password,
+});
+
 export const SESSION_COOKIE = "corral_session";
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -59,24 +64,19 @@ export class AuthService {
   }
 
   /**
-   * Creates the first admin once, when no user exists. Without a password from the
-   * environment, a random one is made and returned so that the caller can print it once.
+   * Creates the first admin once, from CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD, when no user
+   * exists. Without a password nothing is made: the setup page takes over (services/setup.ts).
    */
   async ensureFirstAdmin(
     email: string | undefined,
     password: string | undefined,
-  ): Promise<{ created: false } | { created: true; email: string; password?: string }> {
-    if ((await this.db.user.count()) > 0) return { created: false };
+  ): Promise<{ created: false } | { created: true; email: string }> {
+    if (!password || (await this.db.user.count()) > 0) return { created: false };
     const adminEmail = email || "admin@corral.local";
-    const generated = password ? undefined : randomBytes(12).toString("base64url");
     await this.db.user.create({
-      data: {
-        email: adminEmail,
-        passwordHash: await this.hashPassword(password || (generated as string)),
-        role: "admin",
-      },
+      data: { email: adminEmail, passwordHash: await this.hashPassword(password), role: "admin" },
     });
-    return { created: true, email: adminEmail, ...(generated ? { password: generated } : {}) };
+    return { created: true, email: adminEmail };
   }
 
   /** A new user (admin only: the route's permission); the password is stored as argon2id. */
@@ -123,6 +123,9 @@ export class AuthService {
     address: string,
   ): Promise<{ token: string; user: AuthUser }> {
     const user = await this.checkPassword(input.email, input.password, address);
+    await this.audit.record({ userId: user.id, ip: address }, "user.login", user.id, {
+      via: "token",
+    });
     const token = newSecret("cat");
     await this.db.apiToken.create({
       data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
@@ -136,15 +139,55 @@ export class AuthService {
     address: string,
   ): Promise<{ session: string; user: AuthUser }> {
     const user = await this.checkPassword(input.email, input.password, address);
+    await this.audit.record({ userId: user.id, ip: address }, "user.login", user.id, {
+      via: "session",
+    });
+    return { session: await this.startSession(user.id), user };
+  }
+
+  /** A new browser session of a user whose password was just checked; the cookie's value. */
+  async startSession(userId: string): Promise<string> {
     const session = newSecret("cse");
     await this.db.session.create({
       data: {
         tokenHash: hashSecret(session),
-        userId: user.id,
+        userId,
         expiresAt: new Date(Date.now() + SESSION_TTL_MS),
       },
     });
-    return { session, user };
+    return session;
+  }
+
+  /**
+   * Changes the caller's password after checking the current one (counted as a login attempt),
+   * and ends every other session of theirs: this browser's (`keepSession`) stays logged in.
+   */
+  async changePassword(
+    user: AuthUser,
+    input: z.infer<typeof changePasswordInput>,
+    keepSession: string | undefined,
+    actor: Actor,
+  ): Promise<{ endedSessions: number }> {
+    try {
+      await this.checkPassword(user.email, input.currentPassword, actor.ip);
+    } catch (err) {
+      // Not a 401: the caller is logged in, only this field is wrong.
+      if (err instanceof AppError && err.status === 401)
+        throw new AppError(400, "currentPassword: that is not your current password");
+      throw err;
+    }
+    await this.db.user.update({
+      where: { id: user.id },
+      data: { passwordHash: await this.hashPassword(input.newPassword) },
+    });
+    const ended = await this.db.session.deleteMany({
+      where: {
+        userId: user.id,
+        ...(keepSession ? { tokenHash: { not: hashSecret(keepSession) } } : {}),
+      },
+    });
+    await this.audit.record(actor, "user.password", user.id, { endedSessions: ended.count });
+    return { endedSessions: ended.count };
   }
 
   async userForToken(token: string): Promise<AuthUser | undefined> {
@@ -153,6 +196,10 @@ export class AuthService {
       include: { user: true },
     });
     if (!t || t.revokedAt) return undefined;
+    // "last used" to the minute: not a database write per request
+    if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > 60_000) {
+      await this.db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date() } });
+    }
     return { id: t.user.id, email: t.user.email, role: t.user.role };
   }
 

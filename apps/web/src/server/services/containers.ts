@@ -11,6 +11,8 @@ import {
 } from "@corral/protocol";
 import type { Db } from "../db.ts";
 import { notFound } from "../errors.ts";
+import { can } from "../permissions.ts";
+import { maskEnv, type EnvEntry } from "../secrets.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
 import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
@@ -116,6 +118,16 @@ export class ContainerService {
     return this.view(await this.row(id));
   }
 
+  /**
+   * Its environment, apart from the view (which is pushed to every browser): in full for a role
+   * that may edit containers, every value masked for the others.
+   */
+  async env(id: string, role: string): Promise<{ revealed: boolean; entries: EnvEntry[] }> {
+    const revealed = can(role, "containers.write");
+    const env = JSON.parse((await this.row(id)).env) as string[];
+    return { revealed, entries: maskEnv(env, revealed ? "none" : "all") };
+  }
+
   private async row(id: string): Promise<Container> {
     const c = await this.db.container.findUnique({ where: { id } });
     if (!c) throw notFound(`no container ${id}`);
@@ -149,7 +161,13 @@ export class ContainerService {
       spec: { ...spec, labels },
     });
     await this.store(hostId, container, start === false ? "stopped" : "running");
-    await this.audit.record(actor, "container.create", container.id, { hostId, image: spec.image });
+    // env as given, its secret-looking values masked by the audit service
+    await this.audit.record(actor, "container.create", container.id, {
+      hostId,
+      image: spec.image,
+      name: container.name,
+      ...(spec.env?.length ? { env: spec.env } : {}),
+    });
     if (start !== false) {
       container = (await this.hub.command(hostId, { type: "start", id: container.id })).container;
     }

@@ -12,6 +12,7 @@ import {
   type Snapshot,
 } from "@corral/protocol";
 import type { Db } from "../db.ts";
+import type { Actor, AuditService } from "./audit.ts";
 import { AppError, notFound } from "../errors.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
@@ -52,6 +53,7 @@ export function containerRow(hostId: string, c: ContainerInfo) {
     finishedAt: c.finishedAt,
     labels: JSON.stringify(c.labels),
     ports: JSON.stringify(c.ports),
+    env: JSON.stringify(c.env ?? []),
     memoryLimit: c.memoryLimitBytes,
     cpus: c.cpus,
     managed: c.labels[MANAGED_LABEL] === MANAGED_BY_WEB,
@@ -74,7 +76,11 @@ function when(iso: string): Date {
 }
 
 export class HostService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** records join tokens and joins (scripts that only read may leave it out) */
+    private readonly audit?: AuditService,
+  ) {}
 
   async list(): Promise<HostView[]> {
     const hosts = await this.db.host.findMany({
@@ -106,13 +112,14 @@ export class HostService {
   /** A one-time join token and the one-line agent command that uses it. */
   async createJoinToken(
     serverUrl: string,
-    createdById: string | null,
+    actor: Actor | null,
   ): Promise<{ token: string; expiresAt: string; command: string }> {
     const token = newSecret("cjt");
     const expiresAt = new Date(Date.now() + JOIN_TOKEN_TTL_MS);
-    await this.db.joinToken.create({
-      data: { tokenHash: hashSecret(token), createdById, expiresAt },
+    const row = await this.db.joinToken.create({
+      data: { tokenHash: hashSecret(token), createdById: actor?.userId ?? null, expiresAt },
     });
+    if (actor) await this.audit?.record(actor, "host.join-token", row.id, { expiresAt });
     return {
       token,
       expiresAt: expiresAt.toISOString(),
@@ -121,9 +128,9 @@ export class HostService {
   }
 
   /** Trades a join token (once) for a new host and its credential. */
-  async join(req: JoinRequest): Promise<{ hostId: string; credential: string }> {
+  async join(req: JoinRequest, ip = ""): Promise<{ hostId: string; credential: string }> {
     const credential = newSecret("chc");
-    return this.db.$transaction(async (tx) => {
+    const joined = await this.db.$transaction(async (tx) => {
       const t = await tx.joinToken.findUnique({ where: { tokenHash: hashSecret(req.token) } });
       if (!t || t.usedAt || t.revokedAt || t.expiresAt < new Date()) {
         throw new AppError(401, "join token unknown, used or expired: make a new one");
@@ -142,8 +149,13 @@ export class HostService {
         data: { usedAt: new Date(), hostId: host.id },
       });
       if (claimed.count !== 1) throw new AppError(401, "join token already used: make a new one");
-      return { hostId: host.id, credential };
+      return { hostId: host.id, credential, tokenId: t.id };
     });
+    await this.audit?.record({ userId: null, ip }, "host.join", joined.hostId, {
+      name: req.name,
+      joinToken: joined.tokenId,
+    });
+    return { hostId: joined.hostId, credential };
   }
 
   async authenticateAgent(

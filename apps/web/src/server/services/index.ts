@@ -1,12 +1,15 @@
 // The services, wired once per server process; REST, tRPC and socket.io all call these.
 import type { Db } from "../db.ts";
 import { AgentHub } from "../sockets/agent-hub.ts";
+import { ApiTokenService } from "./api-tokens.ts";
 import { AuditService } from "./audit.ts";
 import { AuthService } from "./auth.ts";
 import { ContainerService } from "./containers.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
 import { MetricsService } from "./metrics.ts";
+import { SetupService } from "./setup.ts";
+import { UserService } from "./users.ts";
 
 export interface Services {
   db: Db;
@@ -17,20 +20,27 @@ export interface Services {
   audit: AuditService;
   metrics: MetricsService;
   hub: AgentHub;
+  users: UserService;
+  tokens: ApiTokenService;
+  setup: SetupService;
 }
 
 export function createServices(db: Db, log?: (line: string) => void): Services {
   const audit = new AuditService(db);
-  const hosts = new HostService(db);
+  const hosts = new HostService(db, audit);
   const hub = new AgentHub(hosts, log);
+  const auth = new AuthService(db, audit);
   return {
     db,
-    auth: new AuthService(db, audit),
+    auth,
     hosts,
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),
     audit,
     metrics: new MetricsService(db, hub),
     hub,
+    users: new UserService(db, audit),
+    tokens: new ApiTokenService(db, audit),
+    setup: new SetupService(db, auth, audit),
   };
 }

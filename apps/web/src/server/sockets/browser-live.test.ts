@@ -17,6 +17,7 @@ import { createDb, type Db } from "../db.ts";
 import { SECURITY_HEADERS, socketSecurityHeaders } from "../security-headers.ts";
 import { SESSION_COOKIE } from "../services/auth.ts";
 import { createServices, type Services } from "../services/index.ts";
+import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
 import { attachBrowserNamespace } from "./browser.ts";
 
 const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
@@ -78,12 +79,15 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A browser's connection with a session cookie (or none). */
-function browser(session?: string): Promise<Socket> {
+/** A browser's connection with a session cookie (or none), from a page of `origin`. */
+function browser(session?: string, origin?: string): Promise<Socket> {
   const s = connect(url + BROWSER_NAMESPACE, {
     transports: ["websocket"],
     reconnection: false,
-    extraHeaders: session ? { cookie: `${SESSION_COOKIE}=${session}` } : {},
+    extraHeaders: {
+      ...(session ? { cookie: `${SESSION_COOKIE}=${session}` } : {}),
+      ...(origin ? { origin } : {}),
+    },
   });
   sockets.push(s);
   return new Promise((resolve, reject) => {
@@ -99,6 +103,63 @@ const ask = (s: Socket, event: string, payload: unknown): Promise<Reply> =>
 test("no session, or an unknown one: the connection is refused", async () => {
   await assert.rejects(browser(), /log in first/);
   await assert.rejects(browser("cse_not-a-session"), /session expired: log in again/);
+});
+
+test("a foreign page cannot ride the cookie: its Origin is refused; this server's own is let in", async () => {
+  await assert.rejects(
+    browser(sessions.admin, "https://evil.example"),
+    /origin https:\/\/evil\.example is not this server's/,
+  );
+  await assert.rejects(browser(sessions.admin, "http://127.0.0.1:1"), /is not this server's/);
+  const own = await browser(sessions.admin, url);
+  assert.ok(own.connected);
+});
+
+test("new audit entries are pushed to admins' pages only", async () => {
+  const admin = await browser(sessions.admin);
+  const viewer = await browser(sessions.viewer);
+  let viewerGot = false;
+  viewer.on("audit", () => (viewerGot = true));
+  const got = new Promise<{ action: string; detail: Record<string, unknown> }>((resolve) =>
+    admin.once("audit", resolve),
+  );
+  await services.audit.record({ userId: null, ip: "127.0.0.1" }, "test.pushed", "t", {
+    token: "cat_secret",
+  });
+  const e = await got;
+  assert.equal(e.action, "test.pushed");
+  assert.notEqual(e.detail.token, "cat_secret");
+  // pushed before the answer to a later request would be: after one round trip, nothing came
+  await ask(viewer, "logs:open", { id: "nope", sid: "v1", tail: 1 });
+  assert.equal(viewerGot, false);
+});
+
+test("a role change reaches open sockets at once; an ended session's socket is disconnected", async () => {
+  const op = await services.auth.createUser(
+    { email: "op@example.com", password: "operator password", role: "operator" },
+    { userId: null, ip: "127.0.0.1" },
+  );
+  const login = { email: "op@example.com", password: "operator password" };
+  const mine = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const other = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const s = await browser(mine);
+  const elsewhere = await browser(other);
+  const open = () =>
+    ask(s, "exec:open", { id: "nope", sid: `x${Math.random()}`, cols: 80, rows: 24 });
+  assert.deepEqual(await open(), { ok: false, error: "no container nope" }, "an operator may");
+  await services.users.setRole({ id: op.id, role: "viewer" }, { userId: null, ip: "127.0.0.1" });
+  await waitFor("the new role on the open socket", async () =>
+    /may not terminal\.open/.test(JSON.stringify(await open())) ? true : undefined,
+  );
+  const gone = new Promise<string>((resolve) => elsewhere.once("disconnect", resolve));
+  await services.auth.changePassword(
+    { id: op.id, email: op.email, role: "viewer" },
+    { currentPassword: "operator password", newPassword: "a new operator password" },
+    mine,
+    { userId: op.id, ip: "127.0.0.1" },
+  );
+  assert.equal(await gone, "io server disconnect");
+  assert.ok(s.connected, "the session that changed the password stays");
 });
 
 test("a viewer may not open a terminal or pull an image; an event not in the table is refused", async () => {

@@ -17,8 +17,10 @@ import {
   type BrowserToServer,
   type ServerToBrowser,
 } from "../../live/events.ts";
+import { clientAddress } from "../auth-request.ts";
 import { toAppError } from "../errors.ts";
 import { can, denial, type Permission } from "../permissions.ts";
+import type { AuditView } from "../services/audit.ts";
 import type { AuthUser } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { TerminalService, type Terminal } from "../services/terminals.ts";
@@ -28,6 +30,10 @@ type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 
 /** Every connected browser: the fleet's changes go to all of them. */
 const FLEET_ROOM = "fleet";
+/** Browsers whose role may read the audit log: each new entry is pushed to them. */
+const AUDIT_ROOM = "audit";
+/** Audit actions that change what a user's open sockets may do. */
+const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const statsRoom = (id: string) => `stats:${id}`;
 interface StreamEntry {
   close(): void;
@@ -51,6 +57,28 @@ export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
   "stream:close": "read",
   "image:pull": "images.write",
 };
+
+/**
+ * The check every packet from a browser passes before its handler: the event's permission
+ * against the socket's role. A refused one is answered (when it asks) and dropped.
+ */
+export function socketGate(currentRole: string | (() => string)) {
+  return ([event, ...args]: unknown[], next: (err?: Error) => void): void => {
+    const role = typeof currentRole === "function" ? currentRole() : currentRole;
+    const permission = (SOCKET_PERMISSIONS as Record<string, Permission | undefined>)[
+      String(event)
+    ];
+    if (permission && can(role, permission)) return next();
+    const ack = args.at(-1);
+    if (typeof ack === "function") {
+      (ack as Ack<never>)({
+        ok: false,
+        error: permission ? denial(role, permission) : `${String(event)} is not an event`,
+      });
+    }
+    // dropped: next() is not called, so no handler runs
+  };
+}
 
 export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   const ns = anyNs as unknown as BrowserNamespace;
@@ -85,23 +113,34 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     }
   });
 
+  services.audit.entries.on("entry", (entry: AuditView) => {
+    ns.to(AUDIT_ROOM).emit("audit", entry);
+    // Every change to a user is audited with the user as its target: their open pages get the
+    // new role at once, and a removed user's or an ended session's page is disconnected.
+    if (USER_CHANGES.has(entry.action)) void recheckUser(entry.target);
+  });
+  const recheckUser = async (userId: string): Promise<void> => {
+    for (const socket of await ns.in(`user:${userId}`).fetchSockets()) {
+      const user = await services.auth
+        .userForSession(String(socket.data.session))
+        .catch(() => undefined);
+      if (!user) {
+        socket.disconnect(true);
+        continue;
+      }
+      socket.data.user = user;
+      if (can(user.role, "audit.read")) socket.join(AUDIT_ROOM);
+      else socket.leave(AUDIT_ROOM);
+    }
+  };
+
   ns.on("connection", (socket: BrowserSocket) => {
-    const user = socket.data.user as AuthUser;
-    const actor = { userId: user.id, ip: socket.handshake.address };
+    const user = socket.data.user as AuthUser; // who connected; their role may change later
+    const actor = { userId: user.id, ip: clientAddress(socket.request) };
     const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
-    socket.use(([event, ...args], next) => {
-      const permission = (SOCKET_PERMISSIONS as Record<string, Permission | undefined>)[event];
-      if (permission && can(user.role, permission)) return next();
-      const ack = args.at(-1);
-      if (typeof ack === "function") {
-        (ack as Ack<never>)({
-          ok: false,
-          error: permission ? denial(user.role, permission) : `${event} is not an event`,
-        });
-      }
-      // dropped: next() is not called, so no handler runs
-    });
+    if (can(user.role, "audit.read")) void socket.join(AUDIT_ROOM);
+    socket.use(socketGate(() => (socket.data.user as AuthUser).role));
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
     const parse = <T>(schema: z.ZodType<T>, raw: unknown, ack?: Ack<never>): T | undefined => {

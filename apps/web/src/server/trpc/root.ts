@@ -2,15 +2,21 @@
 import type { IncomingMessage, RequestListener } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Services } from "../services/index.ts";
+import { accountRouter } from "./routers/account.ts";
+import { auditRouter } from "./routers/audit.ts";
 import { containersRouter } from "./routers/containers.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { imagesRouter } from "./routers/images.ts";
+import { usersRouter } from "./routers/users.ts";
 import { createContext, router } from "./trpc.ts";
 
 export const appRouter = router({
   hosts: hostsRouter,
   containers: containersRouter,
   images: imagesRouter,
+  users: usersRouter,
+  account: accountRouter,
+  audit: auditRouter,
 });
 export type AppRouter = typeof appRouter;
 

@@ -11,6 +11,10 @@ export const containersRouter = router({
   get: roleProcedure("read")
     .input(byId)
     .query(({ ctx, input }) => ctx.services.containers.get(input.id)),
+  /** every value masked unless the caller may edit containers (the service decides) */
+  env: roleProcedure("read")
+    .input(byId)
+    .query(({ ctx, input }) => ctx.services.containers.env(input.id, ctx.user.role)),
   create: roleProcedure("containers.write")
     .input(createContainerInput)
     .mutation(({ ctx, input }) => ctx.services.containers.create(input, ctx.actor)),

@@ -1,0 +1,168 @@
+"use client";
+// The audit log (admins): who did what to which target, when and from where. Newest first, a
+// page at a time; new entries arrive pushed over the page's socket (no polling).
+import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import type { AuditView } from "../server/services/audit.ts";
+import { Denied, useCan } from "./can.tsx";
+import { ago, dateTime } from "./format.ts";
+import { useLive } from "./live.tsx";
+import { errorMessage, trpc } from "./trpc.ts";
+import { useNow } from "./useNow.ts";
+
+const FAMILIES = [
+  ["", "Every action"],
+  ["container.", "Containers"],
+  ["image.", "Images"],
+  ["host.", "Hosts"],
+  ["user.", "Users and logins"],
+  ["token.", "API tokens"],
+  ["setup.", "Setup"],
+] as const;
+
+type Page = { entries: AuditView[]; next: number | null };
+
+function matches(e: AuditView, action: string, text: string): boolean {
+  if (action && !e.action.startsWith(action)) return false;
+  if (!text) return true;
+  const hay = `${e.target} ${JSON.stringify(e.detail)} ${e.ip} ${e.user ?? ""}`.toLowerCase();
+  return hay.includes(text.toLowerCase());
+}
+
+function Detail({ detail }: { detail: Record<string, unknown> }) {
+  const parts = Object.entries(detail).map(
+    ([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  return <span className="mono audit-detail">{parts.join(" · ") || "—"}</span>;
+}
+
+export function AuditPage() {
+  const allowed = useCan("audit.read");
+  const { socket } = useLive();
+  const qc = useQueryClient();
+  const now = useNow(10000);
+  const [action, setAction] = useState("");
+  const [typed, setTyped] = useState("");
+  const [text, setText] = useState("");
+  // The filter box asks the server once typing pauses, not on every key.
+  useEffect(() => {
+    const t = setTimeout(() => setText(typed.trim()), 300);
+    return () => clearTimeout(t);
+  }, [typed]);
+  const key = ["audit", action, text] as const;
+  const log = useInfiniteQuery({
+    queryKey: key,
+    enabled: allowed,
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam }) =>
+      trpc.audit.list.query({
+        ...(action ? { action } : {}),
+        ...(text ? { text } : {}),
+        ...(pageParam ? { before: pageParam } : {}),
+        limit: 50,
+      }),
+    getNextPageParam: (last: Page) => last.next ?? undefined,
+  });
+
+  useEffect(() => {
+    if (!socket) return;
+    const onEntry = (e: AuditView) => {
+      if (!matches(e, action, text)) return;
+      qc.setQueryData<InfiniteData<Page, number | undefined>>(key, (data) => {
+        if (!data?.pages[0] || data.pages[0].entries.some((x) => x.id === e.id)) return data;
+        const [first, ...rest] = data.pages;
+        return { ...data, pages: [{ ...first, entries: [e, ...first.entries] }, ...rest] };
+      });
+    };
+    socket.on("audit", onEntry);
+    return () => {
+      socket.off("audit", onEntry);
+    };
+  }, [socket, qc, action, text]); // key is made of action and text
+
+  if (!allowed) return <Denied permission="audit.read" what="The audit log" />;
+  const entries = log.data?.pages.flatMap((p) => p.entries) ?? [];
+  const filtered = action !== "" || text !== "";
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Audit log</h1>
+        <span className="sub">
+          every change, who made it and from where · new entries appear live
+        </span>
+      </div>
+      <div className="toolbar">
+        <input
+          type="search"
+          placeholder="Filter by user, target, address, detail…"
+          aria-label="Filter the audit log"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+        />
+        <select aria-label="Action" value={action} onChange={(e) => setAction(e.target.value)}>
+          {FAMILIES.map(([v, label]) => (
+            <option key={v} value={v}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </div>
+      {log.isPending && <div className="state">Loading the audit log…</div>}
+      {log.isError && (
+        <div className="error">Could not load the audit log: {errorMessage(log.error)}</div>
+      )}
+      {log.data && entries.length === 0 && (
+        <div className="panel state">
+          <strong>{filtered ? "Nothing matches this filter" : "Nothing recorded yet"}</strong>
+          {filtered
+            ? "Try another action or fewer words."
+            : "Every change made here (containers, users, tokens, hosts) is listed as it happens."}
+        </div>
+      )}
+      {entries.length > 0 && (
+        <table className="list audit">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Who</th>
+              <th>What</th>
+              <th>Target</th>
+              <th>Detail</th>
+              <th>From</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={e.id} data-action={e.action}>
+                <td data-label="When" title={dateTime(e.time)}>
+                  {ago(e.time, now)}
+                </td>
+                <td data-label="Who">{e.user ?? (e.userId ? "(removed user)" : "system")}</td>
+                <td data-label="What">
+                  <span className="badge">{e.action}</span>
+                </td>
+                <td data-label="Target" className="mono">
+                  {e.target ? e.target.slice(0, 24) : "—"}
+                </td>
+                <td data-label="Detail">
+                  <Detail detail={e.detail} />
+                </td>
+                <td data-label="From" className="mono">
+                  {e.ip || "—"}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {log.hasNextPage && (
+        <p style={{ textAlign: "center" }}>
+          <button onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+            {log.isFetchingNextPage ? "Loading…" : "Older entries"}
+          </button>
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,133 @@
+"use client";
+// API tokens for scripts: make one (its secret is shown here once), see when each was last used,
+// revoke. An admin sees and revokes everyone's.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { useCan } from "./can.tsx";
+import { CopyButton } from "./CopyButton.tsx";
+import { ago, dateTime } from "./format.ts";
+import { errorMessage, trpc } from "./trpc.ts";
+import { useNow } from "./useNow.ts";
+
+const TOKENS = ["tokens"] as const;
+
+export function TokensPage() {
+  const qc = useQueryClient();
+  const now = useNow(30000);
+  const everyone = useCan("tokens.manage");
+  const tokens = useQuery({ queryKey: TOKENS, queryFn: () => trpc.account.tokens.query() });
+  const [name, setName] = useState("");
+  const create = useMutation({
+    mutationFn: (n: string) => trpc.account.createToken.mutate({ name: n }),
+    onSuccess: () => {
+      setName("");
+      void qc.invalidateQueries({ queryKey: TOKENS });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => trpc.account.revokeToken.mutate({ id }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: TOKENS }),
+  });
+  const list = tokens.data ?? [];
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    create.mutate(name);
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>API tokens</h1>
+        <span className="sub">
+          for scripts: <code>Authorization: Bearer TOKEN</code> on <code>/api/v1</code>
+          {everyone ? " · you see every user's" : ""}
+        </span>
+      </div>
+      <form className="toolbar" onSubmit={submit} aria-label="New token">
+        <input
+          aria-label="Token name"
+          placeholder="Name, e.g. ci-deploy"
+          value={name}
+          maxLength={100}
+          onChange={(e) => setName(e.target.value)}
+          style={{ flex: "1 1 220px" }}
+        />
+        <button className="primary" type="submit" disabled={create.isPending || !name.trim()}>
+          {create.isPending ? "Creating…" : "Create token"}
+        </button>
+      </form>
+      {create.isError && (
+        <div className="error" role="alert" style={{ marginBottom: 12 }}>
+          {errorMessage(create.error)}
+        </div>
+      )}
+      {create.data && (
+        <section className="panel" style={{ marginBottom: 16 }} aria-label="New token secret">
+          <h2>Token “{create.data.name}” created</h2>
+          <p className="sub">Copy it now: it is not shown again (only its hash is kept).</p>
+          <div className="command">
+            <code data-testid="new-token">{create.data.token}</code>
+            <CopyButton text={create.data.token} />
+          </div>
+        </section>
+      )}
+      {tokens.isPending && <div className="state">Loading tokens…</div>}
+      {tokens.isError && (
+        <div className="error">Could not load the tokens: {errorMessage(tokens.error)}</div>
+      )}
+      {tokens.data && list.length === 0 && (
+        <div className="panel state">
+          <strong>No API tokens</strong>
+          Name one above (after the script that will use it) and press Create token.
+        </div>
+      )}
+      {revoke.isError && (
+        <div className="error" role="alert" style={{ marginBottom: 12 }}>
+          {errorMessage(revoke.error)}
+        </div>
+      )}
+      {list.length > 0 && (
+        <table className="list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              {everyone && <th>User</th>}
+              <th>Created</th>
+              <th>Last used</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((t) => (
+              <tr key={t.id} data-token={t.name}>
+                <td data-label="Name">
+                  <b>{t.name}</b>
+                </td>
+                {everyone && <td data-label="User">{t.user}</td>}
+                <td data-label="Created" title={dateTime(t.createdAt)}>
+                  {ago(t.createdAt, now)}
+                </td>
+                <td data-label="Last used" title={dateTime(t.lastUsedAt)}>
+                  {ago(t.lastUsedAt, now)}
+                </td>
+                <td data-label="">
+                  <button
+                    className="small danger"
+                    disabled={revoke.isPending && revoke.variables === t.id}
+                    onClick={() => {
+                      if (window.confirm(`Revoke ${t.name}? Scripts using it stop working.`))
+                        revoke.mutate(t.id);
+                    }}
+                  >
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

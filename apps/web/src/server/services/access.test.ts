@@ -1,0 +1,252 @@
+// The access services against a real SQLite database made by the committed migrations: first-run
+// setup, roles that never lose the last admin, passwords that end other sessions, API tokens,
+// the audit log (masked, paged, pushed) and a container's env masked for viewers.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { createDb, type Db } from "../db.ts";
+import { MASK } from "../secrets.ts";
+import type { AuditView } from "./audit.ts";
+import { createServices, type Services } from "./index.ts";
+
+const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
+let dir: string;
+let db: Db;
+let s: Services;
+const actor = { userId: null, ip: "198.51.100.7" };
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "corral-access-"));
+  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
+    cwd: WEB_DIR,
+    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  db = createDb(`file:${join(dir, "corral.db")}`);
+  s = createServices(db, () => undefined);
+});
+after(async () => {
+  await db?.$disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const admin = { email: "first@example.com", password: "first admin password" };
+
+test("setup needs the printed token, makes one admin, then is closed for good", async () => {
+  assert.equal(await s.setup.open(), true);
+  // Nothing was printed yet: no token opens it.
+  await assert.rejects(
+    s.setup.complete({ token: "cst_guess", ...admin }, "1.2.3.4"),
+    /403|wrong setup token/,
+  );
+  const token = await s.setup.begin();
+  assert.match(token ?? "", /^cst_/);
+  await assert.rejects(
+    s.setup.complete({ token: "cst_wrong", ...admin }, "1.2.3.4"),
+    /token: wrong setup token/,
+  );
+  assert.equal(await db.user.count(), 0);
+  // Two right answers at once: one admin.
+  const results = await Promise.allSettled([
+    s.setup.complete({ token: token!, ...admin }, "1.2.3.4"),
+    s.setup.complete(
+      { token: token!, email: "second@example.com", password: admin.password },
+      "1.2.3.4",
+    ),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ["fulfilled", "rejected"],
+  );
+  const made = results[0] as PromiseFulfilledResult<{ session: string }>;
+  assert.equal((await s.auth.userForSession(made.value.session))?.role, "admin");
+  assert.match(String((results[1] as PromiseRejectedResult).reason), /set up already/);
+  assert.equal(await s.setup.open(), false);
+  assert.equal(await s.setup.begin(), undefined, "no new token once a user exists");
+  assert.deepEqual(
+    (await db.user.findMany()).map((u) => [u.email, u.role]),
+    [["first@example.com", "admin"]],
+  );
+  // CORRAL_ADMIN_* only ever fills an empty database
+  assert.deepEqual(await s.auth.ensureFirstAdmin("x@example.com", "another password"), {
+    created: false,
+  });
+});
+
+test("the last admin can be neither demoted nor removed, and the refusal says why", async () => {
+  const first = await db.user.findUniqueOrThrow({ where: { email: admin.email } });
+  await assert.rejects(
+    s.users.setRole({ id: first.id, role: "viewer" }, actor),
+    /first@example\.com is the last admin: make another user admin first/,
+  );
+  await assert.rejects(s.users.remove(first.id, actor), /is the last admin/);
+  const second = await s.auth.createUser(
+    { email: "second@example.com", password: "second admin password", role: "admin" },
+    actor,
+  );
+  await s.users.setRole({ id: first.id, role: "operator" }, actor);
+  await assert.rejects(s.users.remove(second.id, actor), /second@example\.com is the last admin/);
+  await s.users.setRole({ id: first.id, role: "admin" }, actor);
+  await s.users.remove(second.id, actor);
+  assert.equal(await db.user.count({ where: { role: "admin" } }), 1);
+  await assert.rejects(s.users.remove("nobody", actor), /no user nobody/);
+});
+
+test("changing a password needs the current one and ends the other sessions, not this one", async () => {
+  const user = await s.auth.createUser(
+    { email: "op@example.com", password: "operator password", role: "operator" },
+    actor,
+  );
+  const login = { email: "op@example.com", password: "operator password" };
+  const here = (await s.auth.loginForSession(login, "10.0.0.1")).session;
+  const elsewhere = (await s.auth.loginForSession(login, "10.0.0.2")).session;
+  await assert.rejects(
+    s.auth.changePassword(
+      user,
+      { currentPassword: "wrong", newPassword: "a new long password" },
+      here,
+      actor,
+    ),
+    (err: Error & { status?: number }) =>
+      err.status === 400 && /currentPassword: that is not your current password/.test(err.message),
+  );
+  const r = await s.auth.changePassword(
+    user,
+    { currentPassword: "operator password", newPassword: "a new long password" },
+    here,
+    actor,
+  );
+  assert.equal(r.endedSessions, 1);
+  assert.ok(await s.auth.userForSession(here), "this browser stays logged in");
+  assert.equal(await s.auth.userForSession(elsewhere), undefined);
+  await assert.rejects(s.auth.loginForSession(login, "10.0.0.1"), /wrong email or password/);
+  await s.auth.loginForSession({ ...login, password: "a new long password" }, "10.0.0.1");
+});
+
+test("API tokens: the secret once, last used, revoked; admins see and revoke everyone's", async () => {
+  const op = { ...(await db.user.findUniqueOrThrow({ where: { email: "op@example.com" } })) };
+  const adm = await db.user.findUniqueOrThrow({ where: { email: admin.email } });
+  const t = await s.tokens.create(op, { name: "ci-deploy" }, actor);
+  assert.match(t.token, /^cat_/);
+  assert.equal(t.lastUsedAt, null);
+  assert.equal((await s.auth.userForToken(t.token))?.email, "op@example.com");
+  const listed = (await s.tokens.list(op)).find((x) => x.id === t.id);
+  assert.ok(listed?.lastUsedAt, "last use recorded");
+  assert.equal(
+    (listed as unknown as Record<string, unknown>).token,
+    undefined,
+    "no secret in a list",
+  );
+  const mine = await s.tokens.create(adm, { name: "admin-script" }, actor);
+  assert.ok(
+    !(await s.tokens.list(op)).some((x) => x.id === mine.id),
+    "an operator sees only theirs",
+  );
+  await assert.rejects(s.tokens.revoke(op, mine.id, actor), /no token/);
+  assert.ok(
+    (await s.tokens.list(adm)).some((x) => x.id === t.id),
+    "an admin sees everyone's",
+  );
+  await s.tokens.revoke(adm, t.id, actor);
+  assert.equal(await s.auth.userForToken(t.token), undefined);
+  await assert.rejects(s.tokens.revoke(adm, t.id, actor), /no token/);
+});
+
+test("the audit log: every change above, secrets masked, filtered, paged, pushed", async () => {
+  const pushed: AuditView[] = [];
+  s.audit.entries.on("entry", (e: AuditView) => pushed.push(e));
+  await s.audit.record(actor, "container.create", "c1", {
+    image: "app",
+    env: ["PORT=80", "DB_PASSWORD=hunter2"],
+    password: "hunter2",
+  });
+  assert.equal(pushed.length, 1);
+  assert.deepEqual(pushed[0]?.detail, {
+    image: "app",
+    env: ["PORT=80", `DB_PASSWORD=${MASK}`],
+    password: MASK,
+  });
+  assert.ok(!(await db.auditEntry.findMany()).some((e) => e.detail.includes("hunter2")));
+  const { token } = await s.hosts.createJoinToken("http://x", actor);
+  await s.hosts.join(
+    {
+      token,
+      name: "joined",
+      facts: {
+        hostname: "h",
+        kernel: "6.1",
+        os: "Linux",
+        arch: "x64",
+        cpus: 2,
+        memoryBytes: 1e9,
+        diskBytes: 1e10,
+        diskFreeBytes: 1e9,
+        cgroups: "v1",
+        runtimeVersion: "0.1.0",
+        agentVersion: "0.1.0",
+      },
+    },
+    "192.0.2.4",
+  );
+  const { entries } = await s.audit.list({ limit: 200 });
+  const actions = new Set(entries.map((e) => e.action));
+  for (const a of [
+    "setup.admin",
+    "user.create",
+    "user.role",
+    "user.remove",
+    "user.login",
+    "user.password",
+    "token.create",
+    "token.revoke",
+    "container.create",
+    "host.join-token",
+    "host.join",
+  ])
+    assert.ok(actions.has(a), `${a} is audited`);
+  assert.equal(entries[0]?.action, "host.join");
+  assert.equal(entries[0]?.ip, "192.0.2.4", "the agent's address");
+  assert.equal(entries[1]?.ip, "198.51.100.7");
+  const users = await s.audit.list({ action: "user." });
+  assert.ok(users.entries.every((e) => e.action.startsWith("user.")));
+  const text = await s.audit.list({ text: "ci-deploy" });
+  assert.deepEqual(
+    text.entries.map((e) => e.action),
+    ["token.revoke", "token.create"],
+  );
+  const page1 = await s.audit.list({ limit: 3 });
+  const page2 = await s.audit.list({ limit: 3, before: page1.next! });
+  assert.equal(page1.entries.length, 3);
+  assert.ok(page2.entries.every((e) => e.id < page1.entries[2]!.id));
+});
+
+test("a container's env: every value masked for a viewer, in full for an operator", async () => {
+  const host = await db.host.create({ data: { name: "h", credentialHash: "x" } });
+  await db.container.create({
+    data: {
+      id: "a".repeat(64),
+      hostId: host.id,
+      name: "app",
+      image: "app",
+      state: "running",
+      env: JSON.stringify(["PATH=/bin", "API_KEY=s3cret"]),
+    },
+  });
+  const viewer = await s.containers.env("a".repeat(64), "viewer");
+  assert.equal(viewer.revealed, false);
+  assert.deepEqual(
+    viewer.entries.map((e) => `${e.name}=${e.value}`),
+    [`PATH=${MASK}`, `API_KEY=${MASK}`],
+  );
+  assert.ok(!JSON.stringify(viewer).includes("s3cret"));
+  const operator = await s.containers.env("a".repeat(64), "operator");
+  assert.deepEqual(
+    operator.entries.map((e) => `${e.name}=${e.value}`),
+    ["PATH=/bin", "API_KEY=s3cret"],
+  );
+});

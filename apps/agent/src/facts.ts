@@ -17,6 +17,24 @@ const RUNTIME_VERSION = packageVersion(
   new URL("../package.json", import.meta.resolve("@corral/runtime")),
 );
 
+/**
+ * The host's own addresses, where its published ports answer: not loopback, not link-local
+ * IPv6, not Corral's bridges and veths (their subnets are private to the host).
+ */
+export function hostAddresses(
+  ifaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces(),
+): string[] {
+  const out: string[] = [];
+  for (const [name, list] of Object.entries(ifaces)) {
+    if (/^(corral|veth|lo$)/.test(name)) continue;
+    for (const a of list ?? []) {
+      if (a.internal || (a.family === "IPv6" && a.address.startsWith("fe80:"))) continue;
+      out.push(a.address);
+    }
+  }
+  return out.slice(0, 256);
+}
+
 export function hostFacts(paths: RuntimePaths, name: string = os.hostname()): HostFacts {
   let diskBytes = 0;
   let diskFreeBytes = 0;
@@ -36,6 +54,8 @@ export function hostFacts(paths: RuntimePaths, name: string = os.hostname()): Ho
     os: `${os.type()} ${os.version()}`.slice(0, 256),
     arch: os.arch(),
     cpus: os.cpus().length,
+    cpuModel: (os.cpus()[0]?.model ?? "").trim().slice(0, 256),
+    addresses: hostAddresses(),
     memoryBytes: os.totalmem(),
     diskBytes,
     diskFreeBytes,

@@ -8,12 +8,16 @@ import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { ContainerInfo, HostFacts, Snapshot } from "@corral/protocol";
 import { createDb, type Db } from "../db.ts";
+import { AuditService } from "./audit.ts";
 import { HostService } from "./hosts.ts";
+import { JoinTokenService } from "./join-tokens.ts";
 
 const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
 let dir: string;
 let db: Db;
 let hosts: HostService;
+let tokens: JoinTokenService;
+const actor = { userId: null, ip: "127.0.0.1" };
 
 const facts: HostFacts = {
   hostname: "h",
@@ -67,6 +71,7 @@ before(() => {
   assert.equal(r.status, 0, r.stderr);
   db = createDb(`file:${join(dir, "corral.db")}`);
   hosts = new HostService(db);
+  tokens = new JoinTokenService(db, new AuditService(db));
 });
 after(async () => {
   await db?.$disconnect();
@@ -74,12 +79,12 @@ after(async () => {
 });
 
 async function newHost(): Promise<{ hostId: string; credential: string }> {
-  const { token } = await hosts.createJoinToken("http://x", null);
+  const { token } = await tokens.create("http://x", actor);
   return hosts.join({ token, name: "h", facts });
 }
 
 test("a join token works once; the credential authenticates until the host is revoked", async () => {
-  const { token } = await hosts.createJoinToken("http://x", null);
+  const { token } = await tokens.create("http://x", actor);
   const joined = await hosts.join({ token, name: "h1", facts });
   await assert.rejects(
     hosts.join({ token, name: "h2", facts }),
@@ -88,7 +93,7 @@ test("a join token works once; the credential authenticates until the host is re
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "ok");
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential + "x"), "unknown");
   assert.equal(await hosts.authenticateAgent("other", joined.credential), "unknown");
-  await hosts.revoke(joined.hostId);
+  await hosts.remove(joined.hostId);
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "revoked");
   assert.equal(await db.host.count({ where: { name: "h2" } }), 0, "a refused join stores nothing");
 });

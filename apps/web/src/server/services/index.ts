@@ -4,14 +4,20 @@ import { AgentHub } from "../sockets/agent-hub.ts";
 import { AuditService } from "./audit.ts";
 import { AuthService } from "./auth.ts";
 import { ContainerService } from "./containers.ts";
+import { HostAdminService } from "./host-admin.ts";
+import type { HostStatsService } from "./host-stats.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
+import { JoinTokenService } from "./join-tokens.ts";
 import { MetricsService } from "./metrics.ts";
 
 export interface Services {
   db: Db;
   auth: AuthService;
   hosts: HostService;
+  hostAdmin: HostAdminService;
+  hostStats: HostStatsService;
+  joinTokens: JoinTokenService;
   containers: ContainerService;
   images: ImageService;
   audit: AuditService;
@@ -27,6 +33,9 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     db,
     auth: new AuthService(db, audit),
     hosts,
+    hostAdmin: new HostAdminService(hosts, hub, audit),
+    hostStats: hub.hostStats,
+    joinTokens: new JoinTokenService(db, audit),
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),
     audit,

@@ -11,13 +11,14 @@ import { useLive } from "./live.tsx";
 /** Five minutes at 1 Hz. */
 const KEEP = 300;
 
-interface Series {
+export interface Series {
   t: number[];
   cpu: number[];
   mem: number[];
 }
 
-function Chart({
+/** One live line chart (uPlot), sized to its box; shared by the container and host pages. */
+export function Chart({
   title,
   series,
   values,
@@ -82,7 +83,7 @@ function Chart({
   return <div ref={box} className="chart" aria-label={`${title} over the last minutes`} />;
 }
 
-const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
+export const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 
 export interface StatsHistory {
   series: Series;

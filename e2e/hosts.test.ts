@@ -128,7 +128,7 @@ test("screenshots of the fleet and host pages, wide and narrow, light and dark",
 
 test("a draining host refuses a new container with the reason, from the API and the form", async () => {
   await page.goto(`${ui.stack.url}/hosts/${ui.hostId}`);
-  await page.getByRole("button", { name: "Drain" }).click();
+  await page.getByRole("button", { name: "Drain", exact: true }).click();
   await page.getByLabel(/^Reason/).fill("disk swap at noon");
   await page.getByRole("button", { name: "Drain host" }).click();
   await page.getByRole("heading", { name: HOST_NAME }).waitFor();
@@ -158,7 +158,7 @@ test("a draining host refuses a new container with the reason, from the API and 
 
   await page.goto(`${ui.stack.url}/hosts/${ui.hostId}`);
   await page.getByRole("button", { name: "Undrain" }).click();
-  await page.getByRole("button", { name: "Drain" }).waitFor();
+  await page.getByRole("button", { name: "Drain", exact: true }).waitFor();
   const hosts = await ui.stack.api<Array<{ id: string; draining: unknown }>>(
     "GET",
     "/api/v1/hosts",

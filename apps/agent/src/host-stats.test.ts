@@ -7,6 +7,7 @@ import {
   parseMeminfo,
   parseProcStat,
 } from "./host-stats.ts";
+import { hostAddresses, osName } from "./facts.ts";
 
 const stat = (user: number, idle: number) =>
   [
@@ -63,4 +64,33 @@ test("this machine's real /proc parses into a valid sample", async () => {
   const reader = new HostStatsReader({ stateRoot: "/" });
   const s = hostStatsSampleSchema.parse(reader.sample());
   assert.ok(s.cpus >= 1 && s.memoryTotalBytes > s.memoryUsedBytes);
+});
+
+test("facts: the distribution's name, and only the host's own addresses", () => {
+  assert.equal(
+    osName('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'),
+    "Debian GNU/Linux 12 (bookworm)",
+  );
+  assert.equal(osName("PRETTY_NAME=Alpine\n"), "Alpine");
+  const a = (address: string, family: "IPv4" | "IPv6" = "IPv4", internal = false) => ({
+    address,
+    family,
+    internal,
+    netmask: "",
+    mac: "",
+    cidr: null,
+    ...(family === "IPv6" ? { scopeid: 0 } : {}),
+  });
+  assert.deepEqual(
+    hostAddresses({
+      lo: [a("127.0.0.1", "IPv4", true)],
+      eth0: [a("192.0.2.2"), a("fd00::2", "IPv6"), a("fe80::1", "IPv6")],
+      corral0: [a("172.20.0.1")],
+      "corral-1a2b3c4d": [a("10.30.0.1")],
+      cr8b8b28edf3: [a("172.21.0.1")],
+      vs85b894678174: [a("fe80::2", "IPv6")],
+      br0: [a("10.0.0.5")],
+    } as never),
+    ["192.0.2.2", "fd00::2", "10.0.0.5"],
+  );
 });

@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { HostView } from "../server/services/hosts.ts";
 import { HostStatus } from "./badges.tsx";
 import { useCan } from "./can.tsx";
@@ -20,7 +20,7 @@ import { useNow } from "./useNow.ts";
 function Facts({ h }: { h: HostView }) {
   const f = h.facts;
   const now = useNow();
-  const rows: Array<[string, string]> = [
+  const rows: Array<[string, ReactNode]> = [
     ["Hostname", f.hostname ?? "—"],
     ["CPU", f.cpus ? `${f.cpus} × ${f.cpuModel || f.arch || "CPU"}` : "—"],
     ["Memory", f.memoryBytes ? bytes(f.memoryBytes) : "—"],
@@ -35,7 +35,17 @@ function Facts({ h }: { h: HostView }) {
     ["cgroups", f.cgroups || "—"],
     ["Runtime", f.runtimeVersion ? `corral-rtd ${f.runtimeVersion}` : "—"],
     ["Agent", h.agentVersion ? `corral-agent ${h.agentVersion}` : "—"],
-    ["Addresses", f.addresses?.length ? f.addresses.join(", ") : "—"],
+    [
+      "Addresses",
+      f.addresses?.length
+        ? f.addresses.map((a, i) => (
+            <span key={a} className="mono" style={{ whiteSpace: "nowrap" }}>
+              {a}
+              {i < (f.addresses?.length ?? 0) - 1 ? ", " : ""}
+            </span>
+          ))
+        : "—",
+    ],
     ["Joined", dateTime(h.createdAt)],
     ["Last seen", h.status === "online" ? "connected now" : ago(h.lastSeenAt, now)],
   ];

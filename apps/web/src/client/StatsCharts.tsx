@@ -33,6 +33,10 @@ export function Chart({
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // What to draw once uPlot has loaded: samples that came before it (a host's backfill, a
+  // tab switched back to) are drawn at once, not from the next sample on.
+  const data = useRef<[number[], number[]]>([series.t, values]);
+  data.current = [series.t, values];
 
   useEffect(() => {
     let gone = false;
@@ -60,7 +64,7 @@ export function Chart({
             { label: title, stroke: color, fill: `${color}22`, width: 2, points: { show: false } },
           ],
         },
-        [[], []],
+        data.current,
         box.current,
       );
       observer = new ResizeObserver(() => {

@@ -164,6 +164,35 @@ test("a draining host refuses a new container with the reason, from the API and 
     "/api/v1/hosts",
   );
   assert.equal(hosts.body.find((h) => h.id === ui.hostId)?.draining, null);
+
+  // the same through REST
+  const drained = await ui.stack.api<{ draining: { reason: string } | null }>(
+    "POST",
+    `/api/v1/hosts/${ui.hostId}/drain`,
+    { reason: "rack move" },
+  );
+  assert.equal(drained.status, 200, JSON.stringify(drained.body));
+  assert.equal(drained.body.draining?.reason, "rack move");
+  const again = await ui.stack.api<{ error: string }>("POST", "/api/v1/containers", {
+    hostId: ui.hostId,
+    image: IMAGE,
+  });
+  assert.equal(again.status, 409);
+  assert.match(again.body.error, /is draining: rack move;/);
+  const badReason = await ui.stack.api<{ error: string }>(
+    "POST",
+    `/api/v1/hosts/${ui.hostId}/drain`,
+    { reason: "x".repeat(201) },
+  );
+  assert.equal(badReason.status, 400);
+  assert.match(badReason.body.error, /^reason: reason is at most 200 characters/);
+  const undrained = await ui.stack.api<{ draining: unknown }>(
+    "POST",
+    `/api/v1/hosts/${ui.hostId}/undrain`,
+  );
+  assert.equal(undrained.status, 200);
+  assert.equal(undrained.body.draining, null);
+  assert.equal((await ui.stack.api("POST", "/api/v1/hosts/nope/drain")).status, 404);
 });
 
 test("a join token revoked in the Add host dialog is refused to an agent", async () => {
@@ -214,6 +243,27 @@ test("a join token revoked in the Add host dialog is refused to an agent", async
   });
   assert.equal(join.status, 401);
   assert.match(join.body.error, /join token unknown, used or expired/);
+
+  // revoking through REST; an expiry out of bounds is refused naming the field
+  const other = await ui.stack.api<{ id: string }>("POST", "/api/v1/hosts/join-tokens", {
+    expiresInHours: 48,
+  });
+  assert.equal(other.status, 200);
+  assert.equal(
+    (await ui.stack.api("DELETE", `/api/v1/hosts/join-tokens/${other.body.id}`)).status,
+    200,
+  );
+  const listed = await ui.stack.api<Array<{ id: string; status: string }>>(
+    "GET",
+    "/api/v1/hosts/join-tokens",
+  );
+  assert.equal(listed.body.find((t) => t.id === other.body.id)?.status, "revoked");
+  assert.equal((await ui.stack.api("DELETE", "/api/v1/hosts/join-tokens/nope")).status, 404);
+  const tooLong = await ui.stack.api<{ error: string }>("POST", "/api/v1/hosts/join-tokens", {
+    expiresInHours: 1000,
+  });
+  assert.equal(tooLong.status, 400);
+  assert.match(tooLong.body.error, /^expiresInHours: .*at most 168/);
 });
 
 test("an offline host's containers show as unknown, not running", async () => {

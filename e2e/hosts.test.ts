@@ -99,12 +99,14 @@ test("screenshots of the fleet and host pages, wide and narrow, light and dark",
       [1280, 800, "wide"],
       [390, 844, "narrow"],
     ] as const) {
+      // the session of the test's page: no login form per shot
       const context = await ui.browser.newContext({
         viewport: { width, height },
         colorScheme: scheme,
+        storageState: await page.context().storageState(),
       });
       const p = await context.newPage();
-      await logIn(p, ui.stack.url);
+      await p.goto(`${ui.stack.url}/`);
       const suffix = scheme === "dark" ? `${tag}-dark` : tag;
       const row = p.locator(`tr[data-host='${HOST_NAME}']`);
       await row.getByTestId("host-cpu").waitFor();
@@ -218,6 +220,13 @@ test("a join token revoked in the Add host dialog is refused to an agent", async
   const row = page.locator(`tr[data-token='${made.id}']`);
   await row.getByRole("button", { name: "Revoke" }).click();
   await row.getByText("revoked").waitFor();
+  // the command on screen goes with it: no revoked token is left to copy
+  await page
+    .getByRole("status")
+    .getByText(/The token made here is revoked/)
+    .waitFor();
+  assert.equal(await page.getByTestId("join-command").count(), 0);
+  await page.screenshot({ path: `${SHOTS}fleet-add-host-wide.png`, fullPage: true });
 
   const agent = ui.stack.startAgent({ name: "late-host", token });
   assert.equal(await exitOf(agent), 1);

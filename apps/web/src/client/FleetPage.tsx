@@ -104,7 +104,14 @@ function AddHost({ onClose }: { onClose(): void }) {
     onSuccess: () => qc.invalidateQueries({ queryKey: joinTokensKey }),
   });
   const [copied, setCopied] = useState(false);
-  const command = join.data?.command;
+  // the same list the table below shows: the token on screen may be revoked there
+  const tokens = useQuery({
+    queryKey: joinTokensKey,
+    queryFn: () => trpc.hosts.joinTokens.query(),
+  });
+  const shown = tokens.data?.find((t) => t.id === join.data?.id);
+  const spent = shown !== undefined && shown.status !== "usable";
+  const command = spent ? undefined : join.data?.command;
   return (
     <section className="panel add-host" aria-label="Add a host">
       <h2>Add a host</h2>
@@ -113,6 +120,11 @@ function AddHost({ onClose }: { onClose(): void }) {
         <code>npm run build</code>), run the one line below. The token works once; the host shows up
         here as soon as its agent connects.
       </p>
+      {spent && (
+        <div className="notice" role="status" style={{ marginBottom: 8 }}>
+          The token made here is {shown.status}: make a new one for the next host.
+        </div>
+      )}
       {!command && (
         <div className="toolbar">
           <label>
@@ -148,7 +160,10 @@ function AddHost({ onClose }: { onClose(): void }) {
             </button>
           </div>
           <p className="sub" data-testid="join-expiry">
-            Expires {dateTime(join.data.expiresAt)}. Revoke it below if it leaked.
+            Expires {dateTime(join.data.expiresAt)}. Revoke it below if it leaked.{" "}
+            <button className="small" onClick={() => join.reset()}>
+              Make another
+            </button>
           </p>
         </>
       )}

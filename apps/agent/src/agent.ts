@@ -28,6 +28,7 @@ import {
 } from "@corral/protocol";
 import type { RuntimeClient } from "@corral/runtime";
 import { CommandRunner } from "./commands.js";
+import { HostStatsReader } from "./host-stats.js";
 import { sampleHost } from "./stats.js";
 import type { StoredCredential } from "./credentials.js";
 import { AGENT_VERSION } from "./facts.js";
@@ -36,6 +37,8 @@ export interface AgentOptions {
   client: RuntimeClient;
   credential: StoredCredential;
   facts: () => HostFacts;
+  /** the host's own load at 1 Hz (none: not sent) */
+  hostStats?: HostStatsReader;
   log?: (line: string) => void;
   /** how often the image list is re-read to catch images changed by `corral-rt` directly */
   imageRefreshMs?: number;
@@ -150,7 +153,10 @@ export class Agent {
         if (this.socket.connected)
           this.socket.emit(AGENT_EVENTS.heartbeat, { time: new Date().toISOString() });
       }, HEARTBEAT_INTERVAL_MS),
-      setInterval(() => void this.sendStats(), 1000),
+      setInterval(() => {
+        void this.sendStats();
+        this.sendHostStats();
+      }, 1000),
       setInterval(
         () => this.enqueue(() => this.sendImages(false)),
         this.opts.imageRefreshMs ?? 30000,
@@ -277,6 +283,19 @@ export class Agent {
       await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
       delay = Math.min(delay * 2, 10000);
     }
+  }
+
+  private sendHostStats(): void {
+    const reader = this.opts.hostStats;
+    if (!reader) return;
+    let sample;
+    try {
+      sample = reader.sample(); // read even while offline: the next CPU % spans one second
+    } catch (err) {
+      this.log(`corral-agent: host stats: ${(err as Error).message}`);
+      return;
+    }
+    if (this.socket.connected) this.socket.volatile.emit(AGENT_EVENTS.hostStats, { sample });
   }
 
   private sampling = false;

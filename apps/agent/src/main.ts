@@ -6,6 +6,7 @@ import { RuntimeClient, runtimePaths } from "@corral/runtime";
 import { Agent, FatalAgentError } from "./agent.js";
 import { joinServer, readCredential } from "./credentials.js";
 import { AGENT_VERSION, hostFacts } from "./facts.js";
+import { HostStatsReader } from "./host-stats.js";
 
 const program = new Command("corral-agent")
   .description("Joins this host to a Corral web app and carries out its commands")
@@ -32,7 +33,12 @@ async function main(): Promise<void> {
     credential = await joinServer(o.server, o.token, o.name, facts(), o.data);
     console.log(`corral-agent: joined ${o.server} as ${o.name} (host ${credential.hostId})`);
   }
-  const agent = new Agent({ client: new RuntimeClient(paths), credential, facts });
+  const agent = new Agent({
+    client: new RuntimeClient(paths),
+    credential,
+    facts,
+    hostStats: new HostStatsReader({ stateRoot: paths.root }),
+  });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => agent.stop());
   await agent.start();
   await agent.done;

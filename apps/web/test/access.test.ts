@@ -199,15 +199,12 @@ test("CSRF: a change made with the session cookie alone (cross-site) is refused;
   });
   assert.equal(login.status, 200);
   const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
-  const post = (path: string, headers: Record<string, string>) =>
+  const newUser = { email: "csrf@example.com", password: "csrf password!", role: "admin" };
+  const post = (path: string, headers: Record<string, string>, body: object = newUser) =>
     fetch(`${stack.url}${path}`, {
       method: "POST",
       headers: { cookie, "content-type": "application/json", ...headers },
-      body: JSON.stringify({
-        email: "csrf@example.com",
-        password: "csrf password!",
-        role: "admin",
-      }),
+      body: JSON.stringify(body),
     });
   const crossSite: Array<Record<string, string>> = [
     {},
@@ -230,7 +227,7 @@ test("CSRF: a change made with the session cookie alone (cross-site) is refused;
   assert.equal(list.status, 200);
   assert.equal((await post("/api/v1/users", { "x-corral-csrf": "1" })).status, 200);
   assert.equal(
-    (await post("/api/trpc/hosts.createJoinToken", { "sec-fetch-site": "same-origin" })).status,
+    (await post("/api/trpc/hosts.createJoinToken", { "sec-fetch-site": "same-origin" }, {})).status,
     200,
   );
 });

@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   containerInfoSchema,
   hostFactsSchema,
+  hostStatsSampleSchema,
   imageInfoSchema,
   statsSampleSchema,
 } from "./state.js";
@@ -70,3 +71,7 @@ export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 export const statsBatchSchema = z.object({ samples: z.array(statsSampleSchema).max(100000) });
 export type StatsBatch = z.infer<typeof statsBatchSchema>;
+
+/** The host's own 1 Hz sample (sent on its own: a host with no container still has a load). */
+export const hostStatsSchema = z.object({ sample: hostStatsSampleSchema });
+export type HostStats = z.infer<typeof hostStatsSchema>;

@@ -10,7 +10,7 @@ import type {
   StreamInput,
   StreamResize,
 } from "./commands.js";
-import type { Delta, Heartbeat, Snapshot, StatsBatch } from "./events.js";
+import type { Delta, Heartbeat, HostStats, Snapshot, StatsBatch } from "./events.js";
 
 export * from "./state.js";
 export * from "./events.js";
@@ -23,6 +23,7 @@ export const AGENT_EVENTS = {
   delta: "delta",
   heartbeat: "heartbeat",
   stats: "stats",
+  hostStats: "host:stats",
   streamData: "stream:data",
   pullProgress: "stream:progress",
   streamEnd: "stream:end",
@@ -46,6 +47,7 @@ export interface AgentToServerEvents {
   delta: (d: Delta) => void;
   heartbeat: (h: Heartbeat) => void;
   stats: (s: StatsBatch) => void;
+  "host:stats": (s: HostStats) => void;
   "stream:data": (d: StreamData) => void;
   "stream:progress": (p: PullProgress) => void;
   "stream:end": (e: StreamEnd) => void;

@@ -5,6 +5,7 @@ import {
   commandSchema,
   deltaSchema,
   describeZodError,
+  hostStatsSchema,
   joinRequestSchema,
   parseOrThrow,
   snapshotSchema,
@@ -139,4 +140,29 @@ test("join requests need a token and a host name that cannot be a path", () => {
   assert.equal(joinRequestSchema.safeParse({ token: "", name: "h", facts }).success, false);
   assert.equal(joinRequestSchema.safeParse({ token: "t", name: "../h", facts }).success, false);
   joinRequestSchema.parse({ token: "t", name: "h-1.example", facts });
+});
+
+test("a host's own stats sample parses; an impossible one is refused, naming the field", () => {
+  const sample = {
+    time: "2026-12-03T00:00:00.000Z",
+    cpuPercent: 12.5,
+    cpus: 2,
+    memoryUsedBytes: 1e9,
+    memoryTotalBytes: 4e9,
+    load1: 0.5,
+    load5: 0.4,
+    load15: 0.3,
+    diskUsedBytes: 5e10,
+    diskTotalBytes: 1e11,
+  };
+  hostStatsSchema.parse({ sample });
+  for (const [over, field] of [
+    [{ cpuPercent: 250 }, "sample.cpuPercent"],
+    [{ memoryUsedBytes: -1 }, "sample.memoryUsedBytes"],
+    [{ load1: "high" }, "sample.load1"],
+  ] as const) {
+    const r = hostStatsSchema.safeParse({ sample: { ...sample, ...over } });
+    assert.equal(r.success, false);
+    assert.match(describeZodError(r.error!), new RegExp(`^${field.replace(/\./g, "\\.")}: `));
+  }
 });

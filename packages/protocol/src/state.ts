@@ -80,6 +80,10 @@ export const hostFactsSchema = z.object({
   cgroups: z.string().max(16),
   runtimeVersion: z.string().max(64),
   agentVersion: z.string().max(64),
+  /** optional: agents before 0.1.1 do not send them */
+  cpuModel: z.string().max(256).optional(),
+  /** the host's non-loopback addresses (IPv4 and IPv6), e.g. for reaching published ports */
+  addresses: z.array(z.string().max(64)).max(256).optional(),
 });
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 
@@ -119,3 +123,24 @@ export const volumeInfoSchema = z.object({
   labels: z.record(z.string(), z.string()),
 });
 export type VolumeInfo = z.infer<typeof volumeInfoSchema>;
+
+/**
+ * One 1 Hz sample of a host itself (not of its containers): what the machine is doing, from
+ * /proc/stat, /proc/meminfo, /proc/loadavg and statfs of the runtime's state root.
+ */
+export const hostStatsSampleSchema = z.object({
+  time: isoTime,
+  /** percent of the whole machine over the last interval (100 = every core busy) */
+  cpuPercent: z.number().min(0).max(100),
+  cpus: z.number().int().min(0),
+  /** MemTotal - MemAvailable, as `free` counts "used" */
+  memoryUsedBytes: z.number().min(0),
+  memoryTotalBytes: z.number().min(0),
+  load1: z.number().min(0),
+  load5: z.number().min(0),
+  load15: z.number().min(0),
+  /** the filesystem holding the runtime's state (images, container layers) */
+  diskUsedBytes: z.number().min(0),
+  diskTotalBytes: z.number().min(0),
+});
+export type HostStatsSample = z.infer<typeof hostStatsSampleSchema>;

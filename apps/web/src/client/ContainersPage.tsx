@@ -89,7 +89,14 @@ export function ActionButtons({ c, small = true }: { c: ContainerView; small?: b
   );
 }
 
-export function ContainersPage({ hostId }: { hostId?: string }) {
+/** `embedded`: inside a host's page (a section heading, no host picker). */
+export function ContainersPage({
+  hostId,
+  embedded = false,
+}: {
+  hostId?: string;
+  embedded?: boolean;
+}) {
   const router = useRouter();
   const now = useNow(10000);
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
@@ -155,7 +162,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
   return (
     <>
       <div className="page-head">
-        <h1>Containers</h1>
+        {embedded ? <h2 style={{ margin: 0 }}>Containers</h2> : <h1>Containers</h1>}
         {containers.data && (
           <span className="sub">
             {running} running / {total}
@@ -179,22 +186,24 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
-        <select
-          aria-label="Host"
-          value={hostId ?? ""}
-          onChange={(e) =>
-            router.replace(e.target.value ? `/containers?host=${e.target.value}` : "/containers")
-          }
-        >
-          <option value="">All hosts</option>
-          {(hosts.data ?? []).map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.name} ({h.status})
-            </option>
-          ))}
-        </select>
+        {!embedded && (
+          <select
+            aria-label="Host"
+            value={hostId ?? ""}
+            onChange={(e) =>
+              router.replace(e.target.value ? `/containers?host=${e.target.value}` : "/containers")
+            }
+          >
+            <option value="">All hosts</option>
+            {(hosts.data ?? []).map((h) => (
+              <option key={h.id} value={h.id}>
+                {h.name} ({h.status})
+              </option>
+            ))}
+          </select>
+        )}
       </div>
-      {offline.length > 0 && (
+      {offline.length > 0 && !embedded && (
         <div className="notice" role="status" style={{ marginBottom: 12 }}>
           {offline.join(", ")} {offline.length === 1 ? "is" : "are"} offline: the state of
           {offline.length === 1 ? " its" : " their"} containers is unknown until the agent is back

@@ -44,7 +44,8 @@ export function CreateContainer({ hostId: initialHost }: { hostId?: string }) {
   const qc = useQueryClient();
   const { socket } = useLive();
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
-  const online = (hosts.data ?? []).filter((h) => h.status === "online");
+  // a draining host takes no new container (the server refuses it with a 409 anyway)
+  const online = (hosts.data ?? []).filter((h) => h.status === "online" && !h.draining);
   const [hostId, setHostId] = useState(initialHost ?? "");
   const [restart, setRestart] = useState<(typeof RESTART)[number]>("no");
   const [error, setError] = useState("");
@@ -136,8 +137,8 @@ export function CreateContainer({ hostId: initialHost }: { hostId?: string }) {
       </div>
       {hosts.data && online.length === 0 && (
         <div className="notice" style={{ marginBottom: 12 }}>
-          No host is online: a container is created by a host&apos;s agent. Start an agent (Fleet →
-          Add host).
+          No host takes new containers: each is offline or draining. Start an agent (Fleet → Add
+          host), or undrain a host on its page.
         </div>
       )}
       <form className="form panel" onSubmit={submit}>
@@ -152,9 +153,13 @@ export function CreateContainer({ hostId: initialHost }: { hostId?: string }) {
             <select value={hostId} onChange={(e) => setHostId(e.target.value)} required>
               {hosts.isPending && <option value="">Loading…</option>}
               {(hosts.data ?? []).map((h) => (
-                <option key={h.id} value={h.id} disabled={h.status !== "online"}>
+                <option
+                  key={h.id}
+                  value={h.id}
+                  disabled={h.status !== "online" || h.draining !== null}
+                >
                   {h.name}
-                  {h.status !== "online" ? " (offline)" : ""}
+                  {h.status !== "online" ? " (offline)" : h.draining ? " (draining)" : ""}
                 </option>
               ))}
             </select>

@@ -11,13 +11,14 @@ import { useLive } from "./live.tsx";
 /** Five minutes at 1 Hz. */
 const KEEP = 300;
 
-interface Series {
+export interface Series {
   t: number[];
   cpu: number[];
   mem: number[];
 }
 
-function Chart({
+/** One live line chart (uPlot), sized to its box; shared by the container and host pages. */
+export function Chart({
   title,
   series,
   values,
@@ -32,6 +33,10 @@ function Chart({
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // What to draw once uPlot has loaded: samples that came before it (a host's backfill, a
+  // tab switched back to) are drawn at once, not from the next sample on.
+  const data = useRef<[number[], number[]]>([series.t, values]);
+  data.current = [series.t, values];
 
   useEffect(() => {
     let gone = false;
@@ -59,7 +64,7 @@ function Chart({
             { label: title, stroke: color, fill: `${color}22`, width: 2, points: { show: false } },
           ],
         },
-        [[], []],
+        data.current,
         box.current,
       );
       observer = new ResizeObserver(() => {
@@ -82,7 +87,7 @@ function Chart({
   return <div ref={box} className="chart" aria-label={`${title} over the last minutes`} />;
 }
 
-const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
+export const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 
 export interface StatsHistory {
   series: Series;

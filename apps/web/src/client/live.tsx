@@ -73,13 +73,19 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
       void qc.invalidateQueries({ queryKey: ["container"] });
       void qc.invalidateQueries({ queryKey: keys.hosts });
     };
+    const onHostGone = ({ hostId }: { hostId: string }) => {
+      qc.setQueryData<HostView[]>(keys.hosts, (list) => list?.filter((h) => h.id !== hostId));
+      void qc.invalidateQueries({ queryKey: ["containers"] });
+    };
     socket.on("host", onHost);
+    socket.on("host:gone", onHostGone);
     socket.on("container", onContainer);
     socket.on("resync", onResync);
     // After a reconnect, whatever was pushed meanwhile is lost: read everything again.
     socket.io.on("reconnect", onResync);
     return () => {
       socket.off("host", onHost);
+      socket.off("host:gone", onHostGone);
       socket.off("container", onContainer);
       socket.off("resync", onResync);
       socket.io.off("reconnect", onResync);

@@ -2,7 +2,7 @@
 // server (src/server/sockets/browser-live.ts) and the pages (src/client). Payloads from a
 // browser are validated with these schemas on the server.
 import { z } from "zod";
-import type { StatsSample } from "@corral/protocol";
+import type { HostStatsSample, StatsSample } from "@corral/protocol";
 import type { AuditView } from "../server/services/audit.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
@@ -12,6 +12,9 @@ const sid = z.string().min(1).max(64);
 const size = { cols: z.number().int().min(1).max(9999), rows: z.number().int().min(1).max(9999) };
 
 export const watchStatsInput = z.object({ id });
+export const watchHostStatsInput = z.object({
+  hostId: z.string().min(1, "a host id is required").max(64),
+});
 /** `sid`: the browser names its stream, so it listens before the first byte can arrive. */
 export const openLogsInput = z.object({ id, sid, tail: z.number().int().min(0).max(100000) });
 export const openExecInput = z.object({
@@ -44,6 +47,10 @@ export interface ServerToBrowser {
   /** refetch this host's containers (a snapshot arrived or the host went offline) */
   resync: (r: { hostId: string }) => void;
   stats: (s: StatsSample) => void;
+  /** a host's own load: its recent samples when watched, then each new one */
+  "host:stats": (s: { hostId: string; samples: HostStatsSample[] }) => void;
+  /** a host was removed from the fleet */
+  "host:gone": (g: { hostId: string }) => void;
   /** bytes of a logs or terminal stream this browser opened */
   "stream:data": (d: { sid: string; data: Uint8Array }) => void;
   "stream:end": (e: { sid: string; exitCode?: number; error?: string }) => void;
@@ -55,6 +62,8 @@ export interface ServerToBrowser {
 export interface BrowserToServer {
   "stats:watch": (i: z.infer<typeof watchStatsInput>) => void;
   "stats:unwatch": (i: z.infer<typeof watchStatsInput>) => void;
+  "hostStats:watch": (i: z.infer<typeof watchHostStatsInput>) => void;
+  "hostStats:unwatch": (i: z.infer<typeof watchHostStatsInput>) => void;
   "logs:open": (i: z.infer<typeof openLogsInput>, ack: Ack) => void;
   "exec:open": (i: z.infer<typeof openExecInput>, ack: Ack) => void;
   "stream:input": (i: z.infer<typeof streamInputInput>) => void;

@@ -29,7 +29,9 @@ import {
   logsInput,
   type ContainerAction,
 } from "../services/containers.ts";
+import { drainInput } from "../services/host-admin.ts";
 import { pullInput } from "../services/images.ts";
+import { createJoinTokenInput, JOIN_TOKEN_TTL_HOURS } from "../services/join-tokens.ts";
 import { RestRouter, type RestRequest } from "./http.ts";
 
 const hostFilter = z.object({
@@ -224,15 +226,62 @@ export function restRoutes(s: Services): RestRouter {
     .on("GET", "/api/v1/hosts", "read", async () => s.hosts.list(), {
       summary: "every host with its status (online/offline), facts and container counts",
     })
-    .on("GET", "/api/v1/hosts/:id", "read", async (r) => s.hosts.get(r.params.id as string), {
-      summary: "one host",
+    // join-tokens before /hosts/:id, which would match it too
+    .on("GET", "/api/v1/hosts/join-tokens", "hosts.manage", async () => s.joinTokens.list(), {
+      summary:
+        "join tokens, newest first: created (by whom), expires, used (by which host), revoked",
     })
     .on(
       "POST",
       "/api/v1/hosts/join-tokens",
       "hosts.manage",
-      async (r) => s.hosts.createJoinToken(publicUrl(r.req), r.actor),
-      { summary: "a one-time join token and the one-line agent command ({token, command})" },
+      async (r) =>
+        s.joinTokens.create(publicUrl(r.req), r.actor, createJoinTokenInput.parse(await r.body())),
+      {
+        summary: `a one-time join token and the one-line agent command ({token, command, expiresAt}); expiresInHours ${JOIN_TOKEN_TTL_HOURS.min}-${JOIN_TOKEN_TTL_HOURS.max}, default ${JOIN_TOKEN_TTL_HOURS.default}`,
+        body: createJoinTokenInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/hosts/join-tokens/:id",
+      "hosts.manage",
+      async (r) => {
+        await s.joinTokens.revoke(r.params.id as string, r.actor);
+        return {};
+      },
+      { summary: "revokes a join token not used yet (a used one: 409)" },
+    )
+    .on("GET", "/api/v1/hosts/:id", "read", async (r) => s.hosts.get(r.params.id as string), {
+      summary: "one host",
+    })
+    .on(
+      "POST",
+      "/api/v1/hosts/:id/drain",
+      "hosts.manage",
+      async (r) =>
+        s.hostAdmin.drain(r.params.id as string, drainInput.parse(await r.body()), r.actor),
+      {
+        summary: "no new container is placed on the host (409); running ones are untouched",
+        body: drainInput,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/hosts/:id/undrain",
+      "hosts.manage",
+      async (r) => s.hostAdmin.undrain(r.params.id as string, r.actor),
+      { summary: "the host takes new containers again" },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/hosts/:id",
+      "hosts.manage",
+      async (r) => s.hostAdmin.remove(r.params.id as string, r.actor),
+      {
+        summary:
+          "removes the host: its agent is refused from now on, its rows and events are deleted; its containers keep running on the machine",
+      },
     )
     .on(
       "GET",

@@ -16,7 +16,7 @@ import { maskEnv, type EnvEntry } from "../secrets.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
 import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
-import { containerRow } from "./hosts.ts";
+import { containerRow, drainingError } from "./hosts.ts";
 
 // Strict: a misspelt field (`memory` for `memoryBytes`) is a 400 naming it, never a limit
 // silently dropped.
@@ -139,6 +139,13 @@ export class ContainerService {
     if (!h) throw notFound(`no host ${hostId}`);
   }
 
+  /** A host that may take a new container: 404 when unknown, 409 while it is draining. */
+  private async requirePlaceable(hostId: string): Promise<void> {
+    const h = await this.db.host.findFirst({ where: { id: hostId, revokedAt: null } });
+    if (!h) throw notFound(`no host ${hostId}`);
+    if (h.drainingAt) throw drainingError(h);
+  }
+
   /** Stores what the host answered (the delta that follows agrees with it). */
   private async store(hostId: string, c: ContainerInfo, desiredState?: string): Promise<Container> {
     const data = {
@@ -154,7 +161,7 @@ export class ContainerService {
 
   async create(input: CreateContainerInput, actor: Actor): Promise<ContainerView> {
     const { hostId, start, ...spec } = input;
-    await this.requireHost(hostId);
+    await this.requirePlaceable(hostId);
     const labels = { ...(spec.labels ?? {}), [MANAGED_LABEL]: MANAGED_BY_WEB };
     let { container } = await this.hub.command(hostId, {
       type: "create",

@@ -5,11 +5,15 @@ import { after, before, test } from "node:test";
 import type { ContainerInfo, HostFacts, ImageInfo, Snapshot } from "@corral/protocol";
 import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
+import { AuditService } from "./audit.ts";
 import { HostService } from "./hosts.ts";
+import { JoinTokenService } from "./join-tokens.ts";
 
 let database: TestDatabase;
 let db: Db;
 let hosts: HostService;
+let tokens: JoinTokenService;
+const actor = { userId: null, ip: "127.0.0.1" };
 
 const facts: HostFacts = {
   hostname: "h",
@@ -57,6 +61,7 @@ before(async () => {
   database = await createTestDatabase("hosts");
   db = createDb(database.url);
   hosts = new HostService(db);
+  tokens = new JoinTokenService(db, new AuditService(db));
 });
 after(async () => {
   await db?.$disconnect();
@@ -64,12 +69,12 @@ after(async () => {
 });
 
 async function newHost(): Promise<{ hostId: string; credential: string }> {
-  const { token } = await hosts.createJoinToken("http://x", null);
+  const { token } = await tokens.create("http://x", actor);
   return hosts.join({ token, name: "h", facts });
 }
 
 test("a join token works once; the credential authenticates until the host is revoked", async () => {
-  const { token } = await hosts.createJoinToken("http://x", null);
+  const { token } = await tokens.create("http://x", actor);
   const joined = await hosts.join({ token, name: "h1", facts });
   await assert.rejects(
     hosts.join({ token, name: "h2", facts }),
@@ -78,7 +83,7 @@ test("a join token works once; the credential authenticates until the host is re
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "ok");
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential + "x"), "unknown");
   assert.equal(await hosts.authenticateAgent("other", joined.credential), "unknown");
-  await hosts.revoke(joined.hostId);
+  await hosts.remove(joined.hostId);
   assert.equal(await hosts.authenticateAgent(joined.hostId, joined.credential), "revoked");
   assert.equal(await db.host.count({ where: { name: "h2" } }), 0, "a refused join stores nothing");
 });

@@ -1,5 +1,6 @@
-// Hosts: joining (join token -> credential), online/offline, and applying what agents report
-// (snapshots and numbered deltas) to the database, recording the events it implies.
+// Hosts: joining (join token -> credential), online/offline, draining and removal, and applying
+// what agents report (snapshots and numbered deltas) to the database, recording the events it
+// implies.
 import {
   MANAGED_BY_WEB,
   MANAGED_LABEL,
@@ -13,12 +14,9 @@ import {
 } from "@corral/protocol";
 import type { Db } from "../db.ts";
 import type { Actor, AuditService } from "./audit.ts";
-import { AppError, notFound } from "../errors.ts";
+import { AppError, conflict, notFound } from "../errors.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
-import type { Prisma } from "../../generated/prisma/client.ts";
-
-/** How long a join token can be used. */
-export const JOIN_TOKEN_TTL_MS = 24 * 3600 * 1000;
+import type { Host, Prisma } from "../../generated/prisma/client.ts";
 
 export interface HostView {
   id: string;
@@ -28,7 +26,16 @@ export interface HostView {
   agentVersion: string;
   facts: Partial<HostFacts>;
   createdAt: string;
-  containers: { running: number; total: number };
+  /** set while no new container may be placed on it */
+  draining: { since: string; reason: string } | null;
+  /** `unknown`: while the host is offline nobody knows which still run (then running is 0) */
+  containers: { running: number; total: number; unknown: number };
+}
+
+/** The 409 for a container placed on a draining host. */
+export function drainingError(h: Pick<Host, "name" | "drainReason">): AppError {
+  const why = h.drainReason || "an admin stopped placing new containers on it";
+  return conflict(`host ${h.name} is draining: ${why}; undrain it or choose another host`);
 }
 
 type Tx = Prisma.TransactionClient;
@@ -88,43 +95,32 @@ export class HostService {
       orderBy: { name: "asc" },
       include: { containers: { select: { state: true } } },
     });
-    return hosts.map((h) => ({
-      id: h.id,
-      name: h.name,
-      status: h.status === "online" ? "online" : "offline",
-      lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
-      agentVersion: h.agentVersion,
-      facts: JSON.parse(h.facts) as Partial<HostFacts>,
-      createdAt: h.createdAt.toISOString(),
-      containers: {
-        running: h.containers.filter((c) => c.state === "running").length,
-        total: h.containers.length,
-      },
-    }));
+    return hosts.map((h) => {
+      const online = h.status === "online";
+      return {
+        id: h.id,
+        name: h.name,
+        status: online ? "online" : "offline",
+        lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
+        agentVersion: h.agentVersion,
+        facts: JSON.parse(h.facts) as Partial<HostFacts>,
+        createdAt: h.createdAt.toISOString(),
+        draining: h.drainingAt
+          ? { since: h.drainingAt.toISOString(), reason: h.drainReason }
+          : null,
+        containers: {
+          running: online ? h.containers.filter((c) => c.state === "running").length : 0,
+          total: h.containers.length,
+          unknown: online ? 0 : h.containers.length,
+        },
+      };
+    });
   }
 
   async get(id: string): Promise<HostView> {
     const h = (await this.list()).find((x) => x.id === id);
     if (!h) throw notFound(`no host ${id}`);
     return h;
-  }
-
-  /** A one-time join token and the one-line agent command that uses it. */
-  async createJoinToken(
-    serverUrl: string,
-    actor: Actor | null,
-  ): Promise<{ token: string; expiresAt: string; command: string }> {
-    const token = newSecret("cjt");
-    const expiresAt = new Date(Date.now() + JOIN_TOKEN_TTL_MS);
-    const row = await this.db.joinToken.create({
-      data: { tokenHash: hashSecret(token), createdById: actor?.userId ?? null, expiresAt },
-    });
-    if (actor) await this.audit?.record(actor, "host.join-token", row.id, { expiresAt });
-    return {
-      token,
-      expiresAt: expiresAt.toISOString(),
-      command: `npx corral-agent --server ${serverUrl} --token ${token}`,
-    };
   }
 
   /** Trades a join token (once) for a new host and its credential. */
@@ -167,8 +163,50 @@ export class HostService {
     return h.revokedAt ? "revoked" : "ok";
   }
 
-  async revoke(hostId: string): Promise<void> {
-    await this.db.host.update({ where: { id: hostId }, data: { revokedAt: new Date() } });
+  /** Stops placing new containers on a host; what runs there keeps running. */
+  async drain(hostId: string, reason: string): Promise<HostView> {
+    await this.present(hostId);
+    await this.db.host.update({
+      where: { id: hostId },
+      data: { drainingAt: new Date(), drainReason: reason },
+    });
+    return this.get(hostId);
+  }
+
+  async undrain(hostId: string): Promise<HostView> {
+    await this.present(hostId);
+    await this.db.host.update({
+      where: { id: hostId },
+      data: { drainingAt: null, drainReason: "" },
+    });
+    return this.get(hostId);
+  }
+
+  /**
+   * Removes a host from the fleet: its credential is refused from now on (its agent exits),
+   * its containers, images and events are forgotten. Nothing on the machine is touched: its
+   * containers keep running there. The row stays, without any of that, as the tombstone that
+   * tells its agent it was revoked (rather than unknown).
+   */
+  async remove(hostId: string): Promise<{ name: string; containers: number }> {
+    const h = await this.present(hostId);
+    const [, containers] = await this.db.$transaction([
+      this.db.host.update({
+        where: { id: hostId },
+        data: { revokedAt: new Date(), status: "offline", drainingAt: null, drainReason: "" },
+      }),
+      this.db.container.deleteMany({ where: { hostId } }),
+      this.db.image.deleteMany({ where: { hostId } }),
+      this.db.event.deleteMany({ where: { hostId } }),
+    ]);
+    return { name: h.name, containers: containers.count };
+  }
+
+  /** A host of the fleet (not removed), or 404. */
+  private async present(hostId: string): Promise<Host> {
+    const h = await this.db.host.findFirst({ where: { id: hostId, revokedAt: null } });
+    if (!h) throw notFound(`no host ${hostId}`);
+    return h;
   }
 
   /** Nobody is connected when the server starts. */
@@ -187,10 +225,16 @@ export class HostService {
   }
 
   async markOffline(hostId: string): Promise<void> {
-    await this.db.$transaction([
-      this.db.host.update({ where: { id: hostId }, data: { status: "offline" } }),
-      this.db.event.create({ data: { hostId, type: "host-offline", time: new Date() } }),
-    ]);
+    await this.db.$transaction(async (tx) => {
+      // A removed host's agent is cut off after its rows are gone: no event for it then.
+      const r = await tx.host.updateMany({
+        where: { id: hostId, revokedAt: null },
+        data: { status: "offline" },
+      });
+      if (r.count) {
+        await tx.event.create({ data: { hostId, type: "host-offline", time: new Date() } });
+      }
+    });
   }
 
   async touch(hostId: string): Promise<void> {
@@ -204,6 +248,8 @@ export class HostService {
   async applySnapshot(hostId: string, s: Snapshot): Promise<void> {
     await this.db.$transaction(async (tx) => {
       await this.lockHost(tx, hostId);
+      // removed while its snapshot waited in line: nothing of it comes back
+      if (!(await tx.host.findFirst({ where: { id: hostId, revokedAt: null } }))) return;
       const before = new Map(
         (await tx.container.findMany({ where: { hostId } })).map((c) => [c.id, c]),
       );
@@ -270,6 +316,7 @@ export class HostService {
       await this.lockHost(tx, hostId);
       const h = await tx.host.findUnique({ where: { id: hostId } });
       if (!h) throw notFound(`no host ${hostId}`);
+      if (h.revokedAt) return "ok"; // removed: what it still says is dropped
       if (h.stateEpoch !== d.version.epoch || d.version.seq !== h.stateSeq + 1) {
         // An old delta (seq at or below ours, same epoch) is a duplicate: ignore it.
         return h.stateEpoch === d.version.epoch && d.version.seq <= h.stateSeq ? "ok" : "gap";

@@ -5,8 +5,11 @@ import { ApiTokenService } from "./api-tokens.ts";
 import { AuditService } from "./audit.ts";
 import { AuthService } from "./auth.ts";
 import { ContainerService } from "./containers.ts";
+import { HostAdminService } from "./host-admin.ts";
+import type { HostStatsService } from "./host-stats.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
+import { JoinTokenService } from "./join-tokens.ts";
 import { MetricsService } from "./metrics.ts";
 import { SetupService } from "./setup.ts";
 import { UserService } from "./users.ts";
@@ -15,6 +18,9 @@ export interface Services {
   db: Db;
   auth: AuthService;
   hosts: HostService;
+  hostAdmin: HostAdminService;
+  hostStats: HostStatsService;
+  joinTokens: JoinTokenService;
   containers: ContainerService;
   images: ImageService;
   audit: AuditService;
@@ -34,6 +40,9 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     db,
     auth,
     hosts,
+    hostAdmin: new HostAdminService(hosts, hub, audit),
+    hostStats: hub.hostStats,
+    joinTokens: new JoinTokenService(db, audit),
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),
     audit,

@@ -14,6 +14,7 @@ import {
   deltaSchema,
   describeZodError,
   heartbeatSchema,
+  hostStatsSchema,
   pullProgressSchema,
   snapshotSchema,
   statsBatchSchema,
@@ -28,6 +29,7 @@ import {
   type StatsSample,
 } from "@corral/protocol";
 import { AppError, conflict } from "../errors.ts";
+import { HostStatsService } from "../services/host-stats.ts";
 import type { HostService } from "../services/hosts.ts";
 
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents>;
@@ -59,6 +61,8 @@ export interface HubChanges {
   /** many of a host's containers may have changed (snapshot, offline) */
   resync: [hostId: string];
   stats: [hostId: string, samples: StatsSample[]];
+  /** a host was removed from the fleet */
+  removed: [hostId: string];
 }
 
 export class AgentHub {
@@ -66,6 +70,8 @@ export class AgentHub {
   private readonly streams = new Map<string, { hostId: string; handlers: StreamHandlers }>();
   /** The last stats sample of each running container, for /metrics and browsers. */
   readonly stats = new Map<string, StatsSample & { hostId: string }>();
+  /** The hosts' own load: every sample goes through hostStats.record(). */
+  readonly hostStats = new HostStatsService();
   private readonly sweeper: NodeJS.Timeout;
   private ns: Namespace<AgentToServerEvents, ServerToAgentEvents> | undefined;
   readonly changes = new EventEmitter<HubChanges>();
@@ -105,6 +111,11 @@ export class AgentHub {
 
   isOnline(hostId: string): boolean {
     return this.connections.has(hostId);
+  }
+
+  /** Cuts a host's agent off (a removed host: its credential is refused from then on). */
+  disconnect(hostId: string): void {
+    this.connections.get(hostId)?.socket.disconnect(true);
   }
 
   close(): void {
@@ -184,6 +195,11 @@ export class AgentHub {
       for (const s of samples) this.stats.set(s.id, { ...s, hostId });
       if (samples.length) this.changes.emit("stats", hostId, samples);
     });
+    socket.on(AGENT_EVENTS.hostStats, (raw) => {
+      const r = hostStatsSchema.safeParse(raw);
+      if (!r.success) return invalid("host stats sample", describeZodError(r.error));
+      this.hostStats.record(hostId, r.data.sample);
+    });
     socket.on(AGENT_EVENTS.streamData, (raw) => {
       const r = streamDataSchema.safeParse(raw);
       if (!r.success) return;
@@ -210,6 +226,7 @@ export class AgentHub {
         s.handlers.end({ error: "the host went offline" });
       }
       this.forgetStats(hostId, () => true);
+      this.hostStats.forget(hostId);
       serial("offline", async () => {
         await this.hosts.markOffline(hostId);
         this.changes.emit("resync", hostId);

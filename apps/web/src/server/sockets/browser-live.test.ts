@@ -193,7 +193,7 @@ test("bad payloads and unknown containers are answered in words", async () => {
 
 test("a host change stored by the hub is pushed to every browser", async () => {
   const s = await browser(sessions.viewer);
-  const { token } = await services.hosts.createJoinToken("http://x", null);
+  const { token } = await services.joinTokens.create("http://x", { userId: null, ip: "" });
   const facts = {
     hostname: "h1",
     kernel: "6.1",
@@ -216,6 +216,58 @@ test("a host change stored by the hub is pushed to every browser", async () => {
   assert.equal(h.id, hostId);
   assert.equal(h.name, "h1");
   assert.equal(h.status, "offline");
+});
+
+test("a host's own stats: the recent ones when watched, then each new one; a removal is pushed", async () => {
+  const s = await browser(sessions.viewer);
+  const { token } = await services.joinTokens.create("http://x", { userId: null, ip: "" });
+  const { hostId } = await services.hosts.join({
+    token,
+    name: "h-stats",
+    facts: {
+      hostname: "h2",
+      kernel: "6.1",
+      os: "Linux",
+      arch: "x64",
+      cpus: 2,
+      memoryBytes: 1e9,
+      diskBytes: 1e10,
+      diskFreeBytes: 1e9,
+      cgroups: "v1",
+      runtimeVersion: "0.1.0",
+      agentVersion: "0.1.0",
+    },
+  });
+  const sample = (sec: number, cpuPercent: number) => ({
+    time: new Date(Date.UTC(2026, 11, 3, 0, 0, sec)).toISOString(),
+    cpuPercent,
+    cpus: 2,
+    memoryUsedBytes: 5e8,
+    memoryTotalBytes: 1e9,
+    load1: 0.1,
+    load5: 0.1,
+    load15: 0.1,
+    diskUsedBytes: 1,
+    diskTotalBytes: 2,
+  });
+  services.hostStats.record(hostId, sample(1, 10));
+  services.hostStats.record(hostId, sample(0, 99)); // older than the last: dropped
+  type Pushed = { hostId: string; samples: Array<{ cpuPercent: number }> };
+  const next = () => new Promise<Pushed>((resolve) => s.once("host:stats", resolve));
+  let pushed = next();
+  s.emit("hostStats:watch", { hostId });
+  assert.deepEqual(
+    (await pushed).samples.map((x) => x.cpuPercent),
+    [10],
+  );
+  pushed = next();
+  services.hostStats.record(hostId, sample(2, 20));
+  assert.deepEqual(await pushed, { hostId, samples: [sample(2, 20)] });
+
+  const gone = new Promise<{ hostId: string }>((resolve) => s.once("host:gone", resolve));
+  await services.hostAdmin.remove(hostId, { userId: null, ip: "" });
+  assert.deepEqual(await gone, { hostId });
+  assert.deepEqual(services.hostStats.recent(hostId), []);
 });
 
 test("socket.io's own HTTP answers carry the security headers", async () => {

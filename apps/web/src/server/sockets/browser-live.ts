@@ -12,6 +12,7 @@ import {
   streamCloseInput,
   streamInputInput,
   streamResizeInput,
+  watchHostStatsInput,
   watchStatsInput,
   type Ack,
   type BrowserToServer,
@@ -35,6 +36,7 @@ const AUDIT_ROOM = "audit";
 /** Audit actions that change what a user's open sockets may do. */
 const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const statsRoom = (id: string) => `stats:${id}`;
+const hostStatsRoom = (hostId: string) => `hoststats:${hostId}`;
 interface StreamEntry {
   close(): void;
   terminal?: Terminal;
@@ -49,6 +51,8 @@ const HOST_PUSH_COALESCE_MS = 50;
 export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
   "stats:watch": "read",
   "stats:unwatch": "read",
+  "hostStats:watch": "read",
+  "hostStats:unwatch": "read",
   "logs:open": "read",
   "exec:open": "terminal.open",
   // a terminal's keystrokes: only an operator's socket has one, but the rule is the terminal's
@@ -106,6 +110,11 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     );
   });
   hub.on("resync", (hostId) => ns.to(FLEET_ROOM).emit("resync", { hostId }));
+  hub.on("removed", (hostId) => ns.to(FLEET_ROOM).emit("host:gone", { hostId }));
+  services.hostStats.changes.on("sample", (hostId, sample) => {
+    const room = hostStatsRoom(hostId);
+    if (ns.adapter.rooms.has(room)) ns.to(room).emit("host:stats", { hostId, samples: [sample] });
+  });
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
@@ -169,6 +178,18 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     socket.on("stats:unwatch", (raw) => {
       const i = parse(watchStatsInput, raw);
       if (i) void socket.leave(statsRoom(i.id));
+    });
+    socket.on("hostStats:watch", (raw) => {
+      const i = parse(watchHostStatsInput, raw);
+      if (!i) return;
+      void socket.join(hostStatsRoom(i.hostId));
+      // the last two minutes at once: a graph or sparkline does not start empty
+      const samples = services.hostStats.recent(i.hostId);
+      if (samples.length) socket.emit("host:stats", { hostId: i.hostId, samples });
+    });
+    socket.on("hostStats:unwatch", (raw) => {
+      const i = parse(watchHostStatsInput, raw);
+      if (i) void socket.leave(hostStatsRoom(i.hostId));
     });
 
     /**

@@ -1,13 +1,42 @@
 import { z } from "zod";
 import { publicUrl } from "../../auth-request.ts";
+import { drainInput } from "../../services/host-admin.ts";
+import { hostResourceCounts } from "../../services/host-resources.ts";
+import { createJoinTokenInput } from "../../services/join-tokens.ts";
 import { roleProcedure, router } from "../trpc.ts";
+
+const hostId = z.object({ id: z.string().min(1, "a host id is required") });
 
 export const hostsRouter = router({
   list: roleProcedure("read").query(({ ctx }) => ctx.services.hosts.list()),
   get: roleProcedure("read")
-    .input(z.object({ id: z.string().min(1) }))
+    .input(hostId)
     .query(({ ctx, input }) => ctx.services.hosts.get(input.id)),
-  createJoinToken: roleProcedure("hosts.manage").mutation(({ ctx }) =>
-    ctx.services.hosts.createJoinToken(publicUrl(ctx.req), ctx.actor),
-  ),
+  /** counts of its images (stored), networks and volumes (asked of its agent) */
+  resources: roleProcedure("read")
+    .input(hostId)
+    .query(async ({ ctx, input }) => {
+      await ctx.services.hosts.get(input.id); // 404 for an unknown host
+      return hostResourceCounts(ctx.services.db, ctx.services.hub, input.id);
+    }),
+  createJoinToken: roleProcedure("hosts.manage")
+    .input(createJoinTokenInput.optional())
+    .mutation(({ ctx, input }) =>
+      ctx.services.joinTokens.create(publicUrl(ctx.req), ctx.actor, input),
+    ),
+  joinTokens: roleProcedure("hosts.manage").query(({ ctx }) => ctx.services.joinTokens.list()),
+  revokeJoinToken: roleProcedure("hosts.manage")
+    .input(hostId)
+    .mutation(({ ctx, input }) => ctx.services.joinTokens.revoke(input.id, ctx.actor)),
+  drain: roleProcedure("hosts.manage")
+    .input(hostId.extend(drainInput.shape))
+    .mutation(({ ctx, input: { id, ...rest } }) =>
+      ctx.services.hostAdmin.drain(id, rest, ctx.actor),
+    ),
+  undrain: roleProcedure("hosts.manage")
+    .input(hostId)
+    .mutation(({ ctx, input }) => ctx.services.hostAdmin.undrain(input.id, ctx.actor)),
+  remove: roleProcedure("hosts.manage")
+    .input(hostId)
+    .mutation(({ ctx, input }) => ctx.services.hostAdmin.remove(input.id, ctx.actor)),
 });

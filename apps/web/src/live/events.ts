@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { StatsSample } from "@corral/protocol";
 import type { ContainerView } from "../server/services/containers.ts";
+import type { EventView } from "../server/services/events.ts";
 import type { HostView } from "../server/services/hosts.ts";
 
 const id = z.string().min(1, "a container id is required").max(256);
@@ -47,6 +48,12 @@ export interface ServerToBrowser {
   "stream:data": (d: { sid: string; data: Uint8Array }) => void;
   "stream:end": (e: { sid: string; exitCode?: number; error?: string }) => void;
   "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
+  /** refetch this host's images, networks or volumes: they changed */
+  images: (r: { hostId: string }) => void;
+  networks: (r: { hostId: string }) => void;
+  volumes: (r: { hostId: string }) => void;
+  /** a new row of the event log, as stored */
+  event: (e: EventView) => void;
 }
 
 export interface BrowserToServer {

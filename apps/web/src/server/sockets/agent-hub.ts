@@ -59,6 +59,11 @@ export interface HubChanges {
   /** many of a host's containers may have changed (snapshot, offline) */
   resync: [hostId: string];
   stats: [hostId: string, samples: StatsSample[]];
+  /** a host's image list was stored anew */
+  images: [hostId: string];
+  /** networks or volumes changed through the web app (the runtime reports no such deltas) */
+  networks: [hostId: string];
+  volumes: [hostId: string];
 }
 
 export class AgentHub {
@@ -152,6 +157,7 @@ export class AgentHub {
         await this.hosts.applySnapshot(hostId, r.data);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
+        this.changes.emit("images", hostId);
       });
     });
     socket.on(AGENT_EVENTS.delta, (raw) => {
@@ -173,6 +179,8 @@ export class AgentHub {
         } else if (r.data.change.kind === "container") {
           this.changes.emit("container", hostId, r.data.change.event.id);
           this.changes.emit("host", hostId);
+        } else if (r.data.change.kind === "images") {
+          this.changes.emit("images", hostId);
         }
       });
     });

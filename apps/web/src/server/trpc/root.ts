@@ -4,13 +4,19 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Services } from "../services/index.ts";
 import { containersRouter } from "./routers/containers.ts";
 import { hostsRouter } from "./routers/hosts.ts";
+import { eventsRouter } from "./routers/events.ts";
 import { imagesRouter } from "./routers/images.ts";
+import { networksRouter } from "./routers/networks.ts";
+import { volumesRouter } from "./routers/volumes.ts";
 import { createContext, router } from "./trpc.ts";
 
 export const appRouter = router({
   hosts: hostsRouter,
   containers: containersRouter,
   images: imagesRouter,
+  networks: networksRouter,
+  volumes: volumesRouter,
+  events: eventsRouter,
 });
 export type AppRouter = typeof appRouter;
 

@@ -2,10 +2,12 @@
 // Containers of every host (or one): filter, sort, act; changes arrive pushed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
 import { ContainerState } from "./badges.tsx";
+import { BulkBar, useBulk } from "./BulkActions.tsx";
+import { useCan } from "./can.tsx";
+import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
 import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
@@ -87,7 +89,7 @@ export function ActionButtons({ c, small = true }: { c: ContainerView; small?: b
 }
 
 export function ContainersPage({ hostId }: { hostId?: string }) {
-  const router = useRouter();
+  const mayWrite = useCan("containers.write");
   const now = useNow(10000);
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
   const containers = useQuery({
@@ -146,6 +148,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
     .filter((h) => containers.data?.some((c) => c.hostId === h.id))
     .map((h) => h.name);
   const total = containers.data?.length ?? 0;
+  const bulk = useBulk(containers.data, rows);
   const running = containers.data?.filter((c) => c.state === "running").length ?? 0;
 
   return (
@@ -170,20 +173,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
-        <select
-          aria-label="Host"
-          value={hostId ?? ""}
-          onChange={(e) =>
-            router.replace(e.target.value ? `/containers?host=${e.target.value}` : "/containers")
-          }
-        >
-          <option value="">All hosts</option>
-          {(hosts.data ?? []).map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.name} ({h.status})
-            </option>
-          ))}
-        </select>
+        <HostPicker hosts={hosts} hostId={hostId} />
       </div>
       {offline.length > 0 && (
         <div className="notice" role="status" style={{ marginBottom: 12 }}>
@@ -192,6 +182,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           (the last report is on each container&apos;s page).
         </div>
       )}
+      {mayWrite && rows.length > 0 && <BulkBar bulk={bulk} hostName={hostName} />}
       {containers.isPending && <div className="state">Loading containers…</div>}
       {containers.isError && (
         <div className="error">Could not load the containers: {errorMessage(containers.error)}</div>
@@ -217,6 +208,16 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
         <table className="list">
           <thead>
             <tr>
+              {mayWrite && (
+                <th className="check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every container shown"
+                    checked={bulk.allShown}
+                    onChange={(e) => bulk.selectShown(e.target.checked)}
+                  />
+                </th>
+              )}
               {header("name", "Name")}
               {header("state", "State")}
               {header("image", "Image")}
@@ -228,6 +229,16 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           <tbody>
             {rows.map((c) => (
               <tr key={c.id} data-container={c.name}>
+                {mayWrite && (
+                  <td className="check">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${c.name}`}
+                      checked={bulk.selected.has(c.id)}
+                      onChange={(e) => bulk.toggle(c.id, e.target.checked)}
+                    />
+                  </td>
+                )}
                 <td data-label="Name">
                   <div>
                     <Link href={`/containers/${c.id}`}>
@@ -247,9 +258,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
                 </td>
                 <td data-label="Host">{hostName.get(c.hostId) ?? shortId(c.hostId)}</td>
                 <td data-label="Created">{ago(c.created, now)}</td>
-                <td data-label="Actions">
-                  <ActionButtons c={c} />
-                </td>
+                <td data-label="Actions">{mayWrite && <ActionButtons c={c} />}</td>
               </tr>
             ))}
           </tbody>

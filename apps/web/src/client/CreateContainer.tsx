@@ -12,7 +12,7 @@ import { errorMessage, trpc } from "./trpc.ts";
 
 const RESTART = ["no", "on-failure", "always", "unless-stopped"] as const;
 
-function PullProgress({ image, layers }: { image: string; layers: Map<string, PullLayer> }) {
+export function PullProgress({ image, layers }: { image: string; layers: Map<string, PullLayer> }) {
   const all = [...layers.values()];
   return (
     <div className="panel" aria-live="polite">

@@ -9,6 +9,10 @@ import { LiveProvider, useLive } from "./live.tsx";
 const NAV = [
   { href: "/", label: "Fleet" },
   { href: "/containers", label: "Containers" },
+  { href: "/images", label: "Images" },
+  { href: "/networks", label: "Networks" },
+  { href: "/volumes", label: "Volumes" },
+  { href: "/events", label: "Events" },
 ];
 
 function LiveIndicator() {

@@ -1,11 +1,9 @@
 // The fleet's event log (the Event table: what agents reported, host online/offline), newest
 // first, paged by id so a page never skips or repeats a row while new ones arrive.
 import { z } from "zod";
-import { CONTAINER_EVENT_TYPES } from "@corral/protocol";
+import { EVENT_TYPES } from "../../live/events.ts";
 import type { Db } from "../db.ts";
 import type { Prisma } from "../../generated/prisma/client.ts";
-
-export const EVENT_TYPES = [...CONTAINER_EVENT_TYPES, "host-online", "host-offline"] as const;
 
 export const listEventsInput = z
   .object({

@@ -25,7 +25,11 @@ function PullForm({
 }) {
   const { socket } = useLive();
   const [target, setTarget] = useState(hostId ?? "");
-  const [pull, setPull] = useState<{ ref: string; layers: Map<string, PullLayer> } | null>(null);
+  const [pull, setPull] = useState<{
+    ref: string;
+    layers: Map<string, PullLayer>;
+    done: boolean;
+  } | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   useEffect(() => {
     if (!target && hosts.length > 0) setTarget((hosts[0] as { id: string }).id);
@@ -35,7 +39,7 @@ function PullForm({
     const onProgress = (p: { ref: string; layer: PullLayer }) =>
       setPull((cur) =>
         cur && cur.ref === p.ref
-          ? { ref: cur.ref, layers: new Map(cur.layers).set(p.layer.digest, p.layer) }
+          ? { ...cur, layers: new Map(cur.layers).set(p.layer.digest, p.layer) }
           : cur,
       );
     socket.on("pull:progress", onProgress);
@@ -44,22 +48,25 @@ function PullForm({
     };
   }, [socket]);
 
+  const pulling = pull !== null && !pull.done;
+
   async function submit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const ref = String(new FormData(e.currentTarget).get("ref") ?? "").trim();
     setResult(null);
     if (!socket) return setResult({ ok: false, text: "not connected to the server" });
     if (!target) return setResult({ ok: false, text: "no host is online to pull on" });
-    setPull({ ref, layers: new Map() });
+    setPull({ ref, layers: new Map(), done: false });
     try {
       const r = await request<{ id: string }>(socket, (ack) =>
         socket.emit("image:pull", { hostId: target, ref }, ack),
       );
       setResult({ ok: true, text: `Pulled ${ref} (${shortId(r.id.replace(/^sha256:/, ""))})` });
+      // The layers stay shown: what was fetched and what the host already had.
+      setPull((cur) => cur && { ...cur, done: true });
     } catch (err) {
-      setResult({ ok: false, text: errorMessage(err) });
-    } finally {
       setPull(null);
+      setResult({ ok: false, text: errorMessage(err) });
     }
   }
 
@@ -72,7 +79,7 @@ function PullForm({
           placeholder="busybox:latest or registry.example.com/team/app:1.2"
           aria-label="Image to pull"
           style={{ flex: "1 1 240px" }}
-          disabled={pull !== null}
+          disabled={pulling}
         />
         {!hostId && (
           <select
@@ -87,11 +94,11 @@ function PullForm({
             ))}
           </select>
         )}
-        <button className="primary" type="submit" disabled={pull !== null || !hosts.length}>
-          {pull ? "Pulling…" : "Pull"}
+        <button className="primary" type="submit" disabled={pulling || !hosts.length}>
+          {pulling ? "Pulling…" : "Pull"}
         </button>
       </div>
-      {pull && <PullProgress image={pull.ref} layers={pull.layers} />}
+      {pull && <PullProgress image={pull.ref} layers={pull.layers} done={pull.done} />}
       {result && (
         <div className={result.ok ? "notice" : "error"} role={result.ok ? "status" : "alert"}>
           {result.text}

@@ -202,9 +202,13 @@ test("events: newest first, paged by id, filtered by container and type", async 
 test("images: used-by names, removal refused while used (force overrides), prune (last: it untags the test image)", async () => {
   const busy = await run("img-user");
   const base = await waitFor("the test image used by img-user", async () =>
-    (await images()).find((i) => i.repoTags.includes(TEST_IMAGE_NAME) && i.usedBy.length),
+    (await images()).find(
+      (i) => i.repoTags.includes(TEST_IMAGE_NAME) && i.usedBy.includes("img-user"),
+    ),
   );
-  assert.deepEqual(base.usedBy, ["img-user"]);
+  // every container of the file so far was made from it, and no other image is used
+  assert.deepEqual(base.usedBy.sort(), ["ev-one", "img-user"]);
+  assert.ok((await images()).every((i) => i.id === base.id || i.usedBy.length === 0));
   const refused = await stack.api<{ error: string }>(
     "DELETE",
     `/api/v1/images/${encodeURIComponent(TEST_IMAGE_NAME)}?hostId=${hostId}`,

@@ -113,7 +113,7 @@ test("the same pull over REST streams NDJSON progress lines, then the result", a
     assert.match(p.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(typeof p.progressDetail.current, "number");
   }
-  assert.deepEqual(new Set(progress.map((p) => p.digest)).size, 2);
+  assert.ok(new Set(progress.map((p) => p.digest)).size >= 2, JSON.stringify(progress));
   const last = lines.at(-1) as { status: string; image: { repoTags: string[] } };
   assert.equal(last.status, "done");
   assert.deepEqual(last.image.repoTags, [pulledRef]);
@@ -199,8 +199,8 @@ test("bulk stop of two containers; a bulk start lists the one that failed", asyn
   await page.goto(`${ui.stack.url}/containers`);
   await page.getByLabel("Filter containers").fill("bulk-");
   await page.locator("tr[data-container='bulk-b']").getByText("running").waitFor();
-  await page.getByLabel("Select bulk-a").check();
-  await page.getByLabel("Select bulk-b").check();
+  await page.getByLabel("Select bulk-a", { exact: true }).check();
+  await page.getByLabel("Select bulk-b", { exact: true }).check();
   await page.getByRole("button", { name: "stop 2" }).click();
   const results = page.locator(".bulk-results");
   await results.getByText("stop: 2 done").waitFor();

@@ -252,6 +252,39 @@ test("images: used-by names, removal refused while used (force overrides), prune
   assert.equal(typeof pruned.spaceReclaimed, "number");
 });
 
+test("a viewer reads every list but each change is 403, and nothing changes", async () => {
+  await ok("POST", "/api/v1/users", {
+    email: "viewer@example.com",
+    password: "viewer password 1",
+    role: "viewer",
+  });
+  const login = await stack.api<{ token: string }>(
+    "POST",
+    "/api/v1/auth/login",
+    { email: "viewer@example.com", password: "viewer password 1" },
+    null,
+  );
+  const viewer = login.body.token;
+  for (const path of ["/api/v1/images", "/api/v1/networks", "/api/v1/volumes", "/api/v1/events"])
+    assert.equal((await stack.api("GET", path, undefined, viewer)).status, 200, path);
+  for (const [method, path, body] of [
+    ["POST", "/api/v1/images/pull", { hostId, ref: "busybox" }],
+    ["DELETE", `/api/v1/images/${encodeURIComponent(TEST_IMAGE_NAME)}?hostId=${hostId}`],
+    ["POST", "/api/v1/images/prune", { hostId, all: true }],
+    ["POST", "/api/v1/networks", { hostId, name: "viewer-net" }],
+    ["DELETE", `/api/v1/networks/bridge?hostId=${hostId}`],
+    ["POST", "/api/v1/volumes", { hostId, name: "viewer-vol" }],
+    ["DELETE", `/api/v1/volumes/x?hostId=${hostId}`],
+    ["POST", "/api/v1/volumes/prune", { hostId }],
+  ] as const) {
+    const r = await stack.api<{ error: string }>(method, path, body, viewer);
+    assert.equal(r.status, 403, `${method} ${path}`);
+    assert.match(r.body.error, /your role \(viewer\) may not (images|networks|volumes)\.write/);
+  }
+  const nets = await ok<FleetList<NetworkRow>>("GET", `/api/v1/networks?hostId=${hostId}`);
+  assert.ok(!nets.items.some((n) => n.name === "viewer-net"));
+});
+
 test("an offline host: 409 for its commands, named (not fatal) in fleet-wide lists", async () => {
   agent.kill("SIGKILL");
   await waitFor("host offline", async () => {

@@ -230,7 +230,7 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
             {rows.map((c) => (
               <tr key={c.id} data-container={c.name}>
                 {mayWrite && (
-                  <td className="check">
+                  <td className="check" data-label="Select">
                     <input
                       type="checkbox"
                       aria-label={`Select ${c.name}`}

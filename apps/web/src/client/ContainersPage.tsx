@@ -161,9 +161,14 @@ export function ContainersPage({ hostId }: { hostId?: string }) {
           </span>
         )}
         <span className="spacer" />
-        <Link className="button primary" href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
-          New container
-        </Link>
+        {mayWrite && (
+          <Link
+            className="button primary"
+            href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}
+          >
+            New container
+          </Link>
+        )}
       </div>
       <div className="toolbar">
         <input

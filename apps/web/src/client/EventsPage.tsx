@@ -205,7 +205,9 @@ export function EventsPage(filter: EventFilter) {
                   )}
                 </td>
                 <td data-label="Host">{e.hostName}</td>
-                <td data-label="Detail">{detail(e) || <span className="sub">—</span>}</td>
+                <td data-label="Detail" className={detail(e) ? "" : "empty"}>
+                  {detail(e) || <span className="sub">—</span>}
+                </td>
               </tr>
             ))}
           </tbody>

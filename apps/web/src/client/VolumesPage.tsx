@@ -173,7 +173,7 @@ export function VolumesPage({ hostId }: { hostId?: string }) {
         <div className="panel state">
           <strong>No volumes {hostId ? "on this host" : "on an online host"}</strong>
           {mayWrite
-            ? "Create one above, then mount it in a new container (name:/path)."
+            ? "Create one above, then mount it in a container (corral-rt run -v NAME:/path, or volumes in the API)."
             : "Hosts report theirs here when they are online."}
         </div>
       )}

@@ -11,6 +11,7 @@ import type {
   PullProgress,
   StreamData,
   StreamEnd,
+  VolumeInfo,
 } from "@corral/protocol";
 import {
   ApiError,
@@ -29,7 +30,9 @@ import {
   networkInfo,
   volumeInfo,
   type DaemonInspect,
+  volumeUsers,
   type DaemonNetwork,
+  type DaemonPsRow,
   type DaemonVolume,
 } from "./translate.js";
 
@@ -127,6 +130,18 @@ export class CommandRunner {
         this.out.imagesChanged();
         return r;
       }
+      case "images.prune": {
+        const r = await this.client.call<{
+          ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }>;
+          SpaceReclaimed: number;
+        }>("POST", `/v1/images/prune?all=${cmd.all ? 1 : 0}`);
+        this.out.imagesChanged();
+        return {
+          untagged: r.ImagesDeleted.flatMap((e) => (e.Untagged ? [e.Untagged] : [])),
+          deleted: r.ImagesDeleted.flatMap((e) => (e.Deleted ? [e.Deleted] : [])),
+          spaceReclaimed: r.SpaceReclaimed,
+        };
+      }
       case "networks.list":
         return {
           networks: (await this.client.call<DaemonNetwork[]>("GET", "/v1/networks")).map(
@@ -146,9 +161,7 @@ export class CommandRunner {
         await this.client.call("DELETE", `/v1/networks/${enc(cmd.name)}`);
         return {};
       case "volumes.list":
-        return {
-          volumes: (await this.client.call<DaemonVolume[]>("GET", "/v1/volumes")).map(volumeInfo),
-        };
+        return { volumes: await this.volumes() };
       case "volumes.create":
         return {
           volume: volumeInfo(
@@ -162,11 +175,40 @@ export class CommandRunner {
       case "volumes.remove":
         await this.client.call("DELETE", `/v1/volumes/${enc(cmd.name)}`);
         return {};
+      case "volumes.prune":
+        return this.pruneVolumes();
       case "facts":
         return this.out.facts();
       case "resync":
         return {}; // the agent answers with a snapshot (see Agent)
     }
+  }
+
+  /** Volumes with the containers that mount them (one `ps -a`, not one inspect each). */
+  private async volumes(): Promise<VolumeInfo[]> {
+    const [volumes, rows] = await Promise.all([
+      this.client.call<DaemonVolume[]>("GET", "/v1/volumes"),
+      this.client.call<DaemonPsRow[]>("GET", "/v1/containers?all=1"),
+    ]);
+    return volumes.map((v) => volumeInfo(v, volumeUsers(v.Name, rows)));
+  }
+
+  /**
+   * The daemon has no volume prune: remove each volume no container mounts. A container
+   * created meanwhile keeps its volume: the daemon checks again and refuses (409), skipped.
+   */
+  private async pruneVolumes(): Promise<{ removed: string[] }> {
+    const removed: string[] = [];
+    for (const v of await this.volumes()) {
+      if (v.usedBy.length > 0) continue;
+      try {
+        await this.client.call("DELETE", `/v1/volumes/${enc(v.name)}`);
+        removed.push(v.name);
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
+      }
+    }
+    return { removed };
   }
 
   private async pull(ref: string, streamId: string): Promise<unknown> {

@@ -161,6 +161,24 @@ export interface DaemonVolume {
   Labels: Record<string, string> | null;
 }
 
-export function volumeInfo(v: DaemonVolume): VolumeInfo {
-  return { name: v.Name, mountpoint: v.Mountpoint, created: v.CreatedAt, labels: v.Labels ?? {} };
+export function volumeInfo(v: DaemonVolume, usedBy: string[] = []): VolumeInfo {
+  return {
+    name: v.Name,
+    mountpoint: v.Mountpoint,
+    created: v.CreatedAt,
+    labels: v.Labels ?? {},
+    usedBy,
+  };
+}
+
+/** The daemon's `GET /v1/containers?all=1` rows (Docker's `ps --format json`), the part read. */
+export interface DaemonPsRow {
+  Names: string;
+  /** volume names and bind sources, comma-separated */
+  Mounts: string;
+}
+
+/** Names of the containers that mount volume `name`. */
+export function volumeUsers(name: string, rows: DaemonPsRow[]): string[] {
+  return rows.filter((r) => r.Mounts.split(",").includes(name)).map((r) => r.Names);
 }

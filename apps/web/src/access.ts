@@ -12,8 +12,12 @@ export const PERMISSIONS = {
   read: "viewer",
   /** create, start, stop, remove containers */
   "containers.write": "operator",
-  /** pull images */
+  /** pull, remove and prune images */
   "images.write": "operator",
+  /** create and remove networks */
+  "networks.write": "operator",
+  /** create, remove and prune volumes */
+  "volumes.write": "operator",
   /** open a terminal in a container */
   "terminal.open": "operator",
   /** one's own password and API tokens */

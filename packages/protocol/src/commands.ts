@@ -122,6 +122,8 @@ export const commandSchema = z.discriminatedUnion("type", [
     ref: z.string().min(1).max(512),
     force: z.boolean().optional(),
   }),
+  /** images no container uses: untagged ones only unless `all` (Docker's `image prune [-a]`) */
+  z.object({ type: z.literal("images.prune"), all: z.boolean().optional() }),
   z.object({ type: z.literal("networks.list") }),
   z.object({
     type: z.literal("networks.create"),
@@ -133,6 +135,8 @@ export const commandSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("volumes.list") }),
   z.object({ type: z.literal("volumes.create"), name: z.string().max(256).optional() }),
   z.object({ type: z.literal("volumes.remove"), name: z.string().min(1).max(256) }),
+  /** every volume no container mounts (Docker's `volume prune -a`) */
+  z.object({ type: z.literal("volumes.prune") }),
   z.object({ type: z.literal("facts") }),
   /** send a fresh snapshot (the server saw a gap in the delta numbering) */
   z.object({ type: z.literal("resync") }),
@@ -158,12 +162,18 @@ export const commandResultSchemas = {
   exec: empty,
   "images.list": z.object({ images: z.array(imageInfoSchema) }),
   "images.remove": z.object({ untagged: z.array(z.string()), deleted: z.array(z.string()) }),
+  "images.prune": z.object({
+    untagged: z.array(z.string()),
+    deleted: z.array(z.string()),
+    spaceReclaimed: z.number().min(0),
+  }),
   "networks.list": z.object({ networks: z.array(networkInfoSchema) }),
   "networks.create": z.object({ id: z.string(), name: z.string() }),
   "networks.remove": empty,
   "volumes.list": z.object({ volumes: z.array(volumeInfoSchema) }),
   "volumes.create": z.object({ volume: volumeInfoSchema }),
   "volumes.remove": empty,
+  "volumes.prune": z.object({ removed: z.array(z.string()) }),
   facts: hostFactsSchema,
   resync: empty,
 } satisfies Record<CommandType, z.ZodType>;

@@ -121,6 +121,8 @@ export const volumeInfoSchema = z.object({
   mountpoint: z.string().max(4096),
   created: isoTime,
   labels: z.record(z.string(), z.string()),
+  /** names of the containers that mount it (an older agent does not say: none known) */
+  usedBy: z.array(z.string().max(256)).max(100000).default([]),
 });
 export type VolumeInfo = z.infer<typeof volumeInfoSchema>;
 

@@ -2,11 +2,12 @@
 // Containers of every host (or one): filter, sort, act; changes arrive pushed.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
 import { ContainerState } from "./badges.tsx";
+import { BulkBar, useBulk } from "./BulkActions.tsx";
 import { useCan } from "./can.tsx";
+import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
 import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
@@ -97,7 +98,7 @@ export function ContainersPage({
   hostId?: string;
   embedded?: boolean;
 }) {
-  const router = useRouter();
+  const mayWrite = useCan("containers.write");
   const now = useNow(10000);
   const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
   const containers = useQuery({
@@ -105,7 +106,6 @@ export function ContainersPage({
     queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
   });
   const [filter, setFilter] = useState("");
-  const mayCreate = useCan("containers.write");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
 
   const hostName = useMemo(
@@ -157,6 +157,7 @@ export function ContainersPage({
     .filter((h) => containers.data?.some((c) => c.hostId === h.id))
     .map((h) => h.name);
   const total = containers.data?.length ?? 0;
+  const bulk = useBulk(containers.data, rows);
   const running = containers.data?.filter((c) => c.state === "running").length ?? 0;
 
   return (
@@ -169,7 +170,7 @@ export function ContainersPage({
           </span>
         )}
         <span className="spacer" />
-        {mayCreate && (
+        {mayWrite && (
           <Link
             className="button primary"
             href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}
@@ -186,22 +187,7 @@ export function ContainersPage({
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
-        {!embedded && (
-          <select
-            aria-label="Host"
-            value={hostId ?? ""}
-            onChange={(e) =>
-              router.replace(e.target.value ? `/containers?host=${e.target.value}` : "/containers")
-            }
-          >
-            <option value="">All hosts</option>
-            {(hosts.data ?? []).map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.name} ({h.status})
-              </option>
-            ))}
-          </select>
-        )}
+        {!embedded && <HostPicker hosts={hosts} hostId={hostId} />}
       </div>
       {offline.length > 0 && !embedded && (
         <div className="notice" role="status" style={{ marginBottom: 12 }}>
@@ -210,6 +196,7 @@ export function ContainersPage({
           (the last report is on each container&apos;s page).
         </div>
       )}
+      {mayWrite && rows.length > 0 && <BulkBar bulk={bulk} hostName={hostName} />}
       {containers.isPending && <div className="state">Loading containers…</div>}
       {containers.isError && (
         <div className="error">Could not load the containers: {errorMessage(containers.error)}</div>
@@ -217,7 +204,7 @@ export function ContainersPage({
       {containers.data && total === 0 && (
         <div className="panel state">
           <strong>No containers {hostId ? "on this host" : "yet"}</strong>
-          {mayCreate ? (
+          {mayWrite ? (
             <>
               <Link href={`/containers/new${hostId ? `?host=${hostId}` : ""}`}>
                 Create a container
@@ -241,17 +228,37 @@ export function ContainersPage({
         <table className="list">
           <thead>
             <tr>
+              {mayWrite && (
+                <th className="check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every container shown"
+                    checked={bulk.allShown}
+                    onChange={(e) => bulk.selectShown(e.target.checked)}
+                  />
+                </th>
+              )}
               {header("name", "Name")}
               {header("state", "State")}
               {header("image", "Image")}
               {header("host", "Host")}
               {header("created", "Created")}
-              {mayCreate && <th>Actions</th>}
+              {mayWrite && <th>Actions</th>}
             </tr>
           </thead>
           <tbody>
             {rows.map((c) => (
               <tr key={c.id} data-container={c.name}>
+                {mayWrite && (
+                  <td className="check" data-label="Select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${c.name}`}
+                      checked={bulk.selected.has(c.id)}
+                      onChange={(e) => bulk.toggle(c.id, e.target.checked)}
+                    />
+                  </td>
+                )}
                 <td data-label="Name">
                   <div>
                     <Link href={`/containers/${c.id}`}>
@@ -271,7 +278,7 @@ export function ContainersPage({
                 </td>
                 <td data-label="Host">{hostName.get(c.hostId) ?? shortId(c.hostId)}</td>
                 <td data-label="Created">{ago(c.created, now)}</td>
-                {mayCreate && (
+                {mayWrite && (
                   <td data-label="Actions">
                     <ActionButtons c={c} />
                   </td>

@@ -12,11 +12,22 @@ import { errorMessage, trpc } from "./trpc.ts";
 
 const RESTART = ["no", "on-failure", "always", "unless-stopped"] as const;
 
-function PullProgress({ image, layers }: { image: string; layers: Map<string, PullLayer> }) {
+export function PullProgress({
+  image,
+  layers,
+  done = false,
+}: {
+  image: string;
+  layers: Map<string, PullLayer>;
+  /** the pull is over: the layers stay shown, as what was fetched */
+  done?: boolean;
+}) {
   const all = [...layers.values()];
   return (
-    <div className="panel" aria-live="polite">
-      <b>Pulling {image}</b>
+    <div className="panel" aria-live="polite" data-testid="pull-progress">
+      <b>
+        {done ? "Pulled" : "Pulling"} {image}
+      </b>
       <div style={{ display: "grid", gap: 6, marginTop: 8 }}>
         {all.length === 0 && <span className="sub">Asking the registry…</span>}
         {all.map((l) => (

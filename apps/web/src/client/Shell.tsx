@@ -11,6 +11,10 @@ import { LiveProvider, useLive } from "./live.tsx";
 const NAV: Array<{ href: string; label: string; permission?: Permission }> = [
   { href: "/", label: "Fleet" },
   { href: "/containers", label: "Containers" },
+  { href: "/images", label: "Images" },
+  { href: "/networks", label: "Networks" },
+  { href: "/volumes", label: "Volumes" },
+  { href: "/events", label: "Events" },
   { href: "/users", label: "Users", permission: "users.manage" },
   { href: "/audit", label: "Audit log", permission: "audit.read" },
 ];

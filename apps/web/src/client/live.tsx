@@ -24,6 +24,9 @@ export const keys = {
   hosts: ["hosts"] as const,
   containers: (hostId?: string) => ["containers", hostId ?? "all"] as const,
   container: (id: string) => ["container", id] as const,
+  images: (hostId?: string) => ["images", hostId ?? "all"] as const,
+  networks: (hostId?: string) => ["networks", hostId ?? "all"] as const,
+  volumes: (hostId?: string) => ["volumes", hostId ?? "all"] as const,
 };
 
 function toLogin(): void {
@@ -77,18 +80,37 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
       qc.setQueryData<HostView[]>(keys.hosts, (list) => list?.filter((h) => h.id !== hostId));
       void qc.invalidateQueries({ queryKey: ["containers"] });
     };
+    // Lists of a host's images, networks and volumes are read again when they change.
+    const refetch = (kind: "images" | "networks" | "volumes") => (r: { hostId: string }) => {
+      for (const hostKey of ["all", r.hostId])
+        void qc.invalidateQueries({ queryKey: [kind, hostKey] });
+    };
+    const onImages = refetch("images");
+    const onNetworks = refetch("networks");
+    const onVolumes = refetch("volumes");
+    const onReconnect = () => {
+      onResync();
+      for (const kind of ["images", "networks", "volumes", "events"])
+        void qc.invalidateQueries({ queryKey: [kind] });
+    };
     socket.on("host", onHost);
     socket.on("host:gone", onHostGone);
     socket.on("container", onContainer);
     socket.on("resync", onResync);
+    socket.on("images", onImages);
+    socket.on("networks", onNetworks);
+    socket.on("volumes", onVolumes);
     // After a reconnect, whatever was pushed meanwhile is lost: read everything again.
-    socket.io.on("reconnect", onResync);
+    socket.io.on("reconnect", onReconnect);
     return () => {
       socket.off("host", onHost);
       socket.off("host:gone", onHostGone);
       socket.off("container", onContainer);
       socket.off("resync", onResync);
-      socket.io.off("reconnect", onResync);
+      socket.off("images", onImages);
+      socket.off("networks", onNetworks);
+      socket.off("volumes", onVolumes);
+      socket.io.off("reconnect", onReconnect);
     };
   }, [qc, socket]);
   return null;

@@ -2,10 +2,15 @@
 // server (src/server/sockets/browser-live.ts) and the pages (src/client). Payloads from a
 // browser are validated with these schemas on the server.
 import { z } from "zod";
-import type { HostStatsSample, StatsSample } from "@corral/protocol";
+import { CONTAINER_EVENT_TYPES, type HostStatsSample, type StatsSample } from "@corral/protocol";
 import type { AuditView } from "../server/services/audit.ts";
 import type { ContainerView } from "../server/services/containers.ts";
+import type { EventView } from "../server/services/events.ts";
 import type { HostView } from "../server/services/hosts.ts";
+
+/** Every type of the event log: what runtimes report, and hosts coming and going. */
+export const EVENT_TYPES = [...CONTAINER_EVENT_TYPES, "host-online", "host-offline"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 const id = z.string().min(1, "a container id is required").max(256);
 const sid = z.string().min(1).max(64);
@@ -57,6 +62,12 @@ export interface ServerToBrowser {
   "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
   /** a new audit log entry (only to roles that may read the log) */
   audit: (e: AuditView) => void;
+  /** refetch this host's images, networks or volumes: they changed */
+  images: (r: { hostId: string }) => void;
+  networks: (r: { hostId: string }) => void;
+  volumes: (r: { hostId: string }) => void;
+  /** a new row of the event log, as stored */
+  event: (e: EventView) => void;
 }
 
 export interface BrowserToServer {

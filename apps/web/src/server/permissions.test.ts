@@ -10,8 +10,10 @@ test("each role may do what the roles below it may, and an unknown role nothing"
     "account.manage",
     "containers.write",
     "images.write",
+    "networks.write",
     "read",
     "terminal.open",
+    "volumes.write",
   ]);
   assert.deepEqual(allowed("admin"), Object.keys(PERMISSIONS).sort());
   assert.deepEqual(allowed("root"), []);

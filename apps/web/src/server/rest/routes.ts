@@ -11,7 +11,7 @@ import {
   publicUrl,
   sessionCookie,
 } from "../auth-request.ts";
-import { badRequest } from "../errors.ts";
+import { badRequest, toAppError } from "../errors.ts";
 import type { Services } from "../services/index.ts";
 import { createTokenInput } from "../services/api-tokens.ts";
 import { auditQueryInput } from "../services/audit.ts";
@@ -29,9 +29,12 @@ import {
   logsInput,
   type ContainerAction,
 } from "../services/containers.ts";
+import { listEventsInput } from "../services/events.ts";
 import { drainInput } from "../services/host-admin.ts";
-import { pullInput } from "../services/images.ts";
+import { pruneImagesInput, pullInput, removeImageInput } from "../services/images.ts";
 import { createJoinTokenInput, JOIN_TOKEN_TTL_HOURS } from "../services/join-tokens.ts";
+import { createNetworkInput, removeNetworkInput } from "../services/networks.ts";
+import { createVolumeInput, pruneVolumesInput, removeVolumeInput } from "../services/volumes.ts";
 import { RestRouter, type RestRequest } from "./http.ts";
 
 const hostFilter = z.object({
@@ -40,6 +43,12 @@ const hostFilter = z.object({
 const removeQuery = z.object({
   force: z.enum(["0", "1", "true", "false"], { message: "force is true or false" }).optional(),
 });
+const onHostQuery = z.object({
+  hostId: z.string({ message: "hostId is required" }).min(1, "hostId is required"),
+});
+const removeOnHostQuery = onHostQuery.extend(removeQuery.shape);
+const isTrue = (v: string | undefined) => v === "1" || v === "true";
+const NDJSON = "application/x-ndjson";
 
 export function restRoutes(s: Services): RestRouter {
   const query = (r: RestRequest) => Object.fromEntries(r.query);
@@ -294,8 +303,148 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       "/api/v1/images/pull",
       "images.write",
-      async (r) => s.images.pull(pullInput.parse(await r.body()), r.actor),
-      { summary: "pulls an image on a host; answers when it is done", body: pullInput },
+      async (r) => {
+        const input = pullInput.parse(await r.body());
+        if (!(r.req.headers.accept ?? "").includes(NDJSON)) return s.images.pull(input, r.actor);
+        // As Docker's POST /images/create: one JSON object per line. The head goes out with
+        // the first line, so a pull refused before it starts keeps its status (404, 409).
+        const line = (o: object): void => {
+          if (!r.res.headersSent) r.res.writeHead(200, { "content-type": NDJSON });
+          r.res.write(JSON.stringify(o) + "\n");
+        };
+        try {
+          const image = await s.images.pull(input, r.actor, (l) =>
+            line({
+              status: l.status,
+              id: l.digest.replace(/^sha256:/, "").slice(0, 12),
+              digest: l.digest,
+              progressDetail: { current: l.bytes, total: l.total },
+            }),
+          );
+          line({ status: "done", image });
+        } catch (err) {
+          if (!r.res.headersSent) throw err;
+          line({ error: toAppError(err).message });
+        }
+        r.res.end();
+        return undefined;
+      },
+      {
+        summary: `pulls an image on a host; answers when it is done, or with Accept: ${NDJSON} streams per-layer progress lines ({status, id, digest, progressDetail}), then {status: "done", image} or {error}`,
+        body: pullInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/images/:id",
+      "images.write",
+      async (r) => {
+        const q = removeOnHostQuery.parse(query(r));
+        return s.images.remove(
+          removeImageInput.parse({ hostId: q.hostId, id: r.params.id, force: isTrue(q.force) }),
+          r.actor,
+        );
+      },
+      {
+        summary:
+          "removes (or untags) an image on a host; 409 with the reason while a container uses it (force=1 anyway)",
+        query: removeOnHostQuery,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/images/prune",
+      "images.write",
+      async (r) => s.images.prune(pruneImagesInput.parse(await r.body()), r.actor),
+      {
+        summary: "removes a host's images no container uses (untagged only unless all: true)",
+        body: pruneImagesInput,
+      },
+    )
+    .on(
+      "GET",
+      "/api/v1/networks",
+      "read",
+      async (r) => s.networks.list(hostFilter.parse(query(r)).hostId),
+      {
+        summary:
+          "networks of every host (or one), asked of the hosts: {items, unreachable: offline hosts}",
+        query: hostFilter,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/networks",
+      "networks.write",
+      async (r) => s.networks.create(createNetworkInput.parse(await r.body()), r.actor),
+      {
+        summary: "creates a bridge network on a host ({hostId, name, subnet?})",
+        body: createNetworkInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/networks/:name",
+      "networks.write",
+      async (r) => {
+        const { hostId } = onHostQuery.parse(query(r));
+        await s.networks.remove(removeNetworkInput.parse({ hostId, name: r.params.name }), r.actor);
+        return {};
+      },
+      {
+        summary: "removes a network; 409 naming the containers that still use it",
+        query: onHostQuery,
+      },
+    )
+    .on(
+      "GET",
+      "/api/v1/volumes",
+      "read",
+      async (r) => s.volumes.list(hostFilter.parse(query(r)).hostId),
+      {
+        summary:
+          "volumes of every host (or one) with the containers that mount them: {items, unreachable}",
+        query: hostFilter,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/volumes",
+      "volumes.write",
+      async (r) => s.volumes.create(createVolumeInput.parse(await r.body()), r.actor),
+      { summary: "creates a volume on a host ({hostId, name?})", body: createVolumeInput },
+    )
+    .on(
+      "POST",
+      "/api/v1/volumes/prune",
+      "volumes.write",
+      async (r) => s.volumes.prune(pruneVolumesInput.parse(await r.body()), r.actor),
+      {
+        summary: "removes every volume of a host that no container mounts",
+        body: pruneVolumesInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/volumes/:name",
+      "volumes.write",
+      async (r) => {
+        const { hostId } = onHostQuery.parse(query(r));
+        await s.volumes.remove(removeVolumeInput.parse({ hostId, name: r.params.name }), r.actor);
+        return {};
+      },
+      { summary: "removes a volume; 409 while a container uses it", query: onHostQuery },
+    )
+    .on(
+      "GET",
+      "/api/v1/events",
+      "read",
+      async (r) => s.events.list(listEventsInput.parse(query(r))),
+      {
+        summary:
+          "events, newest first: {events, nextBefore}; pass nextBefore as before for the next page",
+        query: listEventsInput,
+      },
     )
     .on(
       "GET",

@@ -5,6 +5,7 @@ import { ApiTokenService } from "./api-tokens.ts";
 import { AuditService } from "./audit.ts";
 import { AuthService } from "./auth.ts";
 import { ContainerService } from "./containers.ts";
+import { EventService } from "./events.ts";
 import { HostAdminService } from "./host-admin.ts";
 import type { HostStatsService } from "./host-stats.ts";
 import { HostService } from "./hosts.ts";
@@ -13,6 +14,8 @@ import { JoinTokenService } from "./join-tokens.ts";
 import { MetricsService } from "./metrics.ts";
 import { SetupService } from "./setup.ts";
 import { UserService } from "./users.ts";
+import { NetworkService } from "./networks.ts";
+import { VolumeService } from "./volumes.ts";
 
 export interface Services {
   db: Db;
@@ -23,6 +26,9 @@ export interface Services {
   joinTokens: JoinTokenService;
   containers: ContainerService;
   images: ImageService;
+  networks: NetworkService;
+  volumes: VolumeService;
+  events: EventService;
   audit: AuditService;
   metrics: MetricsService;
   hub: AgentHub;
@@ -45,6 +51,9 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     joinTokens: new JoinTokenService(db, audit),
     containers: new ContainerService(db, hub, audit),
     images: new ImageService(db, hub, audit),
+    networks: new NetworkService(db, hub, audit),
+    volumes: new VolumeService(db, hub, audit),
+    events: new EventService(db),
     audit,
     metrics: new MetricsService(db, hub),
     hub,

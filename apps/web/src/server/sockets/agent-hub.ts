@@ -63,6 +63,11 @@ export interface HubChanges {
   stats: [hostId: string, samples: StatsSample[]];
   /** a host was removed from the fleet */
   removed: [hostId: string];
+  /** a host's image list was stored anew */
+  images: [hostId: string];
+  /** networks or volumes changed through the web app (the runtime reports no such deltas) */
+  networks: [hostId: string];
+  volumes: [hostId: string];
 }
 
 export class AgentHub {
@@ -163,6 +168,7 @@ export class AgentHub {
         await this.hosts.applySnapshot(hostId, r.data);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
+        this.changes.emit("images", hostId);
       });
     });
     socket.on(AGENT_EVENTS.delta, (raw) => {
@@ -184,6 +190,8 @@ export class AgentHub {
         } else if (r.data.change.kind === "container") {
           this.changes.emit("container", hostId, r.data.change.event.id);
           this.changes.emit("host", hostId);
+        } else if (r.data.change.kind === "images") {
+          this.changes.emit("images", hostId);
         }
       });
     });

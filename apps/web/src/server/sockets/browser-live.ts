@@ -84,6 +84,31 @@ export function socketGate(currentRole: string | (() => string)) {
   };
 }
 
+/**
+ * New rows of the event log go to every browser as they are stored. Every write of an event
+ * (a container delta, a snapshot, a host going on- or offline) is followed by a hub change, so
+ * those changes, gathered for a moment, trigger one read of the rows after the last one pushed.
+ */
+function pushNewEvents(ns: BrowserNamespace, services: Services): void {
+  let last = services.events.lastId().catch(() => 0);
+  let due = false;
+  const flush = (): void => {
+    due = false;
+    last = last.then(async (after) => {
+      const rows = await services.events.after(after).catch(() => []);
+      for (const e of rows) ns.to(FLEET_ROOM).emit("event", e);
+      return rows.at(-1)?.id ?? after;
+    });
+  };
+  const schedule = (): void => {
+    if (due) return;
+    due = true;
+    setTimeout(flush, HOST_PUSH_COALESCE_MS).unref();
+  };
+  services.hub.changes.on("host", schedule);
+  services.hub.changes.on("container", schedule);
+}
+
 export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   const ns = anyNs as unknown as BrowserNamespace;
   const terminals = new TerminalService(services.containers, services.hub, services.audit);
@@ -115,6 +140,9 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     const room = hostStatsRoom(hostId);
     if (ns.adapter.rooms.has(room)) ns.to(room).emit("host:stats", { hostId, samples: [sample] });
   });
+  for (const kind of ["images", "networks", "volumes"] as const)
+    hub.on(kind, (hostId) => ns.to(FLEET_ROOM).emit(kind, { hostId }));
+  pushNewEvents(ns, services);
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);

@@ -6,7 +6,10 @@ import { accountRouter } from "./routers/account.ts";
 import { auditRouter } from "./routers/audit.ts";
 import { containersRouter } from "./routers/containers.ts";
 import { hostsRouter } from "./routers/hosts.ts";
+import { eventsRouter } from "./routers/events.ts";
 import { imagesRouter } from "./routers/images.ts";
+import { networksRouter } from "./routers/networks.ts";
+import { volumesRouter } from "./routers/volumes.ts";
 import { usersRouter } from "./routers/users.ts";
 import { createContext, router } from "./trpc.ts";
 
@@ -17,6 +20,9 @@ export const appRouter = router({
   users: usersRouter,
   account: accountRouter,
   audit: auditRouter,
+  networks: networksRouter,
+  volumes: volumesRouter,
+  events: eventsRouter,
 });
 export type AppRouter = typeof appRouter;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pullInput } from "../../services/images.ts";
+import { pruneImagesInput, pullInput, removeImageInput } from "../../services/images.ts";
 import { roleProcedure, router } from "../trpc.ts";
 
 export const imagesRouter = router({
@@ -9,4 +9,10 @@ export const imagesRouter = router({
   pull: roleProcedure("images.write")
     .input(pullInput)
     .mutation(({ ctx, input }) => ctx.services.images.pull(input, ctx.actor)),
+  remove: roleProcedure("images.write")
+    .input(removeImageInput)
+    .mutation(({ ctx, input }) => ctx.services.images.remove(input, ctx.actor)),
+  prune: roleProcedure("images.write")
+    .input(pruneImagesInput)
+    .mutation(({ ctx, input }) => ctx.services.images.prune(input, ctx.actor)),
 });

@@ -31,6 +31,7 @@ export async function startServer(opts: {
   await tuneSqlite(db);
   const services = createServices(db);
   await services.hosts.markAllOffline();
+  services.statsHistory.start();
   const nextApp = next({ dev: false, dir: opts.dir });
   await nextApp.prepare();
   const nextHandler = nextApp.getRequestHandler();
@@ -67,6 +68,7 @@ export async function startServer(opts: {
     async close() {
       services.hub.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await services.statsHistory.close().catch(() => undefined);
       await nextApp.close?.();
       await db.$disconnect();
     },

@@ -14,6 +14,7 @@ import {
   type ContainerAction,
 } from "../services/containers.ts";
 import { pullInput } from "../services/images.ts";
+import { statsRangeInput } from "../services/stats-history.ts";
 import { RestRouter, type RestRequest } from "./http.ts";
 
 const hostFilter = z.object({
@@ -185,6 +186,18 @@ export function restRoutes(s: Services): RestRouter {
         return {};
       },
       { summary: "removes a container (force=1: even running)", query: removeQuery },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/stats",
+      "read",
+      async (r) =>
+        s.statsHistory.forContainer(r.params.id as string, statsRangeInput.parse(query(r)).range),
+      {
+        summary:
+          "CPU/memory/network/block history: range=15m (1 s points), 1h or 24h (1-minute points)",
+        query: statsRangeInput,
+      },
     )
     .on(
       "GET",

@@ -7,6 +7,7 @@ import { ContainerService } from "./containers.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
 import { MetricsService } from "./metrics.ts";
+import { StatsHistoryService } from "./stats-history.ts";
 
 export interface Services {
   db: Db;
@@ -16,6 +17,7 @@ export interface Services {
   images: ImageService;
   audit: AuditService;
   metrics: MetricsService;
+  statsHistory: StatsHistoryService;
   hub: AgentHub;
 }
 
@@ -23,6 +25,8 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
   const audit = new AuditService(db);
   const hosts = new HostService(db);
   const hub = new AgentHub(hosts, log);
+  const statsHistory = new StatsHistoryService(db, log);
+  hub.changes.on("stats", (_hostId, samples) => statsHistory.recordContainerSamples(samples));
   return {
     db,
     auth: new AuthService(db, audit),
@@ -31,6 +35,7 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     images: new ImageService(db, hub, audit),
     audit,
     metrics: new MetricsService(db, hub),
+    statsHistory,
     hub,
   };
 }

@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   "tokens.manage": "admin",
   /** add (join tokens) and remove hosts */
   "hosts.manage": "admin",
+  /** configure the alert webhooks and see their deliveries */
+  "webhooks.manage": "admin",
 } as const satisfies Record<string, Role>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { StatsSample } from "@corral/protocol";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
+import type { NoticeView } from "../server/services/notices.ts";
 
 const id = z.string().min(1, "a container id is required").max(256);
 const sid = z.string().min(1).max(64);
@@ -47,6 +48,10 @@ export interface ServerToBrowser {
   "stream:data": (d: { sid: string; data: Uint8Array }) => void;
   "stream:end": (e: { sid: string; exitCode?: number; error?: string }) => void;
   "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
+  /** an alert was raised (every browser: notices are for every role) */
+  notice: (n: NoticeView) => void;
+  /** the answer to a stream:ping: the server still holds this stream */
+  "stream:pong": (p: { sid: string; alive: boolean }) => void;
 }
 
 export interface BrowserToServer {
@@ -57,5 +62,7 @@ export interface BrowserToServer {
   "stream:input": (i: z.infer<typeof streamInputInput>) => void;
   "stream:resize": (i: z.infer<typeof streamResizeInput>) => void;
   "stream:close": (i: z.infer<typeof streamCloseInput>) => void;
+  /** is this stream still open on the server? (a terminal's liveness check) */
+  "stream:ping": (i: z.infer<typeof streamCloseInput>) => void;
   "image:pull": (i: z.infer<typeof pullInput>, ack: Ack<{ id: string }>) => void;
 }

@@ -14,6 +14,8 @@ import {
   type ContainerAction,
 } from "../services/containers.ts";
 import { pullInput } from "../services/images.ts";
+import { markReadInput, noticeListInput } from "../services/notices.ts";
+import { createWebhookInput } from "../services/webhooks.ts";
 import { statsRangeInput } from "../services/stats-history.ts";
 import { RestRouter, type RestRequest } from "./http.ts";
 
@@ -130,6 +132,50 @@ export function restRoutes(s: Services): RestRouter {
         return t;
       },
       { summary: "a one-time join token and the one-line agent command ({token, command})" },
+    )
+    .on(
+      "GET",
+      "/api/v1/notices",
+      "read",
+      async (r) => s.notices.list(r.actor.userId as string, noticeListInput.parse(query(r)).limit),
+      {
+        summary: "alerts, newest first ({unread, notices}); read state is the caller's",
+        query: noticeListInput,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/notices/read",
+      "read",
+      async (r) =>
+        s.notices.markRead(r.actor.userId as string, markReadInput.parse(await r.body()).upTo),
+      {
+        summary: "marks the caller's notices read ({upTo?}: up to that id; default all)",
+        body: markReadInput,
+      },
+    )
+    .on("GET", "/api/v1/webhooks", "webhooks.manage", async () => s.webhooks.list(), {
+      summary: "alert webhooks with their last deliveries (status, attempts, last answer)",
+    })
+    .on(
+      "POST",
+      "/api/v1/webhooks",
+      "webhooks.manage",
+      async (r) => s.webhooks.create(createWebhookInput.parse(await r.body()), r.actor),
+      {
+        summary: "adds a webhook ({url, secret?}): a JSON POST for every notice",
+        body: createWebhookInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/webhooks/:id",
+      "webhooks.manage",
+      async (r) => {
+        await s.webhooks.remove(r.params.id as string, r.actor);
+        return {};
+      },
+      { summary: "removes a webhook" },
     )
     .on(
       "GET",

@@ -7,7 +7,9 @@ import { ContainerService } from "./containers.ts";
 import { HostService } from "./hosts.ts";
 import { ImageService } from "./images.ts";
 import { MetricsService } from "./metrics.ts";
+import { NoticeService } from "./notices.ts";
 import { StatsHistoryService } from "./stats-history.ts";
+import { WebhookService } from "./webhooks.ts";
 
 export interface Services {
   db: Db;
@@ -18,6 +20,8 @@ export interface Services {
   audit: AuditService;
   metrics: MetricsService;
   statsHistory: StatsHistoryService;
+  notices: NoticeService;
+  webhooks: WebhookService;
   hub: AgentHub;
 }
 
@@ -27,6 +31,9 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
   const hub = new AgentHub(hosts, log);
   const statsHistory = new StatsHistoryService(db, log);
   hub.changes.on("stats", (_hostId, samples) => statsHistory.recordContainerSamples(samples));
+  const webhooks = new WebhookService(db, audit, log);
+  const notices = new NoticeService(db, webhooks, log);
+  notices.attach(hub);
   return {
     db,
     auth: new AuthService(db, audit),
@@ -36,6 +43,8 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     audit,
     metrics: new MetricsService(db, hub),
     statsHistory,
+    notices,
+    webhooks,
     hub,
   };
 }

@@ -21,6 +21,7 @@ import {
   streamEndSchema,
   type AgentToServerEvents,
   type Command,
+  type ContainerEvent,
   type CommandResult,
   type CommandType,
   type PullProgress,
@@ -59,6 +60,11 @@ export interface HubChanges {
   /** many of a host's containers may have changed (snapshot, offline) */
   resync: [hostId: string];
   stats: [hostId: string, samples: StatsSample[]];
+  /** a container event, once stored, in its host's order (alerts read these) */
+  containerEvent: [hostId: string, event: ContainerEvent];
+  /** the host's agent connected / went away (not when this server shuts down) */
+  online: [hostId: string];
+  offline: [hostId: string];
 }
 
 export class AgentHub {
@@ -68,6 +74,7 @@ export class AgentHub {
   readonly stats = new Map<string, StatsSample & { hostId: string }>();
   private readonly sweeper: NodeJS.Timeout;
   private ns: Namespace<AgentToServerEvents, ServerToAgentEvents> | undefined;
+  private closing = false;
   readonly changes = new EventEmitter<HubChanges>();
 
   constructor(
@@ -108,6 +115,7 @@ export class AgentHub {
   }
 
   close(): void {
+    this.closing = true;
     clearInterval(this.sweeper);
     this.ns?.disconnectSockets(true);
   }
@@ -131,6 +139,7 @@ export class AgentHub {
     serial("online", async () => {
       await this.hosts.markOnline(hostId, socket.data.agentVersion as string);
       this.changes.emit("host", hostId);
+      this.changes.emit("online", hostId);
     });
     const invalid = (what: string, error: string): void => {
       this.log(`host ${hostId}: refused a ${what}: ${error}`);
@@ -173,6 +182,7 @@ export class AgentHub {
         } else if (r.data.change.kind === "container") {
           this.changes.emit("container", hostId, r.data.change.event.id);
           this.changes.emit("host", hostId);
+          this.changes.emit("containerEvent", hostId, r.data.change.event);
         }
       });
     });
@@ -214,6 +224,7 @@ export class AgentHub {
         await this.hosts.markOffline(hostId);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
+        if (!this.closing) this.changes.emit("offline", hostId);
       });
     });
   }

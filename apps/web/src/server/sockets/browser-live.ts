@@ -49,6 +49,7 @@ export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
   "stream:input": "terminal.open",
   "stream:resize": "terminal.open",
   "stream:close": "read",
+  "stream:ping": "read",
   "image:pull": "images.write",
 };
 
@@ -78,6 +79,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     );
   });
   hub.on("resync", (hostId) => ns.to(FLEET_ROOM).emit("resync", { hostId }));
+  services.notices.changes.on("notice", (n) => ns.to(FLEET_ROOM).emit("notice", n));
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
@@ -185,6 +187,10 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     socket.on("stream:resize", (raw) => {
       const i = parse(streamResizeInput, raw);
       if (i) streams.get(i.sid)?.terminal?.resize(i.cols, i.rows);
+    });
+    socket.on("stream:ping", (raw) => {
+      const i = parse(streamCloseInput, raw);
+      if (i) socket.emit("stream:pong", { sid: i.sid, alive: streams.has(i.sid) });
     });
     socket.on("stream:close", (raw) => {
       const i = parse(streamCloseInput, raw);

@@ -5,12 +5,14 @@ import type { Services } from "../services/index.ts";
 import { containersRouter } from "./routers/containers.ts";
 import { hostsRouter } from "./routers/hosts.ts";
 import { imagesRouter } from "./routers/images.ts";
+import { noticesRouter } from "./routers/notices.ts";
 import { createContext, router } from "./trpc.ts";
 
 export const appRouter = router({
   hosts: hostsRouter,
   containers: containersRouter,
   images: imagesRouter,
+  notices: noticesRouter,
 });
 export type AppRouter = typeof appRouter;
 

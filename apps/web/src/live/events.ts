@@ -13,7 +13,13 @@ const size = { cols: z.number().int().min(1).max(9999), rows: z.number().int().m
 
 export const watchStatsInput = z.object({ id });
 /** `sid`: the browser names its stream, so it listens before the first byte can arrive. */
-export const openLogsInput = z.object({ id, sid, tail: z.number().int().min(0).max(100000) });
+export const openLogsInput = z.object({
+  id,
+  sid,
+  tail: z.number().int().min(0).max(100000),
+  /** each line starts with its RFC 3339 time and a space */
+  timestamps: z.boolean().optional(),
+});
 export const openExecInput = z.object({
   id,
   sid,

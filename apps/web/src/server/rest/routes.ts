@@ -10,6 +10,7 @@ import { createUserInput, loginInput, SESSION_COOKIE, SESSION_TTL_MS } from "../
 import {
   CONTAINER_ACTIONS,
   createContainerInput,
+  logsDownloadInput,
   logsInput,
   type ContainerAction,
 } from "../services/containers.ts";
@@ -276,6 +277,53 @@ export function restRoutes(s: Services): RestRouter {
         return undefined;
       },
       { summary: "the container's output (text); follow=1 keeps streaming", query: logsInput },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/logs/download",
+      "read",
+      async (r) => {
+        const { timestamps } = logsDownloadInput.parse(query(r));
+        const c = await s.containers.get(r.params.id as string);
+        const { res, req } = r;
+        // The whole log, streamed as the host sends it: never held in the server's memory.
+        const file = `${c.name.replace(/[^\w.-]/g, "_")}-${c.id.slice(0, 12)}.log`;
+        const head = (): void => {
+          if (res.headersSent) return;
+          res.writeHead(200, {
+            "content-type": "text/plain; charset=utf-8",
+            "content-disposition": `attachment; filename="${file}"`,
+            "cache-control": "no-store",
+          });
+        };
+        let close: () => void = () => undefined;
+        await new Promise<void>((resolve, reject) => {
+          s.containers
+            .logs(
+              c.id,
+              { follow: false, timestamps },
+              {
+                data: (d) => {
+                  head();
+                  res.write(d);
+                },
+                end: () => resolve(),
+              },
+            )
+            .then((cl) => {
+              close = cl;
+              head();
+              req.once("close", () => resolve());
+            }, reject);
+        });
+        close();
+        res.end();
+        return undefined;
+      },
+      {
+        summary: "the container's whole log as a file (timestamps=0 leaves out each line's time)",
+        query: logsDownloadInput,
+      },
     )
     .on(
       "POST",

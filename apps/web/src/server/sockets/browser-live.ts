@@ -166,7 +166,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
       openAs(i.sid, ack, async () => ({
         close: await services.containers.logs(
           i.id,
-          { tail: i.tail, follow: true },
+          { tail: i.tail, follow: true, timestamps: i.timestamps ?? false },
           handlers(i.sid),
         ),
       }));

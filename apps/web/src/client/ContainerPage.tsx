@@ -147,7 +147,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
         ))}
       </nav>
       {tab === "overview" && <Overview c={c} hostName={hostName} />}
-      {tab === "stats" && <StatsCharts history={stats} running={running} />}
+      {tab === "stats" && <StatsCharts id={id} history={stats} running={running} />}
       {tab === "logs" && <LogsView id={id} />}
       {tab === "terminal" && <TerminalView id={id} running={running} />}
     </>

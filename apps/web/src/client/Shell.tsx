@@ -5,6 +5,7 @@ import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { RoleProvider } from "./can.tsx";
 import { LiveProvider, useLive } from "./live.tsx";
+import { NoticeBell } from "./NoticesPage.tsx";
 
 const NAV = [
   { href: "/", label: "Fleet" },
@@ -52,6 +53,7 @@ export function Shell({
         </nav>
         <span className="spacer" />
         <LiveIndicator />
+        <NoticeBell />
         <span className="user">
           <span title={`role: ${role}`}>{email}</span>
           <form method="post" action="/logout">

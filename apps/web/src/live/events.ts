@@ -56,6 +56,8 @@ export interface ServerToBrowser {
   "pull:progress": (p: { ref: string; layer: PullLayer }) => void;
   /** an alert was raised (every browser: notices are for every role) */
   notice: (n: NoticeView) => void;
+  /** a webhook delivery's status changed (sent to those who may manage webhooks) */
+  "webhooks:changed": () => void;
   /** the answer to a stream:ping: the server still holds this stream */
   "stream:pong": (p: { sid: string; alive: boolean }) => void;
 }

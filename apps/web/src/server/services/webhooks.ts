@@ -2,6 +2,7 @@
 // retried with backoff until a 2xx answer or out of attempts, and resumed after a restart; its
 // status (attempts, last answer or error) is what the notices page shows.
 import { createHmac } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { z } from "zod";
 import type { Db } from "../db.ts";
 import { notFound } from "../errors.ts";
@@ -75,6 +76,8 @@ async function post(
 }
 
 export class WebhookService {
+  /** a delivery's status changed (the admins' page reads the list again) */
+  readonly changes = new EventEmitter<{ delivery: [webhookId: string] }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
   private again = false;
@@ -222,6 +225,7 @@ export class WebhookService {
             nextAttemptAt: status === "pending" ? new Date(Date.now() + (wait as number)) : null,
           },
         });
+        this.changes.emit("delivery", d.webhookId);
       }),
     );
     if (due.length === 100) return this.deliverDue();

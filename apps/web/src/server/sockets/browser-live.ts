@@ -28,6 +28,8 @@ type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 
 /** Every connected browser: the fleet's changes go to all of them. */
 const FLEET_ROOM = "fleet";
+/** The browsers of users who may see webhook deliveries. */
+const WEBHOOKS_ROOM = "webhooks";
 const statsRoom = (id: string) => `stats:${id}`;
 interface StreamEntry {
   close(): void;
@@ -80,6 +82,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   });
   hub.on("resync", (hostId) => ns.to(FLEET_ROOM).emit("resync", { hostId }));
   services.notices.changes.on("notice", (n) => ns.to(FLEET_ROOM).emit("notice", n));
+  services.webhooks.changes.on("delivery", () => ns.to(WEBHOOKS_ROOM).emit("webhooks:changed"));
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
@@ -92,6 +95,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     const actor = { userId: user.id, ip: socket.handshake.address };
     const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
+    if (can(user.role, "webhooks.manage")) void socket.join(WEBHOOKS_ROOM);
     socket.use(([event, ...args], next) => {
       const permission = (SOCKET_PERMISSIONS as Record<string, Permission | undefined>)[event];
       if (permission && can(user.role, permission)) return next();

@@ -39,6 +39,8 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
   const [phase, setPhase] = useState<Phase>({ kind: "loading" });
   const [ready, setReady] = useState(false);
   const [full, setFull] = useState(false);
+  /** the terminal's size, as the PTY should have it */
+  const [size, setSize] = useState({ cols: 0, rows: 0 });
   const [copied, setCopied] = useState(false);
   /** reading the clipboard needs a secure context (HTTPS or localhost) */
   const [canPaste, setCanPaste] = useState(false);
@@ -76,7 +78,9 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
         }
         return true; // without the clipboard API the browser's own paste event reaches xterm
       });
+      t.onResize(({ cols, rows }) => setSize({ cols, rows }));
       fit.fit();
+      setSize({ cols: t.cols, rows: t.rows });
       term.current = { t, fit };
       // Resize follows the box (window, phone rotation, side panels).
       observer = new ResizeObserver(() => {
@@ -290,7 +294,13 @@ export function TerminalView({ id, running }: { id: string; running: boolean }) 
           {full ? "Exit full screen" : "Full screen"}
         </button>
       </div>
-      <div className="term-wrap" data-testid="terminal" data-phase={phase.kind}>
+      <div
+        className="term-wrap"
+        data-testid="terminal"
+        data-phase={phase.kind}
+        data-cols={size.cols}
+        data-rows={size.rows}
+      >
         <div ref={box} className="term" />
         {phase.kind !== "open" && (
           <div className="term-overlay" role="status">

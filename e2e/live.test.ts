@@ -53,9 +53,12 @@ test("the log viewer holds 100,000 lines, finds one, and shows colours and marku
   });
   await page.goto(`${ui.stack.url}/containers/${chatty}?tab=logs`);
   const logs = page.getByTestId("logs");
-  await waitFor("every line in the viewer", async () => {
-    return Number(await logs.getAttribute("data-lines")) >= 100_002;
-  });
+  // The viewer asks for the last 100,000 lines (and keeps no more).
+  let loaded = 0;
+  await waitFor("100,000 lines in the viewer", async () => {
+    loaded = Number(await logs.getAttribute("data-lines"));
+    return loaded >= 100_000;
+  }).catch((err: Error) => assert.fail(`${err.message}: ${loaded} lines`));
   // Virtualised: a few dozen rows in the DOM, not 100,000.
   assert.ok((await page.locator(".log-line").count()) < 200);
   // Following: the newest line is on screen.
@@ -167,6 +170,10 @@ test("screenshots of stats, logs, terminal and notices: wide and narrow, light a
     );
     await p.screenshot({ path: `${SHOTS}live-stats-${tag}.png` });
     await p.goto(`${ui.stack.url}/containers/${chatty}?tab=logs`);
+    await waitFor(
+      "the log loaded",
+      async () => Number(await p.getByTestId("logs").getAttribute("data-lines")) >= 100_000,
+    );
     await p.getByLabel("Find in the logs").fill("red-alert");
     await p.locator(".log-line.current").waitFor();
     await p.screenshot({ path: `${SHOTS}live-logs-${tag}.png` });

@@ -4,6 +4,8 @@
 // notice on the bell without a reload. Then screenshots of stats, logs, terminal and notices.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
@@ -151,6 +153,32 @@ test("a container killed on the host raises a notice on the bell, live", async (
 
 test("screenshots of stats, logs, terminal and notices: wide and narrow, light and dark", async () => {
   mkdirSync(SHOTS, { recursive: true });
+  // Notices to show: a kill from outside, an OOM kill; a webhook whose receiver is down.
+  const victim = await make("worker-2", ["sleep", "3600"]);
+  process.kill(victim.pid, "SIGKILL");
+  const hog = await ui.stack.api("POST", "/api/v1/containers", {
+    hostId: ui.hostId,
+    image: IMAGE,
+    name: "memory-hog",
+    cmd: ["sh", "-c", "a=0123456789abcdef; while :; do a=$a$a; done"],
+    memoryBytes: 16 * 1024 * 1024,
+  });
+  assert.equal(hog.status, 200, JSON.stringify(hog.body));
+  // a port that was just free: nothing listens there, the deliveries show the refusals
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const hook = await ui.stack.api("POST", "/api/v1/webhooks", {
+    url: `http://127.0.0.1:${port}/corral-alerts`,
+    secret: "s3cret",
+  });
+  assert.equal(hook.status, 200, JSON.stringify(hook.body));
+  await waitFor("two notices", async () => {
+    const r = await ui.stack.api<{ notices: Array<{ kind: string }> }>("GET", "/api/v1/notices");
+    const kinds = r.body.notices.map((n) => n.kind);
+    return kinds.includes("container-oom") && kinds.includes("container-died");
+  });
   for (const [width, height, tag, scheme] of [
     [1280, 800, "wide", "light"],
     [390, 844, "narrow", "light"],
@@ -184,6 +212,7 @@ test("screenshots of stats, logs, terminal and notices: wide and narrow, light a
     await p.screenshot({ path: `${SHOTS}live-terminal-${tag}.png` });
     await p.goto(`${ui.stack.url}/notices`);
     await p.getByTestId("notices").waitFor();
+    await p.getByTestId("deliveries").first().waitFor();
     await p.screenshot({ path: `${SHOTS}live-notices-${tag}.png`, fullPage: true });
     await context.close();
   }

@@ -253,7 +253,8 @@ export function LogsView({ id }: { id: string }) {
         </a>
         <span className="sub" aria-live="polite">
           {state.kind === "opening" && "opening…"}
-          {state.kind === "open" && `${count.toLocaleString()} lines · following live`}
+          {state.kind === "open" &&
+            `${count.toLocaleString()} lines · ${follow ? "following live" : "live (Follow to jump to the end)"}`}
           {state.kind === "ended" && `stream ended${state.message ? `: ${state.message}` : ""}`}
         </span>
         {(state.kind === "ended" || state.kind === "error") && (

@@ -49,7 +49,20 @@ export function NoticeBell() {
       aria-label={unread ? `${unread} unread notices` : "Notices"}
       title="Alerts: containers that died, hosts offline"
     >
-      <span aria-hidden>🔔</span>
+      <svg
+        aria-hidden
+        width="16"
+        height="16"
+        viewBox="0 0 24 24"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      >
+        <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
+        <path d="M13.7 21a2 2 0 0 1-3.4 0" />
+      </svg>
       {unread > 0 && <span className="count">{unread > 99 ? "99+" : unread}</span>}
     </Link>
   );

@@ -147,7 +147,8 @@ export class NoticeService {
     const cursor = await this.db.noticeCursor.findUnique({ where: { userId } });
     const readUpTo = cursor?.readUpTo ?? 0;
     const [rows, unread] = await Promise.all([
-      this.db.notice.findMany({ orderBy: { id: "desc" }, take: limit }),
+      // by when it happened: a die waits for its grace, an OOM kill raised after it may be older
+      this.db.notice.findMany({ orderBy: [{ time: "desc" }, { id: "desc" }], take: limit }),
       this.db.notice.count({ where: { id: { gt: readUpTo } } }),
     ]);
     return { unread, notices: rows.map((r) => toView(r, readUpTo)) };

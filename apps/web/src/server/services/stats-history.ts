@@ -46,8 +46,8 @@ export interface StatsHistoryView {
 const KEEP_MS = STATS_RANGES["24h"];
 const FLUSH_EVERY_MS = 10_000;
 const PRUNE_EVERY_MS = 10 * MINUTE_MS;
-/** Rows per INSERT: far below SQLite's bound-parameter limit (13 columns a row). */
-const INSERT_CHUNK = 500;
+/** Rows per INSERT (one bound parameter each). */
+const INSERT_CHUNK = 1000;
 
 /** Unwritten minutes kept while the database fails: 20 minutes of 10,000 subjects. */
 const MAX_PENDING = 200_000;
@@ -101,7 +101,7 @@ export class StatsHistoryService {
    * the minute it closes is written with the next batch.
    */
   recordSample(kind: SubjectKind, subjectId: string, sample: Sample): void {
-    if (!Number.isFinite(sample.timeMs)) return;
+    if (!Number.isFinite(sample.timeMs) || !(kind in KIND_SQL)) return;
     const k = key(kind, subjectId);
     this.live.add(k, sample);
     const closed = this.minutes.add(k, sample);
@@ -130,21 +130,25 @@ export class StatsHistoryService {
   private async write(): Promise<void> {
     while (this.pending.length) {
       const batch = this.pending.slice(0, INSERT_CHUNK);
-      await this.db.statsPoint.createMany({
-        data: batch.map(({ kind, subjectId, point: p }) => ({
-          kind,
-          subjectId,
-          time: new Date(p.t * 1000),
-          cpu: p.cpu,
-          cpuMax: p.cpuMax,
-          mem: p.mem,
-          memMax: p.memMax,
-          netRx: p.netRx,
-          netTx: p.netTx,
-          blockRead: p.blockRead,
-          blockWrite: p.blockWrite,
-        })),
+      // One INSERT of many rows with the numbers written in (ours, finite, formatted here) and
+      // only the ids bound: Prisma's createMany spent ~10x longer per row, on the event loop.
+      const rows = batch.map(({ kind, point: p }) => {
+        const values = [
+          sqlNumber(p.cpu) ?? 0,
+          sqlNumber(p.cpuMax) ?? 0,
+          sqlNumber(p.mem) ?? 0,
+          sqlNumber(p.memMax) ?? 0,
+          sqlNumber(p.netRx) ?? "NULL",
+          sqlNumber(p.netTx) ?? "NULL",
+          sqlNumber(p.blockRead) ?? "NULL",
+          sqlNumber(p.blockWrite) ?? "NULL",
+        ];
+        return `(${KIND_SQL[kind]},?,'${sqlTime(p.t)}',${values.join(",")})`;
       });
+      await this.db.$executeRawUnsafe(
+        `INSERT INTO "StatsPoint" ("kind","subjectId","time","cpu","cpuMax","mem","memMax","netRx","netTx","blockRead","blockWrite") VALUES ${rows.join(",")}`,
+        ...batch.map((b) => b.subjectId),
+      );
       this.pending.splice(0, batch.length);
     }
   }
@@ -215,6 +219,19 @@ export class StatsHistoryService {
     this.flushing = this.flushing.catch(() => undefined).then(() => this.write());
     await this.flushing;
   }
+}
+
+/** A number as SQL text; undefined for null, NaN and Infinity. */
+function sqlNumber(v: number | null): string | undefined {
+  return v !== null && Number.isFinite(v) ? String(v) : undefined;
+}
+
+/** The kinds as SQL literals: nothing else is ever written into the statement. */
+const KIND_SQL: Record<SubjectKind, string> = { container: "'container'", host: "'host'" };
+
+/** Seconds as Prisma stores a DateTime in SQLite (ISO 8601 text with +00:00), so reads compare. */
+function sqlTime(sec: number): string {
+  return new Date(sec * 1000).toISOString().replace("Z", "+00:00");
 }
 
 function split(k: string): [SubjectKind, string] {

@@ -197,6 +197,9 @@ test("screenshots of stats, logs, terminal and notices: wide and narrow, light a
       async () => Number(await p.getByTestId("stats").getAttribute("data-samples")) >= 5,
     );
     await p.screenshot({ path: `${SHOTS}live-stats-${tag}.png` });
+    await p.getByRole("button", { name: "1 hour" }).click();
+    await p.getByText("1-minute points (average and peak), then live").waitFor();
+    await p.screenshot({ path: `${SHOTS}live-stats-1h-${tag}.png`, fullPage: true });
     await p.goto(`${ui.stack.url}/containers/${chatty}?tab=logs`);
     await waitFor(
       "the log loaded",

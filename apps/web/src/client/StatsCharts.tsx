@@ -175,9 +175,9 @@ export function StatsCharts({
   const stored = useQuery({
     queryKey: ["stats", id, range],
     queryFn: () => trpc.containers.stats.query({ id, range }),
-    // read again each time the graph is shown: the history moved on meanwhile
+    // Read again each time the graph is shown (the history moved on meanwhile), drawing the
+    // cached points until the new ones arrive: switching tabs never empties the graph.
     staleTime: 0,
-    gcTime: 0,
   });
   const points = useMemo(() => merge(stored.data?.points ?? [], live), [stored.data, live]);
   const minutes = range !== "15m";

@@ -28,11 +28,17 @@ function Chart({
   t,
   lines,
   format,
+  span,
+  floor,
 }: {
   title: string;
   t: number[];
   lines: Line[];
   format: (v: number) => string;
+  /** seconds shown: the range asked for, ending now, however young the container */
+  span: number;
+  /** the y axis goes at least this high (an idle container's graph is not all noise) */
+  floor: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -57,7 +63,15 @@ function Chart({
           height: 160,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1e-9)] } },
+          scales: {
+            x: {
+              range: (_u, _min, max) => [
+                Math.max(max, Date.now() / 1000) - span,
+                Math.max(max, Date.now() / 1000),
+              ],
+            },
+            y: { range: (_u, _min, max) => [0, Math.max((max || 0) * 1.1, floor)] },
+          },
           axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map(format) }],
           series: [
             {},
@@ -86,7 +100,7 @@ function Chart({
       plot.current = null;
     };
     // `shape` stands for the lines' labels and colours; new values go through setData below
-  }, [title, format, shape]);
+  }, [title, format, shape, span, floor]);
 
   useEffect(() => {
     plot.current?.setData([t, ...lines.map((l) => l.values)] as uPlot.AlignedData);
@@ -102,7 +116,8 @@ function Chart({
 }
 
 const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
-const rateFormat = (v: number) => `${bytes(v)}/s`;
+const rateFormat = (v: number) => (v < 1024 ? `${Math.round(v)} B/s` : `${bytes(v)}/s`);
+const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
 
 export interface StatsHistory {
   /** the 1 Hz samples pushed while the page is open (any tab) */
@@ -239,7 +254,14 @@ export function StatsCharts({
           <div className="big" data-testid="cpu-now">
             {last ? cpuFormat(last.cpuPercent) : "…"}
           </div>
-          <Chart title="CPU" t={series.t} lines={series.cpu} format={cpuFormat} />
+          <Chart
+            title="CPU"
+            span={SPAN[range]}
+            floor={1}
+            t={series.t}
+            lines={series.cpu}
+            format={cpuFormat}
+          />
         </section>
         <section className="panel">
           <h2>Memory</h2>
@@ -252,17 +274,38 @@ export function StatsCharts({
               </span>
             )}
           </div>
-          <Chart title="Memory" t={series.t} lines={series.mem} format={bytes} />
+          <Chart
+            title="Memory"
+            span={SPAN[range]}
+            floor={1024 * 1024}
+            t={series.t}
+            lines={series.mem}
+            format={bytes}
+          />
         </section>
         {minutes && (
           <>
             <section className="panel">
               <h2>Network</h2>
-              <Chart title="Network" t={series.t} lines={series.net} format={rateFormat} />
+              <Chart
+                title="Network"
+                span={SPAN[range]}
+                floor={1024}
+                t={series.t}
+                lines={series.net}
+                format={rateFormat}
+              />
             </section>
             <section className="panel">
               <h2>Block I/O</h2>
-              <Chart title="Block I/O" t={series.t} lines={series.block} format={rateFormat} />
+              <Chart
+                title="Block I/O"
+                span={SPAN[range]}
+                floor={1024}
+                t={series.t}
+                lines={series.block}
+                format={rateFormat}
+              />
             </section>
           </>
         )}

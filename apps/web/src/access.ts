@@ -30,6 +30,8 @@ export const PERMISSIONS = {
   "audit.read": "admin",
   /** add (join tokens) and remove hosts */
   "hosts.manage": "admin",
+  /** configure the alert webhooks and see their deliveries */
+  "webhooks.manage": "admin",
 } as const satisfies Record<string, Role>;
 export type Permission = keyof typeof PERMISSIONS;
 

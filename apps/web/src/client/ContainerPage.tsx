@@ -155,7 +155,7 @@ export function ContainerPage({ id, tab }: { id: string; tab: Tab }) {
           <EnvPanel id={id} />
         </>
       )}
-      {tab === "stats" && <StatsCharts history={stats} running={running} />}
+      {tab === "stats" && <StatsCharts id={id} history={stats} running={running} />}
       {tab === "logs" && <LogsView id={id} />}
       {tab === "terminal" &&
         (mayOpenTerminal ? (

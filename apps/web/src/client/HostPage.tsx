@@ -97,6 +97,9 @@ function Resources({ h }: { h: HostView }) {
   );
 }
 
+/** Seconds the host graphs span: the live samples the page keeps (hostStats.ts). */
+const HOST_SPAN = 300;
+
 function Load({ h, history }: { h: HostView; history: HostHistory | undefined }) {
   if (h.status !== "online" && !history?.series.t.length)
     return (
@@ -123,10 +126,11 @@ function Load({ h, history }: { h: HostView; history: HostHistory | undefined })
         </div>
         <Chart
           title="Host CPU"
-          series={series}
-          values={series.cpu}
+          span={HOST_SPAN}
+          floor={1}
+          t={series.t}
+          lines={[{ label: "CPU", values: series.cpu, color: "#1f6feb" }]}
           format={cpuFormat}
-          color="#1f6feb"
         />
       </section>
       <section className="panel">
@@ -143,10 +147,11 @@ function Load({ h, history }: { h: HostView; history: HostHistory | undefined })
         </div>
         <Chart
           title="Host memory"
-          series={series}
-          values={series.mem}
+          span={HOST_SPAN}
+          floor={1024 * 1024}
+          t={series.t}
+          lines={[{ label: "used", values: series.mem, color: "#8250df" }]}
           format={bytes}
-          color="#8250df"
         />
       </section>
     </div>

@@ -6,6 +6,7 @@ import type { ReactNode } from "react";
 import { can, type Permission } from "../access.ts";
 import { RoleProvider } from "./can.tsx";
 import { LiveProvider, useLive } from "./live.tsx";
+import { NoticeBell } from "./NoticesPage.tsx";
 
 /** `permission`: shown only to roles that have it. */
 const NAV: Array<{ href: string; label: string; permission?: Permission }> = [
@@ -60,6 +61,7 @@ export function Shell({
         </nav>
         <span className="spacer" />
         <LiveIndicator />
+        <NoticeBell />
         {/* keyed by the path: the menu closes when a link in it is followed */}
         <details className="user-menu" key={path}>
           <summary title={`role: ${role}`}>

@@ -1,15 +1,20 @@
 "use client";
-// Live CPU and memory of one container: the 1 Hz samples its host pushes (stats:watch), the last
-// five minutes kept in the page, drawn with uPlot (fast enough for 1 Hz on many charts).
-import { useEffect, useRef, useState } from "react";
+// CPU, memory and I/O of one container: its history from the server (the last 15 minutes at
+// 1 Hz, or 1-minute points over 1 h / 24 h, so the graphs survive a closed tab), then the 1 Hz
+// samples its host pushes (stats:watch) appended live. Drawn with uPlot.
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { StatsSample } from "@corral/protocol";
+import type { StatsPoint, StatsRange } from "../server/services/stats-history.ts";
 import { bytes } from "./format.ts";
 import { useLive } from "./live.tsx";
+import { errorMessage, trpc } from "./trpc.ts";
 
-/** Five minutes at 1 Hz. */
-const KEEP = 300;
+/** Live samples kept in the page: 15 minutes at 1 Hz (the shortest range's span). */
+const KEEP = 900;
+export const RANGES: StatsRange[] = ["15m", "1h", "24h"];
 
 export interface Series {
   t: number[];
@@ -17,26 +22,38 @@ export interface Series {
   mem: number[];
 }
 
+interface Line {
+  label: string;
+  values: Array<number | null>;
+  color: string;
+  dash?: boolean;
+}
+
 /** One live line chart (uPlot), sized to its box; shared by the container and host pages. */
 export function Chart({
   title,
-  series,
-  values,
+  t,
+  lines,
   format,
-  color,
+  span,
+  floor,
 }: {
   title: string;
-  series: Series;
-  values: number[];
+  t: number[];
+  lines: Line[];
   format: (v: number) => string;
-  color: string;
+  /** seconds shown: the range asked for, ending now, however young the container */
+  span: number;
+  /** the y axis goes at least this high (an idle container's graph is not all noise) */
+  floor: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const shape = lines.map((l) => `${l.label}:${l.color}:${l.dash ? 1 : 0}`).join();
   // What to draw once uPlot has loaded: samples that came before it (a host's backfill, a
   // tab switched back to) are drawn at once, not from the next sample on.
-  const data = useRef<[number[], number[]]>([series.t, values]);
-  data.current = [series.t, values];
+  const data = useRef<uPlot.AlignedData>([]);
+  data.current = [t, ...lines.map((l) => l.values)] as uPlot.AlignedData;
 
   useEffect(() => {
     let gone = false;
@@ -57,11 +74,26 @@ export function Chart({
           height: 160,
           legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, 1e-9)] } },
+          scales: {
+            x: {
+              range: (_u, _min, max) => [
+                Math.max(max, Date.now() / 1000) - span,
+                Math.max(max, Date.now() / 1000),
+              ],
+            },
+            y: { range: (_u, _min, max) => [0, Math.max((max || 0) * 1.1, floor)] },
+          },
           axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map(format) }],
           series: [
             {},
-            { label: title, stroke: color, fill: `${color}22`, width: 2, points: { show: false } },
+            ...lines.map((l, i) => ({
+              label: l.label,
+              stroke: l.color,
+              ...(i === 0 ? { fill: `${l.color}22` } : {}),
+              ...(l.dash ? { dash: [4, 4] } : {}),
+              width: l.dash ? 1 : 2,
+              points: { show: false },
+            })),
           ],
         },
         data.current,
@@ -78,50 +110,63 @@ export function Chart({
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [title, format, color]);
+    // `shape` stands for the lines' labels and colours; new values go through setData below
+  }, [title, format, shape, span, floor]);
 
   useEffect(() => {
-    plot.current?.setData([series.t, values]);
-  }, [series, values]);
+    plot.current?.setData([t, ...lines.map((l) => l.values)] as uPlot.AlignedData);
+  }, [t, lines]);
 
-  return <div ref={box} className="chart" aria-label={`${title} over the last minutes`} />;
+  return (
+    <div
+      ref={box}
+      className="chart"
+      aria-label={`${title}: ${lines.map((l) => l.label).join(", ")}`}
+    />
+  );
 }
 
 export const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
+const rateFormat = (v: number) => (v < 1024 ? `${Math.round(v)} B/s` : `${bytes(v)}/s`);
+const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
 
 export interface StatsHistory {
-  series: Series;
+  /** the 1 Hz samples pushed while the page is open (any tab) */
+  live: StatsSample[];
   last: StatsSample | null;
+}
+
+function livePoint(s: StatsSample): StatsPoint {
+  return {
+    t: Date.parse(s.time) / 1000,
+    cpu: s.cpuPercent,
+    cpuMax: s.cpuPercent,
+    mem: s.memoryUsageBytes,
+    memMax: s.memoryUsageBytes,
+    netRx: null,
+    netTx: null,
+    blockRead: null,
+    blockWrite: null,
+  };
 }
 
 /**
  * The container's 1 Hz samples while its page is open (any tab), so switching tabs keeps the
- * graphs' last minutes.
+ * newest points; the history before them comes from the server.
  */
 export function useStatsHistory(id: string): StatsHistory {
   const { socket } = useLive();
-  const [history, setHistory] = useState<StatsHistory>({
-    series: { t: [], cpu: [], mem: [] },
-    last: null,
-  });
+  const [history, setHistory] = useState<StatsHistory>({ live: [], last: null });
 
   useEffect(() => {
     if (!socket) return;
     const onStats = (s: StatsSample) => {
       if (s.id !== id) return;
       setHistory((cur) => {
-        const t = Date.parse(s.time) / 1000;
-        const { series } = cur;
-        if (series.t.length && t <= (series.t.at(-1) as number)) return { series, last: s };
-        const cut = series.t.length >= KEEP ? 1 : 0;
-        return {
-          last: s,
-          series: {
-            t: [...series.t.slice(cut), t],
-            cpu: [...series.cpu.slice(cut), s.cpuPercent],
-            mem: [...series.mem.slice(cut), s.memoryUsageBytes],
-          },
-        };
+        const prev = cur.live.at(-1);
+        if (prev && Date.parse(s.time) <= Date.parse(prev.time)) return { ...cur, last: s };
+        const cut = cur.live.length >= KEEP ? 1 : 0;
+        return { last: s, live: [...cur.live.slice(cut), s] };
       });
     };
     const watch = () => socket.emit("stats:watch", { id });
@@ -137,58 +182,179 @@ export function useStatsHistory(id: string): StatsHistory {
   return history;
 }
 
+/** History, then the live samples newer than its last point. */
+function merge(points: StatsPoint[], live: StatsSample[]): StatsPoint[] {
+  const after = points.at(-1)?.t ?? 0;
+  return [...points, ...live.map(livePoint).filter((p) => p.t > after)];
+}
+
 export function StatsCharts({
-  history: { series, last },
+  id,
+  history: { live, last },
   running,
 }: {
+  id: string;
   history: StatsHistory;
   running: boolean;
 }) {
-  if (!running && series.t.length === 0)
+  const [range, setRange] = useState<StatsRange>("15m");
+  const stored = useQuery({
+    queryKey: ["stats", id, range],
+    queryFn: () => trpc.containers.stats.query({ id, range }),
+    // Read again each time the graph is shown (the history moved on meanwhile), drawing the
+    // cached points until the new ones arrive: switching tabs never empties the graph.
+    staleTime: 0,
+  });
+  const points = useMemo(() => merge(stored.data?.points ?? [], live), [stored.data, live]);
+  const minutes = range !== "15m";
+  const series = useMemo(() => {
+    const col = <K extends keyof StatsPoint>(k: K) => points.map((p) => p[k] as number | null);
+    return {
+      t: points.map((p) => p.t),
+      cpu: [
+        { label: minutes ? "CPU (minute average)" : "CPU", values: col("cpu"), color: "#1f6feb" },
+        ...(minutes
+          ? [{ label: "CPU (minute peak)", values: col("cpuMax"), color: "#1f6feb", dash: true }]
+          : []),
+      ],
+      mem: [
+        { label: minutes ? "Memory (average)" : "Memory", values: col("mem"), color: "#8250df" },
+        ...(minutes
+          ? [{ label: "Memory (peak)", values: col("memMax"), color: "#8250df", dash: true }]
+          : []),
+      ],
+      net: [
+        { label: "Network received", values: col("netRx"), color: "#1a7f37" },
+        { label: "Network sent", values: col("netTx"), color: "#bf8700" },
+      ],
+      block: [
+        { label: "Block read", values: col("blockRead"), color: "#0969da" },
+        { label: "Block written", values: col("blockWrite"), color: "#cf222e" },
+      ],
+    };
+  }, [points, minutes]);
+
+  if (!running && points.length === 0 && !stored.isPending)
     return (
       <div className="panel state">
-        <strong>Not running</strong>
-        CPU and memory are measured while the container runs: start it to see them live.
+        <strong>
+          No measurements {range === "15m" ? "in the last 15 minutes" : `in the last ${range}`}
+        </strong>
+        CPU and memory are measured while the container runs: start it to see them live
+        {range === "15m" ? ", or look at a longer range." : "."}
+        <RangePicker range={range} onChange={setRange} />
       </div>
     );
   return (
-    <div className="grid2" data-testid="stats" data-samples={series.t.length}>
-      <section className="panel">
-        <h2>CPU</h2>
-        <div className="big" data-testid="cpu-now">
-          {last ? cpuFormat(last.cpuPercent) : "…"}
-        </div>
-        <Chart title="CPU" series={series} values={series.cpu} format={cpuFormat} color="#1f6feb" />
-      </section>
-      <section className="panel">
-        <h2>Memory</h2>
-        <div className="big">
-          {last ? bytes(last.memoryUsageBytes) : "…"}
-          {last && last.memoryLimitBytes > 0 && (
-            <span className="sub" style={{ fontSize: 13 }}>
-              {" "}
-              of {bytes(last.memoryLimitBytes)}
-            </span>
-          )}
-        </div>
-        <Chart title="Memory" series={series} values={series.mem} format={bytes} color="#8250df" />
-      </section>
-      {last && (
-        <section className="panel" style={{ gridColumn: "1 / -1" }}>
-          <dl className="facts">
-            <dt>Network</dt>
-            <dd>
-              ↓ {bytes(last.netRxBytes)} · ↑ {bytes(last.netTxBytes)}
-            </dd>
-            <dt>Block I/O</dt>
-            <dd>
-              read {bytes(last.blockReadBytes)} · written {bytes(last.blockWriteBytes)}
-            </dd>
-            <dt>Processes</dt>
-            <dd>{last.pids}</dd>
-          </dl>
+    <div data-testid="stats" data-samples={points.length} data-range={range}>
+      <div className="toolbar">
+        <RangePicker range={range} onChange={setRange} />
+        <span className="sub">
+          {stored.isPending
+            ? "loading the history…"
+            : stored.isError
+              ? `history unavailable (${errorMessage(stored.error)}): showing live samples`
+              : minutes
+                ? "1-minute points (average and peak), then live"
+                : "every second, live"}
+        </span>
+      </div>
+      <div className="grid2">
+        <section className="panel">
+          <h2>CPU</h2>
+          <div className="big" data-testid="cpu-now">
+            {last ? cpuFormat(last.cpuPercent) : "…"}
+          </div>
+          <Chart
+            title="CPU"
+            span={SPAN[range]}
+            floor={1}
+            t={series.t}
+            lines={series.cpu}
+            format={cpuFormat}
+          />
         </section>
-      )}
+        <section className="panel">
+          <h2>Memory</h2>
+          <div className="big">
+            {last ? bytes(last.memoryUsageBytes) : "…"}
+            {last && last.memoryLimitBytes > 0 && (
+              <span className="sub" style={{ fontSize: 13 }}>
+                {" "}
+                of {bytes(last.memoryLimitBytes)}
+              </span>
+            )}
+          </div>
+          <Chart
+            title="Memory"
+            span={SPAN[range]}
+            floor={1024 * 1024}
+            t={series.t}
+            lines={series.mem}
+            format={bytes}
+          />
+        </section>
+        {minutes && (
+          <>
+            <section className="panel">
+              <h2>Network</h2>
+              <Chart
+                title="Network"
+                span={SPAN[range]}
+                floor={1024}
+                t={series.t}
+                lines={series.net}
+                format={rateFormat}
+              />
+            </section>
+            <section className="panel">
+              <h2>Block I/O</h2>
+              <Chart
+                title="Block I/O"
+                span={SPAN[range]}
+                floor={1024}
+                t={series.t}
+                lines={series.block}
+                format={rateFormat}
+              />
+            </section>
+          </>
+        )}
+        {last && (
+          <section className="panel" style={{ gridColumn: "1 / -1" }}>
+            <dl className="facts">
+              <dt>Network</dt>
+              <dd>
+                ↓ {bytes(last.netRxBytes)} · ↑ {bytes(last.netTxBytes)} since start
+              </dd>
+              <dt>Block I/O</dt>
+              <dd>
+                read {bytes(last.blockReadBytes)} · written {bytes(last.blockWriteBytes)}
+              </dd>
+              <dt>Processes</dt>
+              <dd>{last.pids}</dd>
+            </dl>
+          </section>
+        )}
+      </div>
     </div>
+  );
+}
+
+function RangePicker({
+  range,
+  onChange,
+}: {
+  range: StatsRange;
+  onChange: (r: StatsRange) => void;
+}) {
+  return (
+    <span className="ranges" role="group" aria-label="Time range">
+      {RANGES.map((r) => (
+        <button key={r} className="small" aria-pressed={r === range} onClick={() => onChange(r)}>
+          {r === "15m" ? "15 min" : r === "1h" ? "1 hour" : "24 hours"}
+        </button>
+      ))}
+    </span>
   );
 }

@@ -7,6 +7,7 @@ import type { AuditView } from "../server/services/audit.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { EventView } from "../server/services/events.ts";
 import type { HostView } from "../server/services/hosts.ts";
+import type { NoticeView } from "../server/services/notices.ts";
 
 /** Every type of the event log: what runtimes report, and hosts coming and going. */
 export const EVENT_TYPES = [...CONTAINER_EVENT_TYPES, "host-online", "host-offline"] as const;
@@ -21,7 +22,13 @@ export const watchHostStatsInput = z.object({
   hostId: z.string().min(1, "a host id is required").max(64),
 });
 /** `sid`: the browser names its stream, so it listens before the first byte can arrive. */
-export const openLogsInput = z.object({ id, sid, tail: z.number().int().min(0).max(100000) });
+export const openLogsInput = z.object({
+  id,
+  sid,
+  tail: z.number().int().min(0).max(100000),
+  /** each line starts with its RFC 3339 time and a space */
+  timestamps: z.boolean().optional(),
+});
 export const openExecInput = z.object({
   id,
   sid,
@@ -68,6 +75,12 @@ export interface ServerToBrowser {
   volumes: (r: { hostId: string }) => void;
   /** a new row of the event log, as stored */
   event: (e: EventView) => void;
+  /** an alert was raised (every browser: notices are for every role) */
+  notice: (n: NoticeView) => void;
+  /** a webhook delivery's status changed (sent to those who may manage webhooks) */
+  "webhooks:changed": () => void;
+  /** the answer to a stream:ping: the server still holds this stream */
+  "stream:pong": (p: { sid: string; alive: boolean }) => void;
 }
 
 export interface BrowserToServer {
@@ -80,5 +93,7 @@ export interface BrowserToServer {
   "stream:input": (i: z.infer<typeof streamInputInput>) => void;
   "stream:resize": (i: z.infer<typeof streamResizeInput>) => void;
   "stream:close": (i: z.infer<typeof streamCloseInput>) => void;
+  /** is this stream still open on the server? (a terminal's liveness check) */
+  "stream:ping": (i: z.infer<typeof streamCloseInput>) => void;
   "image:pull": (i: z.infer<typeof pullInput>, ack: Ack<{ id: string }>) => void;
 }

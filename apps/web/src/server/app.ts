@@ -31,6 +31,8 @@ export async function startServer(opts: {
   await prepareDb(db, opts.databaseUrl);
   const services = createServices(db);
   await services.hosts.markAllOffline();
+  services.statsHistory.start();
+  services.webhooks.start();
   const nextApp = next({ dev: false, dir: opts.dir });
   await nextApp.prepare();
   const nextHandler = nextApp.getRequestHandler();
@@ -66,7 +68,10 @@ export async function startServer(opts: {
     http,
     async close() {
       services.hub.close();
+      services.notices.close();
+      services.webhooks.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await services.statsHistory.close().catch(() => undefined);
       await nextApp.close?.();
       await db.$disconnect();
     },

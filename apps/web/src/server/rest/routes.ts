@@ -26,6 +26,7 @@ import { setRoleInput } from "../services/users.ts";
 import {
   CONTAINER_ACTIONS,
   createContainerInput,
+  logsDownloadInput,
   logsInput,
   type ContainerAction,
 } from "../services/containers.ts";
@@ -34,7 +35,10 @@ import { drainInput } from "../services/host-admin.ts";
 import { pruneImagesInput, pullInput, removeImageInput } from "../services/images.ts";
 import { createJoinTokenInput, JOIN_TOKEN_TTL_HOURS } from "../services/join-tokens.ts";
 import { createNetworkInput, removeNetworkInput } from "../services/networks.ts";
+import { markReadInput, noticeListInput } from "../services/notices.ts";
+import { statsRangeInput } from "../services/stats-history.ts";
 import { createVolumeInput, pruneVolumesInput, removeVolumeInput } from "../services/volumes.ts";
+import { createWebhookInput } from "../services/webhooks.ts";
 import { RestRouter, type RestRequest } from "./http.ts";
 
 const hostFilter = z.object({
@@ -294,6 +298,50 @@ export function restRoutes(s: Services): RestRouter {
     )
     .on(
       "GET",
+      "/api/v1/notices",
+      "read",
+      async (r) => s.notices.list(r.actor.userId as string, noticeListInput.parse(query(r)).limit),
+      {
+        summary: "alerts, newest first ({unread, notices}); read state is the caller's",
+        query: noticeListInput,
+      },
+    )
+    .on(
+      "POST",
+      "/api/v1/notices/read",
+      "read",
+      async (r) =>
+        s.notices.markRead(r.actor.userId as string, markReadInput.parse(await r.body()).upTo),
+      {
+        summary: "marks the caller's notices read ({upTo?}: up to that id; default all)",
+        body: markReadInput,
+      },
+    )
+    .on("GET", "/api/v1/webhooks", "webhooks.manage", async () => s.webhooks.list(), {
+      summary: "alert webhooks with their last deliveries (status, attempts, last answer)",
+    })
+    .on(
+      "POST",
+      "/api/v1/webhooks",
+      "webhooks.manage",
+      async (r) => s.webhooks.create(createWebhookInput.parse(await r.body()), r.actor),
+      {
+        summary: "adds a webhook ({url, secret?}): a JSON POST for every notice",
+        body: createWebhookInput,
+      },
+    )
+    .on(
+      "DELETE",
+      "/api/v1/webhooks/:id",
+      "webhooks.manage",
+      async (r) => {
+        await s.webhooks.remove(r.params.id as string, r.actor);
+        return {};
+      },
+      { summary: "removes a webhook" },
+    )
+    .on(
+      "GET",
       "/api/v1/images",
       "read",
       async (r) => s.images.list(hostFilter.parse(query(r)).hostId),
@@ -500,6 +548,30 @@ export function restRoutes(s: Services): RestRouter {
     )
     .on(
       "GET",
+      "/api/v1/hosts/:id/stats",
+      "read",
+      async (r) =>
+        s.statsHistory.forHost(r.params.id as string, statsRangeInput.parse(query(r)).range),
+      {
+        summary:
+          "the host's own CPU % and memory history: range=15m (1 s points), 1h or 24h (1-minute points)",
+        query: statsRangeInput,
+      },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/stats",
+      "read",
+      async (r) =>
+        s.statsHistory.forContainer(r.params.id as string, statsRangeInput.parse(query(r)).range),
+      {
+        summary:
+          "CPU/memory/network/block history: range=15m (1 s points), 1h or 24h (1-minute points)",
+        query: statsRangeInput,
+      },
+    )
+    .on(
+      "GET",
       "/api/v1/containers/:id/logs",
       "read",
       async (r) => {
@@ -529,6 +601,53 @@ export function restRoutes(s: Services): RestRouter {
         return undefined;
       },
       { summary: "the container's output (text); follow=1 keeps streaming", query: logsInput },
+    )
+    .on(
+      "GET",
+      "/api/v1/containers/:id/logs/download",
+      "read",
+      async (r) => {
+        const { timestamps } = logsDownloadInput.parse(query(r));
+        const c = await s.containers.get(r.params.id as string);
+        const { res, req } = r;
+        // The whole log, streamed as the host sends it: never held in the server's memory.
+        const file = `${c.name.replace(/[^\w.-]/g, "_")}-${c.id.slice(0, 12)}.log`;
+        const head = (): void => {
+          if (res.headersSent) return;
+          res.writeHead(200, {
+            "content-type": "text/plain; charset=utf-8",
+            "content-disposition": `attachment; filename="${file}"`,
+            "cache-control": "no-store",
+          });
+        };
+        let close: () => void = () => undefined;
+        await new Promise<void>((resolve, reject) => {
+          s.containers
+            .logs(
+              c.id,
+              { follow: false, timestamps },
+              {
+                data: (d) => {
+                  head();
+                  res.write(d);
+                },
+                end: () => resolve(),
+              },
+            )
+            .then((cl) => {
+              close = cl;
+              head();
+              req.once("close", () => resolve());
+            }, reject);
+        });
+        close();
+        res.end();
+        return undefined;
+      },
+      {
+        summary: "the container's whole log as a file (timestamps=0 leaves out each line's time)",
+        query: logsDownloadInput,
+      },
     )
     .on(
       "POST",

@@ -32,6 +32,13 @@ export type CreateContainerInput = z.infer<typeof createContainerInput>;
 export const CONTAINER_ACTIONS = ["start", "stop", "restart", "kill", "pause", "unpause"] as const;
 export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
 
+export const logsDownloadInput = z.object({
+  timestamps: z
+    .enum(["0", "1", "true", "false"], { message: "timestamps is true or false" })
+    .optional()
+    .transform((v) => v === undefined || v === "1" || v === "true"),
+});
+
 export const logsInput = z.object({
   tail: z.coerce.number().int().min(0, "tail is a number of lines (0 or more)").optional(),
   follow: z
@@ -199,7 +206,7 @@ export class ContainerService {
   /** Opens a log stream on the container's host; the returned function stops it. */
   async logs(
     id: string,
-    opts: { tail?: number; follow: boolean },
+    opts: { tail?: number; follow: boolean; timestamps?: boolean },
     handlers: StreamHandlers,
   ): Promise<() => void> {
     const c = await this.row(id);
@@ -211,6 +218,7 @@ export class ContainerService {
         id,
         follow: opts.follow,
         ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+        ...(opts.timestamps ? { timestamps: true } : {}),
         streamId,
       });
     } catch (err) {

@@ -16,6 +16,9 @@ import { SetupService } from "./setup.ts";
 import { UserService } from "./users.ts";
 import { NetworkService } from "./networks.ts";
 import { VolumeService } from "./volumes.ts";
+import { NoticeService } from "./notices.ts";
+import { StatsHistoryService } from "./stats-history.ts";
+import { WebhookService } from "./webhooks.ts";
 
 export interface Services {
   db: Db;
@@ -31,6 +34,9 @@ export interface Services {
   events: EventService;
   audit: AuditService;
   metrics: MetricsService;
+  statsHistory: StatsHistoryService;
+  notices: NoticeService;
+  webhooks: WebhookService;
   hub: AgentHub;
   users: UserService;
   tokens: ApiTokenService;
@@ -42,6 +48,18 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
   const hosts = new HostService(db, audit);
   const hub = new AgentHub(hosts, log);
   const auth = new AuthService(db, audit);
+  const statsHistory = new StatsHistoryService(db, log);
+  hub.changes.on("stats", (_hostId, samples) => statsHistory.recordContainerSamples(samples));
+  hub.hostStats.changes.on("sample", (hostId, h) =>
+    statsHistory.recordSample("host", hostId, {
+      timeMs: Date.parse(h.time),
+      cpuPercent: h.cpuPercent,
+      memoryBytes: h.memoryUsedBytes,
+    }),
+  );
+  const webhooks = new WebhookService(db, audit, log);
+  const notices = new NoticeService(db, webhooks, log);
+  notices.attach(hub);
   return {
     db,
     auth,
@@ -56,6 +74,9 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     events: new EventService(db),
     audit,
     metrics: new MetricsService(db, hub),
+    statsHistory,
+    notices,
+    webhooks,
     hub,
     users: new UserService(db, audit),
     tokens: new ApiTokenService(db, audit),

@@ -22,6 +22,7 @@ import {
   streamEndSchema,
   type AgentToServerEvents,
   type Command,
+  type ContainerEvent,
   type CommandResult,
   type CommandType,
   type PullProgress,
@@ -68,6 +69,11 @@ export interface HubChanges {
   /** networks or volumes changed through the web app (the runtime reports no such deltas) */
   networks: [hostId: string];
   volumes: [hostId: string];
+  /** a container event, once stored, in its host's order (alerts read these) */
+  containerEvent: [hostId: string, event: ContainerEvent];
+  /** the host's agent connected / went away (not when this server shuts down) */
+  online: [hostId: string];
+  offline: [hostId: string];
 }
 
 export class AgentHub {
@@ -79,6 +85,7 @@ export class AgentHub {
   readonly hostStats = new HostStatsService();
   private readonly sweeper: NodeJS.Timeout;
   private ns: Namespace<AgentToServerEvents, ServerToAgentEvents> | undefined;
+  private closing = false;
   readonly changes = new EventEmitter<HubChanges>();
 
   constructor(
@@ -124,6 +131,7 @@ export class AgentHub {
   }
 
   close(): void {
+    this.closing = true;
     clearInterval(this.sweeper);
     this.ns?.disconnectSockets(true);
   }
@@ -147,6 +155,7 @@ export class AgentHub {
     serial("online", async () => {
       await this.hosts.markOnline(hostId, socket.data.agentVersion as string);
       this.changes.emit("host", hostId);
+      this.changes.emit("online", hostId);
     });
     const invalid = (what: string, error: string): void => {
       this.log(`host ${hostId}: refused a ${what}: ${error}`);
@@ -190,6 +199,7 @@ export class AgentHub {
         } else if (r.data.change.kind === "container") {
           this.changes.emit("container", hostId, r.data.change.event.id);
           this.changes.emit("host", hostId);
+          this.changes.emit("containerEvent", hostId, r.data.change.event);
         } else if (r.data.change.kind === "images") {
           this.changes.emit("images", hostId);
         }
@@ -239,6 +249,7 @@ export class AgentHub {
         await this.hosts.markOffline(hostId);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
+        if (!this.closing) this.changes.emit("offline", hostId);
       });
     });
   }

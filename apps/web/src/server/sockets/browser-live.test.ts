@@ -270,6 +270,39 @@ test("a host's own stats: the recent ones when watched, then each new one; a rem
   assert.deepEqual(services.hostStats.recent(hostId), []);
 });
 
+test("a notice reaches every browser; webhook deliveries only those who may manage them", async () => {
+  const viewer = await browser(sessions.viewer);
+  const admin = await browser(sessions.admin);
+  const got = (s: Socket) =>
+    new Promise<{ title: string; read: boolean }>((resolve) => s.once("notice", resolve));
+  const [v, a] = [got(viewer), got(admin)];
+  const raised = await services.notices.raise({
+    kind: "host-offline",
+    hostId: "h-gone",
+    time: new Date().toISOString(),
+  });
+  assert.equal((await v).title, raised.title);
+  assert.equal((await a).read, false);
+
+  let viewerSaw = false;
+  viewer.on("webhooks:changed", () => (viewerSaw = true));
+  const adminSaw = new Promise<void>((resolve) => admin.once("webhooks:changed", () => resolve()));
+  services.webhooks.changes.emit("delivery", "w1");
+  await adminSaw;
+  // the viewer's socket got nothing: a round trip after the push proves it was not just late
+  await ask(viewer, "logs:open", { id: "nope", sid: "late", tail: 1 });
+  assert.equal(viewerSaw, false);
+});
+
+test("stream:ping answers whether the server still holds the stream", async () => {
+  const s = await browser(sessions.viewer);
+  const pong = new Promise<{ sid: string; alive: boolean }>((resolve) =>
+    s.once("stream:pong", resolve),
+  );
+  s.emit("stream:ping", { sid: "never-opened" });
+  assert.deepEqual(await pong, { sid: "never-opened", alive: false });
+});
+
 test("socket.io's own HTTP answers carry the security headers", async () => {
   const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
   assert.equal(res.status, 200);

@@ -33,6 +33,8 @@ type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 const FLEET_ROOM = "fleet";
 /** Browsers whose role may read the audit log: each new entry is pushed to them. */
 const AUDIT_ROOM = "audit";
+/** The browsers of users who may see webhook deliveries. */
+const WEBHOOKS_ROOM = "webhooks";
 /** Audit actions that change what a user's open sockets may do. */
 const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const statsRoom = (id: string) => `stats:${id}`;
@@ -59,6 +61,7 @@ export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
   "stream:input": "terminal.open",
   "stream:resize": "terminal.open",
   "stream:close": "read",
+  "stream:ping": "read",
   "image:pull": "images.write",
 };
 
@@ -143,6 +146,8 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   for (const kind of ["images", "networks", "volumes"] as const)
     hub.on(kind, (hostId) => ns.to(FLEET_ROOM).emit(kind, { hostId }));
   pushNewEvents(ns, services);
+  services.notices.changes.on("notice", (n) => ns.to(FLEET_ROOM).emit("notice", n));
+  services.webhooks.changes.on("delivery", () => ns.to(WEBHOOKS_ROOM).emit("webhooks:changed"));
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
@@ -166,8 +171,13 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
         continue;
       }
       socket.data.user = user;
-      if (can(user.role, "audit.read")) socket.join(AUDIT_ROOM);
-      else socket.leave(AUDIT_ROOM);
+      for (const [room, permission] of [
+        [AUDIT_ROOM, "audit.read"],
+        [WEBHOOKS_ROOM, "webhooks.manage"],
+      ] as const) {
+        if (can(user.role, permission)) socket.join(room);
+        else socket.leave(room);
+      }
     }
   };
 
@@ -177,6 +187,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     const streams = new Map<string, StreamEntry>();
     void socket.join(FLEET_ROOM);
     if (can(user.role, "audit.read")) void socket.join(AUDIT_ROOM);
+    if (can(user.role, "webhooks.manage")) void socket.join(WEBHOOKS_ROOM);
     socket.use(socketGate(() => (socket.data.user as AuthUser).role));
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */
@@ -252,7 +263,7 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
       openAs(i.sid, ack, async () => ({
         close: await services.containers.logs(
           i.id,
-          { tail: i.tail, follow: true },
+          { tail: i.tail, follow: true, timestamps: i.timestamps ?? false },
           handlers(i.sid),
         ),
       }));
@@ -273,6 +284,10 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
     socket.on("stream:resize", (raw) => {
       const i = parse(streamResizeInput, raw);
       if (i) streams.get(i.sid)?.terminal?.resize(i.cols, i.rows);
+    });
+    socket.on("stream:ping", (raw) => {
+      const i = parse(streamCloseInput, raw);
+      if (i) socket.emit("stream:pong", { sid: i.sid, alive: streams.has(i.sid) });
     });
     socket.on("stream:close", (raw) => {
       const i = parse(streamCloseInput, raw);

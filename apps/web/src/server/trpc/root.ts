@@ -11,6 +11,7 @@ import { imagesRouter } from "./routers/images.ts";
 import { networksRouter } from "./routers/networks.ts";
 import { volumesRouter } from "./routers/volumes.ts";
 import { usersRouter } from "./routers/users.ts";
+import { noticesRouter } from "./routers/notices.ts";
 import { createContext, router } from "./trpc.ts";
 
 export const appRouter = router({
@@ -23,6 +24,7 @@ export const appRouter = router({
   networks: networksRouter,
   volumes: volumesRouter,
   events: eventsRouter,
+  notices: noticesRouter,
 });
 export type AppRouter = typeof appRouter;
 

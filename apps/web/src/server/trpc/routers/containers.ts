@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CONTAINER_ACTIONS, createContainerInput } from "../../services/containers.ts";
+import { statsRangeInput } from "../../services/stats-history.ts";
 import { roleProcedure, router } from "../trpc.ts";
 
 const byId = z.object({ id: z.string().min(1, "id is required") });
@@ -15,6 +16,9 @@ export const containersRouter = router({
   env: roleProcedure("read")
     .input(byId)
     .query(({ ctx, input }) => ctx.services.containers.env(input.id, ctx.user.role)),
+  stats: roleProcedure("read")
+    .input(byId.extend(statsRangeInput.shape))
+    .query(({ ctx, input }) => ctx.services.statsHistory.forContainer(input.id, input.range)),
   create: roleProcedure("containers.write")
     .input(createContainerInput)
     .mutation(({ ctx, input }) => ctx.services.containers.create(input, ctx.actor)),

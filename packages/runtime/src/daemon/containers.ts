@@ -5,6 +5,7 @@ import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
+import { cgroupParent } from "../paths.js";
 import type { CgroupStats } from "../cgroups/types.js";
 import { createRequestSchema } from "../container/config.js";
 import { deviceRule } from "../container/devices.js";
@@ -84,6 +85,8 @@ export class ContainerService extends EventEmitter {
   /** Indexes and rotates running containers' logs; readers ask it to index what they read. */
   readonly logs = new LogKeeper();
   private readonly inputs = new Map<string, ContainerInput>();
+  /** `corral` for the host's runtime, its own for every other state root (paths.ts). */
+  private readonly cgroupParent: string;
 
   constructor(
     private readonly root: string,
@@ -94,6 +97,7 @@ export class ContainerService extends EventEmitter {
   ) {
     super();
     this.records = new ContainerRecords(root);
+    this.cgroupParent = cgroupParent(root);
   }
 
   // ---- lookup -------------------------------------------------------------------------
@@ -143,7 +147,11 @@ export class ContainerService extends EventEmitter {
     for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
     for (const r of records) this.byId.set(r.id, r);
     for (const r of unreadableRecords(unreadable, records)) this.byId.set(r.id, r);
-    for (const r of await settleInterrupted(records, (id) => this.containerDir(id)))
+    for (const r of await settleInterrupted(
+      records,
+      (id) => this.containerDir(id),
+      this.cgroupParent,
+    ))
       this.records.save(r);
     for (const r of records) {
       if (
@@ -263,7 +271,7 @@ export class ContainerService extends EventEmitter {
   private async startMarked(r: ContainerRecord, size: WindowSize): Promise<ContainerRecord> {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
-    const cgroup = createCgroupManager(`corral/${r.id}`);
+    const cgroup = createCgroupManager(`${this.cgroupParent}/${r.id}`);
     let warnings: string[];
     try {
       ({ warnings } = await cgroup.create(
@@ -476,7 +484,7 @@ export class ContainerService extends EventEmitter {
       } else {
         error = `exit code unknown: the container's monitor (pid ${r.state.shimPid}) ended without recording it`;
       }
-      const cgroup = createCgroupManager(`corral/${id}`);
+      const cgroup = createCgroupManager(`${this.cgroupParent}/${id}`);
       let oomKilled = false;
       try {
         oomKilled = (await cgroup.oomKilled()) > 0;
@@ -615,7 +623,7 @@ export class ContainerService extends EventEmitter {
     }
     // A frozen task cannot act on a signal until thawed (v1 freezer).
     if (r.state.status === "paused" && (n === 9 || n === 15)) {
-      void createCgroupManager(`corral/${r.id}`)
+      void createCgroupManager(`${this.cgroupParent}/${r.id}`)
         .thaw()
         .catch(() => undefined);
     }
@@ -626,7 +634,7 @@ export class ContainerService extends EventEmitter {
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "running")
         throw new UserError(`Container ${r.id} is not running`, 409);
-      await createCgroupManager(`corral/${r.id}`).freeze();
+      await createCgroupManager(`${this.cgroupParent}/${r.id}`).freeze();
       r.state = { ...r.state, status: "paused" };
       this.records.save(r);
       this.emitEvent("pause", r);
@@ -638,7 +646,7 @@ export class ContainerService extends EventEmitter {
     const r = this.get(ref);
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "paused") throw new UserError(`Container ${r.id} is not paused`, 409);
-      await createCgroupManager(`corral/${r.id}`).thaw();
+      await createCgroupManager(`${this.cgroupParent}/${r.id}`).thaw();
       r.state = { ...r.state, status: "running" };
       this.records.save(r);
       this.emitEvent("unpause", r);
@@ -656,7 +664,7 @@ export class ContainerService extends EventEmitter {
     if (r.state.status !== "running" && r.state.status !== "paused") {
       throw new UserError(`Container ${r.id} is not running`, 409);
     }
-    return createCgroupManager(`corral/${r.id}`).stats();
+    return createCgroupManager(`${this.cgroupParent}/${r.id}`).stats();
   }
 
   // ---- remove ---------------------------------------------------------------------------
@@ -675,7 +683,7 @@ export class ContainerService extends EventEmitter {
     await this.mutex.run(r.id, async () => {
       if (!this.byId.has(r.id)) return;
       r.state = { ...r.state, status: "dead" };
-      await createCgroupManager(`corral/${r.id}`)
+      await createCgroupManager(`${this.cgroupParent}/${r.id}`)
         .destroy()
         .catch(() => undefined);
       this.byId.delete(r.id);

@@ -17,8 +17,9 @@ function AddHost({ onClose }: { onClose(): void }) {
     <section className="panel" style={{ marginBottom: 16 }} aria-label="Add a host">
       <h2>Add a host</h2>
       <p className="sub">
-        On the new machine (Linux, root, Node 20+), run this one line. The token works once and
-        expires in 24 hours; the host shows up here as soon as its agent connects.
+        On the new machine (Linux, root, Node 20+), in a checkout of Corral, run this one line (it
+        installs and builds what is missing). The token works once and expires in 24 hours; the host
+        shows up here as soon as its agent connects.
       </p>
       {!command && (
         <button className="primary" onClick={() => join.mutate()} disabled={join.isPending}>
@@ -37,6 +38,13 @@ function AddHost({ onClose }: { onClose(): void }) {
             {copied ? "Copied" : "Copy"}
           </button>
         </div>
+      )}
+      {command && (
+        <p className="sub" data-testid="join-same-machine">
+          A second host on this same machine (to try a fleet): add{" "}
+          <code>--runtime private --name host-2 --data /var/lib/corral/agent-host-2</code>; the
+          agent then runs its own runtime (own bridge, subnet, cgroups and ports).
+        </p>
       )}
       <p style={{ marginBottom: 0 }}>
         <button className="small" onClick={onClose}>

@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
+import { freePort } from "../../../packages/runtime/test/fixtures/registry.ts";
 import { startRuntime, type TestRuntime } from "../../../packages/runtime/test/fixtures/runtime.ts";
 import { startWebStack, waitFor, type WebStack } from "./fixtures/stack.ts";
 
@@ -30,17 +30,6 @@ interface Member {
 
 let web: WebStack;
 const members: Member[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 async function joinHost(name: string): Promise<Member> {
   const data = mkdtempSync(join(tmpdir(), `corral-one-machine-${name}-`));

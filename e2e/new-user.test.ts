@@ -199,7 +199,7 @@ test("log in: the fleet shows the local host online", async () => {
 test("a container from the form: its image pulled from the registry with progress, then running", async () => {
   await page.goto(`${url}/containers/new`);
   await page.getByLabel(/^Image/).fill(imageRef);
-  await page.getByLabel("Host").selectOption({ label: LOCAL });
+  await page.getByRole("combobox", { name: /^Host/ }).selectOption({ label: LOCAL });
   await page.getByLabel(/^Name/).fill("hello");
   // Some CPU so that its graph moves.
   await page
@@ -257,7 +257,7 @@ test("a second host joins with the command the page shows", async () => {
 test("a container placed on the second host runs there; stop and remove it from the list", async () => {
   await page.goto(`${url}/containers/new`);
   await page.getByLabel(/^Image/).fill(imageRef);
-  await page.getByLabel("Host").selectOption({ label: SECOND });
+  await page.getByRole("combobox", { name: /^Host/ }).selectOption({ label: SECOND });
   await page.getByLabel(/^Name/).fill("there");
   await page.getByLabel(/^Command/).fill("sleep 3600");
   await page.getByRole("button", { name: "Create" }).click();

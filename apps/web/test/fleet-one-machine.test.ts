@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
-import { freePort } from "../../../packages/runtime/test/fixtures/registry.ts";
+import { freePort } from "../../../packages/runtime/test/fixtures/ports.ts";
 import { startRuntime, type TestRuntime } from "../../../packages/runtime/test/fixtures/runtime.ts";
 import { startWebStack, waitFor, type WebStack } from "./fixtures/stack.ts";
 

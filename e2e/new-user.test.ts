@@ -308,6 +308,15 @@ test("kill -9 of the second agent: offline, its containers unknown, then online 
   await page.locator("tr[data-container='steady']").getByText("running").waitFor();
   await page.goto(`${url}/`);
   await host.getByText("online").waitFor();
+  // The two hosts at a phone's width, in dark mode.
+  const phone = await browser.newPage({
+    viewport: { width: 390, height: 844 },
+    colorScheme: "dark",
+  });
+  await logIn(phone, url);
+  await phone.locator(`tr[data-host='${SECOND}']`).getByText("online").waitFor();
+  await shoot("12-fleet-phone-dark", phone);
+  await phone.close();
 });
 
 test("Ctrl-C of npm start stops its web server and agent; the test's runtimes go with nothing left", async () => {

@@ -4,7 +4,8 @@
 # agent joined to it; the agent is restarted if it dies. Ctrl-C / SIGTERM stops both, never the
 # containers (they belong to corral-rtd, which keeps running).
 # Env: PORT (3000), CORRAL_DATA (/var/lib/corral/web), DATABASE_URL (file:$CORRAL_DATA/corral.db),
-# CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin), CORRAL_AGENT_NAME (hostname).
+# CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin), CORRAL_AGENT_NAME (hostname),
+# CORRAL_ROOT (the runtime the local agent drives; /var/lib/corral).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh

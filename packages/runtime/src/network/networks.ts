@@ -230,6 +230,14 @@ export class NetworkStore {
           `subnet ${options.subnet} overlaps a route of this host: choose another --subnet`,
           409,
         );
+      if (
+        this.claims.others().some((o) => overlaps(o, subnet)) ||
+        !this.claims.claim(formatSubnet(subnet))
+      )
+        throw new UserError(
+          `subnet ${options.subnet} overlaps a network of another Corral runtime on this machine: choose another --subnet`,
+          409,
+        );
     } else {
       subnet = this.claims.pick([...routes, ...others.map((o) => o.subnet)]);
     }

@@ -32,6 +32,21 @@ test("two runtimes on one machine choose different default subnets before any br
   });
 });
 
+test("an explicit --subnet another runtime holds is refused in one line", () => {
+  withClaims((base) => {
+    const noRoutes = () => [];
+    new NetworkStore(join(base, "a")).create({ name: "n1", subnet: "10.40.0.0/24" }, noRoutes);
+    assert.throws(
+      () =>
+        new NetworkStore(join(base, "b")).create({ name: "n2", subnet: "10.40.0.0/16" }, noRoutes),
+      {
+        message:
+          "subnet 10.40.0.0/16 overlaps a network of another Corral runtime on this machine: choose another --subnet",
+      },
+    );
+  });
+});
+
 test("a subnet is free again once its network is removed or its runtime's root is gone", () => {
   withClaims((base) => {
     const noRoutes = () => [];

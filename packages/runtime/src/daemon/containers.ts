@@ -85,8 +85,6 @@ export class ContainerService extends EventEmitter {
   /** Indexes and rotates running containers' logs; readers ask it to index what they read. */
   readonly logs = new LogKeeper();
   private readonly inputs = new Map<string, ContainerInput>();
-  /** `corral` for the host's runtime, its own for every other state root (paths.ts). */
-  private readonly cgroupParent: string;
 
   constructor(
     private readonly root: string,
@@ -97,7 +95,11 @@ export class ContainerService extends EventEmitter {
   ) {
     super();
     this.records = new ContainerRecords(root);
-    this.cgroupParent = cgroupParent(root);
+  }
+
+  /** Under `corral` for the host's runtime, its own parent for any other state root (paths.ts). */
+  private cgroupOf(id: string): ReturnType<typeof createCgroupManager> {
+    return createCgroupManager(`${cgroupParent(this.root)}/${id}`);
   }
 
   // ---- lookup -------------------------------------------------------------------------
@@ -150,7 +152,7 @@ export class ContainerService extends EventEmitter {
     for (const r of await settleInterrupted(
       records,
       (id) => this.containerDir(id),
-      this.cgroupParent,
+      cgroupParent(this.root),
     ))
       this.records.save(r);
     for (const r of records) {
@@ -271,7 +273,7 @@ export class ContainerService extends EventEmitter {
   private async startMarked(r: ContainerRecord, size: WindowSize): Promise<ContainerRecord> {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
-    const cgroup = createCgroupManager(`${this.cgroupParent}/${r.id}`);
+    const cgroup = this.cgroupOf(r.id);
     let warnings: string[];
     try {
       ({ warnings } = await cgroup.create(
@@ -484,7 +486,7 @@ export class ContainerService extends EventEmitter {
       } else {
         error = `exit code unknown: the container's monitor (pid ${r.state.shimPid}) ended without recording it`;
       }
-      const cgroup = createCgroupManager(`${this.cgroupParent}/${id}`);
+      const cgroup = this.cgroupOf(id);
       let oomKilled = false;
       try {
         oomKilled = (await cgroup.oomKilled()) > 0;
@@ -623,7 +625,7 @@ export class ContainerService extends EventEmitter {
     }
     // A frozen task cannot act on a signal until thawed (v1 freezer).
     if (r.state.status === "paused" && (n === 9 || n === 15)) {
-      void createCgroupManager(`${this.cgroupParent}/${r.id}`)
+      void this.cgroupOf(r.id)
         .thaw()
         .catch(() => undefined);
     }
@@ -634,7 +636,7 @@ export class ContainerService extends EventEmitter {
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "running")
         throw new UserError(`Container ${r.id} is not running`, 409);
-      await createCgroupManager(`${this.cgroupParent}/${r.id}`).freeze();
+      await this.cgroupOf(r.id).freeze();
       r.state = { ...r.state, status: "paused" };
       this.records.save(r);
       this.emitEvent("pause", r);
@@ -646,7 +648,7 @@ export class ContainerService extends EventEmitter {
     const r = this.get(ref);
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "paused") throw new UserError(`Container ${r.id} is not paused`, 409);
-      await createCgroupManager(`${this.cgroupParent}/${r.id}`).thaw();
+      await this.cgroupOf(r.id).thaw();
       r.state = { ...r.state, status: "running" };
       this.records.save(r);
       this.emitEvent("unpause", r);
@@ -664,7 +666,7 @@ export class ContainerService extends EventEmitter {
     if (r.state.status !== "running" && r.state.status !== "paused") {
       throw new UserError(`Container ${r.id} is not running`, 409);
     }
-    return createCgroupManager(`${this.cgroupParent}/${r.id}`).stats();
+    return this.cgroupOf(r.id).stats();
   }
 
   // ---- remove ---------------------------------------------------------------------------
@@ -683,7 +685,7 @@ export class ContainerService extends EventEmitter {
     await this.mutex.run(r.id, async () => {
       if (!this.byId.has(r.id)) return;
       r.state = { ...r.state, status: "dead" };
-      await createCgroupManager(`${this.cgroupParent}/${r.id}`)
+      await this.cgroupOf(r.id)
         .destroy()
         .catch(() => undefined);
       this.byId.delete(r.id);

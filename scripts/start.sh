@@ -6,7 +6,8 @@
 # Env: PORT (3000), CORRAL_DATA (/var/lib/corral/web), DATABASE_URL (file:$CORRAL_DATA/corral.db
 # or postgresql://...: the migrations of its provider are applied),
 # CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (the first admin; without them the server prints a
-# one-time setup token for /setup), CORRAL_TRUSTED_PROXIES, CORRAL_AGENT_NAME (hostname).
+# one-time setup token for /setup), CORRAL_TRUSTED_PROXIES, CORRAL_AGENT_NAME (hostname),
+# CORRAL_ROOT (the runtime the local agent drives; /var/lib/corral).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system-deps.sh

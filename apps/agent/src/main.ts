@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// corral-agent --server URL --token JOIN_TOKEN [--name NAME] [--data DIR]
+// corral-agent --server URL --token JOIN_TOKEN [--name NAME] [--data DIR] [--runtime host|private]
 import os from "node:os";
-import { Command } from "commander";
+import { join, resolve } from "node:path";
+import { Command, Option } from "commander";
 import { RuntimeClient, runtimePaths } from "@corral/runtime";
 import { Agent, FatalAgentError } from "./agent.js";
 import { joinServer, readCredential } from "./credentials.js";
@@ -15,12 +16,32 @@ const program = new Command("corral-agent")
   .option("--token <token>", "one-time join token (only needed for the first start)")
   .option("--name <name>", "this host's name in the fleet", os.hostname())
   .option("--data <dir>", "where the agent keeps its credential", "/var/lib/corral/agent")
+  .addOption(
+    new Option(
+      "--runtime <which>",
+      "host: the machine's corral-rtd (CORRAL_ROOT, else /var/lib/corral); private: its own under DATA/runtime, for several agents on one machine",
+    )
+      .choices(["host", "private"])
+      .default("host"),
+  )
   .parse();
 
-const o = program.opts<{ server: string; token?: string; name: string; data: string }>();
+const o = program.opts<{
+  server: string;
+  token?: string;
+  name: string;
+  data: string;
+  runtime: "host" | "private";
+}>();
 
 async function main(): Promise<void> {
-  const paths = runtimePaths();
+  // A private runtime is a corral-rtd of its own (state root, socket, cgroup parent, bridges,
+  // subnet, nftables table all follow from the root: packages/runtime/src/paths.ts); the agent
+  // stays its client and starts it when it is not running, as it does the host's.
+  const paths =
+    o.runtime === "private"
+      ? runtimePaths({ CORRAL_ROOT: join(resolve(o.data), "runtime") })
+      : runtimePaths();
   const facts = () => hostFacts(paths, o.name);
   let credential = readCredential(o.data);
   if (credential && credential.server !== o.server) credential = undefined;

@@ -109,7 +109,7 @@ test("an agent joins with its token and its host goes online", async () => {
   assert.equal(jt.status, 200);
   assert.match(
     jt.body.command,
-    new RegExp(`corral-agent --server ${stack.url} --token ${jt.body.token}`),
+    new RegExp(`^npm run agent -- --server ${stack.url} --token ${jt.body.token}$`),
   );
   agent = stack.startAgent({ name: "test-host", token: jt.body.token });
   const h = await waitFor("host online", async () => {

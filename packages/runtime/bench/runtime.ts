@@ -34,6 +34,7 @@ import { NetworkManager } from "../dist/network/manager.js";
 import { deleteTable, tableName } from "../dist/network/nftables.js";
 import { loadImageArchive } from "../dist/image/load.js";
 import { RuntimeClient } from "../dist/client/client.js";
+import { cgroupParent } from "../dist/paths.js";
 import { V1CgroupManager, V2CgroupManager } from "../dist/cgroups/index.js";
 import type { InitSpec } from "../dist/container/init-spec.js";
 import type { ContainerRecord } from "../dist/container/record.js";
@@ -552,7 +553,7 @@ async function main(): Promise<void> {
       const t0 = now();
       const r = await service.create({ image: TEST_IMAGE_NAME, cmd: ["true"] });
       libIds.add(r.id);
-      ownCgroups.add(`corral/${r.id}`);
+      ownCgroups.add(`${cgroupParent(libRoot)}/${r.id}`);
       const t1 = now();
       inStart = keep;
       try {
@@ -589,7 +590,7 @@ async function main(): Promise<void> {
         cmd: ["true"],
       });
       rtdIds.add(Id);
-      ownCgroups.add(`corral/${Id}`);
+      ownCgroups.add(`${cgroupParent(rtRoot)}/${Id}`);
       await client.call("POST", `/v1/containers/${Id}/start`);
       const { StatusCode } = await client.call<{ StatusCode: number }>(
         "POST",
@@ -637,7 +638,7 @@ async function main(): Promise<void> {
   const burstIds: string[] = [];
   for (let i = 0; i < BURST; i++) {
     burstIds.push((await service.create({ image: TEST_IMAGE_NAME, cmd: ["sleep", "60"] })).id);
-    ownCgroups.add(`corral/${burstIds[i]}`);
+    ownCgroups.add(`${cgroupParent(libRoot)}/${burstIds[i]}`);
   }
   for (const id of burstIds) {
     const warm = poolState.ready.length > 0;
@@ -713,7 +714,7 @@ async function main(): Promise<void> {
       cmd: ["sleep", "1000000"],
     });
     rtdIds.add(Id);
-    ownCgroups.add(`corral/${Id}`);
+    ownCgroups.add(`${cgroupParent(rtRoot)}/${Id}`);
     idleIds.push(Id);
     const t = now();
     await client.call("POST", `/v1/containers/${Id}/start`);

@@ -2,7 +2,7 @@
 // corral-rtd. They talk to the daemon through its typed client, never re-implement the runtime;
 // exec runs in the caller's process (as `corral-rt exec` does), through the same helper.
 export { ApiError, RuntimeClient } from "./client/client.js";
-export { DEFAULT_ROOT, runtimePaths, type RuntimePaths } from "./paths.js";
+export { cgroupParent, DEFAULT_ROOT, runtimePaths, type RuntimePaths } from "./paths.js";
 export type { ContainerEvent } from "./daemon/containers.js";
 export type { CreateRequestInput, MountRequest, RestartPolicy } from "./container/config.js";
 export type { CgroupStats } from "./cgroups/types.js";

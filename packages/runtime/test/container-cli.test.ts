@@ -150,10 +150,16 @@ describe("corral-rt with real containers", () => {
     assert.equal(info.State.Running, true);
     assert.equal(info.HostConfig.Memory, 64 * 1024 * 1024);
     assert.equal(
-      readFileSync(`/sys/fs/cgroup/memory/corral/${id}/memory.limit_in_bytes`, "utf8").trim(),
+      readFileSync(
+        `/sys/fs/cgroup/memory/${runtime.cgroupParent}/${id}/memory.limit_in_bytes`,
+        "utf8",
+      ).trim(),
       String(64 * 1024 * 1024),
     );
-    assert.equal(readFileSync(`/sys/fs/cgroup/pids/corral/${id}/pids.max`, "utf8").trim(), "50");
+    assert.equal(
+      readFileSync(`/sys/fs/cgroup/pids/${runtime.cgroupParent}/${id}/pids.max`, "utf8").trim(),
+      "50",
+    );
 
     const exec = rt(
       "exec",
@@ -174,7 +180,10 @@ describe("corral-rt with real containers", () => {
 
     assert.equal(rt("pause", "web").code, 0);
     assert.equal(
-      readFileSync(`/sys/fs/cgroup/freezer/corral/${id}/freezer.state`, "utf8").trim(),
+      readFileSync(
+        `/sys/fs/cgroup/freezer/${runtime.cgroupParent}/${id}/freezer.state`,
+        "utf8",
+      ).trim(),
       "FROZEN",
     );
     assert.equal(
@@ -206,7 +215,7 @@ describe("corral-rt with real containers", () => {
     assert.equal(rt("logs", "web").out, "started\nbye\n");
     assert.equal(rt("rm", "web").code, 0);
     assert.ok(!existsSync(join(runtime.base, "root", "containers", id)));
-    assert.ok(!containerCgroups().includes(id));
+    assert.ok(!containerCgroups(runtime.cgroupParent).includes(id));
     assert.ok(
       !readFileSync("/proc/self/mountinfo", "utf8").includes(id),
       "no mount of the container is left on the host",

@@ -33,8 +33,9 @@ function inspectAll(): Inspected[] {
 /** This container's cgroup directories, in every hierarchy (v1 here, v2 elsewhere). */
 function cgroupDirs(id: string): string[] {
   const root = "/sys/fs/cgroup";
-  const candidates = [join(root, "corral", id), join(root, "unified", "corral", id)];
-  for (const h of readdirSync(root)) candidates.push(join(root, h, "corral", id));
+  const parent = runtime.cgroupParent;
+  const candidates = [join(root, parent, id), join(root, "unified", parent, id)];
+  for (const h of readdirSync(root)) candidates.push(join(root, h, parent, id));
   return [...new Set(candidates)].filter((d) => existsSync(d));
 }
 

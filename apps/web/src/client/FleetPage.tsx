@@ -116,9 +116,9 @@ function AddHost({ onClose }: { onClose(): void }) {
     <section className="panel add-host" aria-label="Add a host">
       <h2>Add a host</h2>
       <p className="sub">
-        On the new machine (Linux, root, Node 20+, a checkout of Corral built with{" "}
-        <code>npm run build</code>), run the one line below. The token works once; the host shows up
-        here as soon as its agent connects.
+        On the new machine (Linux, root, Node 20+), in a checkout of Corral, run the one line below
+        (it installs and builds what is missing). The token works once; the host shows up here as
+        soon as its agent connects.
       </p>
       {spent && (
         <div className="notice" role="status" style={{ marginBottom: 8 }}>
@@ -163,6 +163,13 @@ function AddHost({ onClose }: { onClose(): void }) {
       )}
       <h2 style={{ marginTop: 16 }}>Join tokens</h2>
       <JoinTokens />
+      {command && (
+        <p className="sub" data-testid="join-same-machine">
+          A second host on this same machine (to try a fleet): add{" "}
+          <code>--runtime private --name host-2 --data /var/lib/corral/agent-host-2</code>; the
+          agent then runs its own runtime (own bridge, subnet, cgroups and ports).
+        </p>
+      )}
       <p style={{ marginBottom: 0 }}>
         <button className="small" onClick={onClose}>
           Done

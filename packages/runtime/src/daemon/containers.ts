@@ -5,6 +5,7 @@ import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
+import { cgroupParent } from "../paths.js";
 import { createRequestSchema } from "../container/config.js";
 import { deviceRule } from "../container/devices.js";
 import type { InitSpec } from "../container/init-spec.js";
@@ -95,6 +96,11 @@ export class ContainerService extends EventEmitter {
     this.records = new ContainerRecords(root);
   }
 
+  /** Under `corral` for the host's runtime, its own parent for any other state root (paths.ts). */
+  private cgroupOf(id: string): ReturnType<typeof createCgroupManager> {
+    return createCgroupManager(`${cgroupParent(this.root)}/${id}`);
+  }
+
   // ---- lookup -------------------------------------------------------------------------
 
   list(all: boolean): ContainerRecord[] {
@@ -142,7 +148,11 @@ export class ContainerService extends EventEmitter {
     for (const id of incomplete) this.records.remove(id); // a create that crashed half-way
     for (const r of records) this.byId.set(r.id, r);
     for (const r of unreadableRecords(unreadable, records)) this.byId.set(r.id, r);
-    for (const r of await settleInterrupted(records, (id) => this.containerDir(id)))
+    for (const r of await settleInterrupted(
+      records,
+      (id) => this.containerDir(id),
+      cgroupParent(this.root),
+    ))
       this.records.save(r);
     for (const r of records) {
       if (
@@ -262,7 +272,7 @@ export class ContainerService extends EventEmitter {
   private async startMarked(r: ContainerRecord, size: WindowSize): Promise<ContainerRecord> {
     const dir = this.containerDir(r.id);
     rmSync(join(dir, "exit"), { force: true });
-    const cgroup = createCgroupManager(`corral/${r.id}`);
+    const cgroup = this.cgroupOf(r.id);
     let warnings: string[];
     try {
       ({ warnings } = await cgroup.create(
@@ -475,7 +485,7 @@ export class ContainerService extends EventEmitter {
       } else {
         error = `exit code unknown: the container's monitor (pid ${r.state.shimPid}) ended without recording it`;
       }
-      const cgroup = createCgroupManager(`corral/${id}`);
+      const cgroup = this.cgroupOf(id);
       let oomKilled = false;
       try {
         oomKilled = (await cgroup.oomKilled()) > 0;
@@ -614,7 +624,7 @@ export class ContainerService extends EventEmitter {
     }
     // A frozen task cannot act on a signal until thawed (v1 freezer).
     if (r.state.status === "paused" && (n === 9 || n === 15)) {
-      void createCgroupManager(`corral/${r.id}`)
+      void this.cgroupOf(r.id)
         .thaw()
         .catch(() => undefined);
     }
@@ -625,7 +635,7 @@ export class ContainerService extends EventEmitter {
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "running")
         throw new UserError(`Container ${r.id} is not running`, 409);
-      await createCgroupManager(`corral/${r.id}`).freeze();
+      await this.cgroupOf(r.id).freeze();
       r.state = { ...r.state, status: "paused" };
       this.records.save(r);
       this.emitEvent("pause", r);
@@ -637,7 +647,7 @@ export class ContainerService extends EventEmitter {
     const r = this.get(ref);
     return this.mutex.run(r.id, async () => {
       if (r.state.status !== "paused") throw new UserError(`Container ${r.id} is not paused`, 409);
-      await createCgroupManager(`corral/${r.id}`).thaw();
+      await this.cgroupOf(r.id).thaw();
       r.state = { ...r.state, status: "running" };
       this.records.save(r);
       this.emitEvent("unpause", r);
@@ -666,7 +676,7 @@ export class ContainerService extends EventEmitter {
     await this.mutex.run(r.id, async () => {
       if (!this.byId.has(r.id)) return;
       r.state = { ...r.state, status: "dead" };
-      await createCgroupManager(`corral/${r.id}`)
+      await this.cgroupOf(r.id)
         .destroy()
         .catch(() => undefined);
       this.byId.delete(r.id);

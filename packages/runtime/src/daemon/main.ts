@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   const paths = runtimePaths();
   mkdirSync(paths.root, { recursive: true, mode: 0o700 });
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  // Locked in the root too: two run dirs (CORRAL_RUN) must not give one root two daemons.
+  takePidFile(join(paths.root, "rtd.pid"));
   const pidFile = join(paths.run, "rtd.pid");
   takePidFile(pidFile);
   process.title = "corral-rtd";

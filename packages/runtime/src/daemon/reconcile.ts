@@ -50,6 +50,7 @@ function alive(r: ContainerRecord): boolean {
 export async function settleInterrupted(
   records: readonly ContainerRecord[],
   containerDir: (id: string) => string,
+  cgroupParent: string,
 ): Promise<ContainerRecord[]> {
   const settled: ContainerRecord[] = [];
   for (const r of records) {
@@ -72,7 +73,7 @@ export async function settleInterrupted(
         networks: undefined,
         ports: undefined,
       };
-      await createCgroupManager(`corral/${r.id}`)
+      await createCgroupManager(`${cgroupParent}/${r.id}`)
         .destroy()
         .catch(() => undefined);
       settled.push(r);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { DEFAULT_ROOT } from "../paths.js";
 import { writeFileAtomicSync } from "../util/atomic-file.js";
 import { UserError } from "../util/errors.js";
+import { SubnetClaims } from "./subnet-claims.js";
 import {
   formatIp,
   formatSubnet,
@@ -15,7 +16,6 @@ import {
   overlaps,
   parseIp,
   parseSubnet,
-  pickSubnet,
   size,
   type Subnet,
 } from "./subnet.js";
@@ -58,6 +58,8 @@ function pseudoId(root: string, name: string): string {
 export class NetworkStore {
   readonly dir: string;
   private readonly rootHash: string;
+  /** Subnets chosen by every runtime of this machine, so that two never choose the same. */
+  private readonly claims: SubnetClaims;
 
   constructor(
     private readonly root: string,
@@ -68,6 +70,7 @@ export class NetworkStore {
   ) {
     this.dir = join(root, "network");
     this.rootHash = createHash("sha256").update(root).digest("hex");
+    this.claims = new SubnetClaims(root);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
@@ -133,7 +136,7 @@ export class NetworkStore {
     const existing = this.bridgeNetworks().find((n) => n.name === DEFAULT_NETWORK);
     if (existing) return existing;
     const taken = [...hostRoutes(), ...this.bridgeNetworks().map((n) => parseSubnet(n.subnet))];
-    const subnet = this.defaultSubnet ? parseSubnet(this.defaultSubnet) : pickSubnet(taken);
+    const subnet = this.defaultSubnet ? parseSubnet(this.defaultSubnet) : this.claims.pick(taken);
     const id = pseudoId(this.root, DEFAULT_NETWORK);
     const config: NetworkConfig = {
       id,
@@ -227,8 +230,16 @@ export class NetworkStore {
           `subnet ${options.subnet} overlaps a route of this host: choose another --subnet`,
           409,
         );
+      if (
+        this.claims.others().some((o) => overlaps(o, subnet)) ||
+        !this.claims.claim(formatSubnet(subnet))
+      )
+        throw new UserError(
+          `subnet ${options.subnet} overlaps a network of another Corral runtime on this machine: choose another --subnet`,
+          409,
+        );
     } else {
-      subnet = pickSubnet([...routes, ...others.map((o) => o.subnet)]);
+      subnet = this.claims.pick([...routes, ...others.map((o) => o.subnet)]);
     }
     let gateway = formatIp(gatewayOf(subnet));
     if (options.gateway) {
@@ -259,6 +270,8 @@ export class NetworkStore {
   }
 
   remove(name: string): void {
+    const config = this.read(name);
+    if (config) this.claims.release(config.subnet);
     rmSync(this.file(name), { force: true });
     rmSync(this.ipamFile(name), { force: true });
     this.cached = undefined;

@@ -11,7 +11,7 @@
 // the input chain drops new connections from a bridge to 127.0.0.0/8.
 import { execFileSync } from "node:child_process";
 import { runCommand } from "./command.js";
-import { createHash } from "node:crypto";
+import { rootTag } from "../paths.js";
 import type { PortBinding } from "./port-spec.js";
 
 export interface FirewallNetwork {
@@ -33,9 +33,7 @@ export interface FirewallModel {
 
 /** `corral` for the host's runtime; other state roots (tests, a second runtime) get their own. */
 export function tableName(root: string, isDefaultRoot: boolean): string {
-  return isDefaultRoot
-    ? "corral"
-    : `corral_${createHash("sha256").update(root).digest("hex").slice(0, 10)}`;
+  return isDefaultRoot ? "corral" : `corral_${rootTag(root)}`;
 }
 
 const quote = (s: string): string => JSON.stringify(s);

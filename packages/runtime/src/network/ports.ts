@@ -8,6 +8,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer, type Server } from "node:net";
 import { UserError } from "../util/errors.js";
+import { describePortHolder } from "./port-holder.js";
 import type { PortBinding, PortRequest } from "./port-spec.js";
 
 type Held = { close(): void };
@@ -40,6 +41,8 @@ function holdUdp(host: string, port: number): Promise<{ port: number; held: Held
 /** The host ports held for running containers. */
 export class PortReservations {
   private readonly held = new Map<string, Held[]>();
+  /** "port/protocol" -> the container holding it, to name it when another asks for it. */
+  private readonly owners = new Map<string, string>();
 
   /**
    * Binds every requested port for `owner` (a container id) and returns them with the ports
@@ -59,11 +62,16 @@ export class PortReservations {
           bindings.push({ ...r, hostPort: got.port });
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          if (code === "EADDRINUSE")
+          if (code === "EADDRINUSE") {
+            const own = this.owners.get(`${r.hostPort}/${r.protocol}`);
+            const holder = own
+              ? `container ${own.slice(0, 12)}`
+              : describePortHolder(r.hostPort, r.protocol);
             throw new UserError(
-              `Bind for ${host}:${r.hostPort} failed: port is already allocated (choose another host port with -p)`,
+              `Bind for ${host}:${r.hostPort} failed: port is already allocated${holder ? ` by ${holder}` : ""} (choose another host port with -p)`,
               409,
             );
+          }
           if (code === "EADDRNOTAVAIL")
             throw new UserError(`cannot publish on ${host}: it is not an address of this host`);
           throw err;
@@ -74,6 +82,7 @@ export class PortReservations {
       throw err;
     }
     this.held.set(owner, held);
+    for (const b of bindings) this.owners.set(`${b.hostPort}/${b.protocol}`, owner);
     return bindings;
   }
 
@@ -100,12 +109,14 @@ export class PortReservations {
       }
     }
     this.held.set(owner, held);
+    for (const b of kept) this.owners.set(`${b.hostPort}/${b.protocol}`, owner);
     return { held: kept, lost };
   }
 
   release(owner: string): void {
     for (const h of this.held.get(owner) ?? []) h.close();
     this.held.delete(owner);
+    for (const [key, o] of this.owners) if (o === owner) this.owners.delete(key);
   }
 
   close(): void {

@@ -85,7 +85,7 @@ test("a join token expires after the hours chosen (24 by default, 1 to 168)", as
   const t = await s.joinTokens.create("http://web:3000", admin);
   const hours = (Date.parse(t.expiresAt) - before) / 3600_000;
   assert.ok(hours > 23.99 && hours <= 24.01, `${hours} h`);
-  assert.equal(t.command, `npx corral-agent --server http://web:3000 --token ${t.token}`);
+  assert.equal(t.command, `npm run agent -- --server http://web:3000 --token ${t.token}`);
   const two = await s.joinTokens.create("http://x", admin, { expiresInHours: 2 });
   assert.ok(Math.abs(Date.parse(two.expiresAt) - before - 2 * 3600_000) < 60_000);
   for (const [bad, message] of [

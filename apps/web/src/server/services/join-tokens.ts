@@ -61,7 +61,8 @@ export class JoinTokenService {
       id: row.id,
       token,
       expiresAt: expiresAt.toISOString(),
-      command: `npx corral-agent --server ${serverUrl} --token ${token}`,
+      // npm run (not npx, which would fetch an unknown package outside a checkout) builds first.
+      command: `npm run agent -- --server ${serverUrl} --token ${token}`,
     };
   }
 

@@ -10,8 +10,9 @@ set -euo pipefail
 # apache2-utils (htpasswd -B: the password file of the test registry behind Basic auth),
 # mmdebstrap (a real Debian image: device nodes, file capabilities), attr + libcap2-bin
 # (setfattr, setcap, getcap: xattrs in test layers), chromium (the browser tests in e2e/,
-# driven by playwright-core).
-packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils mmdebstrap attr libcap2-bin chromium)
+# driven by playwright-core), redis-server (several web processes through socket.io's Redis adapter:
+# the cluster test and the fleet benchmark start their own).
+packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils mmdebstrap attr libcap2-bin chromium redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -181,6 +181,33 @@ export class HostService {
     ]);
   }
 
+  /**
+   * Hosts still "online" whose agent has not been heard from (on any web process) since
+   * `before`: with several processes, one that died cannot mark its hosts offline. Each is
+   * changed at most once however many processes sweep; returns the hosts it changed.
+   */
+  async markSilentOffline(before: Date, except: ReadonlySet<string>): Promise<string[]> {
+    const silent = await this.db.host.findMany({
+      where: { status: "online", lastSeenAt: { lt: before } },
+      select: { id: true },
+    });
+    const changed: string[] = [];
+    for (const { id } of silent) {
+      if (except.has(id)) continue;
+      const done = await this.db.$transaction(async (tx) => {
+        const r = await tx.host.updateMany({
+          where: { id, status: "online", lastSeenAt: { lt: before } },
+          data: { status: "offline" },
+        });
+        if (r.count !== 1) return false;
+        await tx.event.create({ data: { hostId: id, type: "host-offline", time: new Date() } });
+        return true;
+      });
+      if (done) changed.push(id);
+    }
+    return changed;
+  }
+
   async touch(hostId: string): Promise<void> {
     await this.db.host.update({ where: { id: hostId }, data: { lastSeenAt: new Date() } });
   }

@@ -22,13 +22,15 @@ import { can, denial, type Permission } from "../permissions.ts";
 import type { AuthUser } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { TerminalService, type Terminal } from "../services/terminals.ts";
+import { StatsInterest } from "./stats-interest.ts";
 
 type BrowserNamespace = Namespace<BrowserToServer, ServerToBrowser>;
 type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
 
 /** Every connected browser: the fleet's changes go to all of them. */
 const FLEET_ROOM = "fleet";
-const statsRoom = (id: string) => `stats:${id}`;
+const STATS_ROOM = "stats:";
+const statsRoom = (id: string) => STATS_ROOM + id;
 interface StreamEntry {
   close(): void;
   terminal?: Terminal;
@@ -52,8 +54,19 @@ export const SOCKET_PERMISSIONS: Record<keyof BrowserToServer, Permission> = {
   "image:pull": "images.write",
 };
 
-export function attachBrowserLive(anyNs: Namespace, services: Services): void {
+export function attachBrowserLive(
+  anyNs: Namespace,
+  services: Services,
+  opts: { cluster?: boolean } = {},
+): void {
   const ns = anyNs as unknown as BrowserNamespace;
+  // Several web processes: the browsers watching a container may be on another one.
+  const elsewhere = opts.cluster
+    ? new StatsInterest(anyNs, STATS_ROOM, (id) => {
+        const last = services.hub.stats.get(id);
+        if (last) ns.to(statsRoom(id)).emit("stats", last);
+      })
+    : undefined;
   const terminals = new TerminalService(services.containers, services.hub, services.audit);
   const hub = services.hub.changes;
 
@@ -81,7 +94,8 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
-      if (ns.adapter.rooms.has(room)) ns.to(room).emit("stats", s);
+      if (elsewhere?.watchedElsewhere(s.id)) ns.to(room).emit("stats", s);
+      else if (ns.adapter.rooms.has(room)) ns.local.to(room).emit("stats", s);
     }
   });
 

@@ -273,17 +273,23 @@ export class AgentHub {
   /**
    * An agent's stream message, delivered if this process opened the stream for that host
    * (hosts cannot cross-talk); else, with several processes, passed on to the one that did.
+   * Server-side events travel as JSON, so the bytes go as base64.
    */
   private onStream(hostId: string, event: StreamEvent, raw: unknown, forwarded: boolean): void {
+    const wire = raw as { data?: unknown } | null;
+    if (forwarded && typeof wire?.data === "string")
+      raw = { ...wire, data: Buffer.from(wire.data, "base64") };
     const r = STREAM_SCHEMAS[event].safeParse(raw);
     if (!r.success) return;
-    const s = this.streams.get(r.data.streamId);
+    const m = r.data;
+    const s = this.streams.get(m.streamId);
     if (!s || s.hostId !== hostId) {
-      if (!s && !forwarded && this.cluster)
-        this.ns?.serverSideEmit("agent:stream", hostId, event, raw);
+      if (!s && !forwarded && this.cluster) {
+        const out = "data" in m ? { ...m, data: Buffer.from(m.data).toString("base64") } : m;
+        this.ns?.serverSideEmit("agent:stream", hostId, event, out);
+      }
       return;
     }
-    const m = r.data;
     if ("layer" in m) s.handlers.progress?.(m.layer);
     else if ("data" in m) s.handlers.data?.(m.data, m.fd);
     else {

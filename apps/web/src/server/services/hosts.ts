@@ -14,7 +14,7 @@ import {
 import type { Db } from "../db.ts";
 import { AppError, notFound } from "../errors.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
-import type { Prisma } from "../../generated/prisma/client.ts";
+import type { Host, Prisma } from "../../generated/prisma/client.ts";
 
 /** How long a join token can be used. */
 export const JOIN_TOKEN_TTL_MS = 24 * 3600 * 1000;
@@ -73,6 +73,23 @@ function when(iso: string): Date {
   return Number.isFinite(t) && t > 0 ? new Date(t) : new Date();
 }
 
+/** A host row (with its containers' states) as the API and the pages show it. */
+function hostView(h: Host & { containers: { state: string }[] }): HostView {
+  return {
+    id: h.id,
+    name: h.name,
+    status: h.status === "online" ? "online" : "offline",
+    lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
+    agentVersion: h.agentVersion,
+    facts: JSON.parse(h.facts) as Partial<HostFacts>,
+    createdAt: h.createdAt.toISOString(),
+    containers: {
+      running: h.containers.filter((c) => c.state === "running").length,
+      total: h.containers.length,
+    },
+  };
+}
+
 export class HostService {
   constructor(private readonly db: Db) {}
 
@@ -82,25 +99,17 @@ export class HostService {
       orderBy: { name: "asc" },
       include: { containers: { select: { state: true } } },
     });
-    return hosts.map((h) => ({
-      id: h.id,
-      name: h.name,
-      status: h.status === "online" ? "online" : "offline",
-      lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
-      agentVersion: h.agentVersion,
-      facts: JSON.parse(h.facts) as Partial<HostFacts>,
-      createdAt: h.createdAt.toISOString(),
-      containers: {
-        running: h.containers.filter((c) => c.state === "running").length,
-        total: h.containers.length,
-      },
-    }));
+    return hosts.map(hostView);
   }
 
+  /** One host (its own row and containers: every change of a host is pushed with this). */
   async get(id: string): Promise<HostView> {
-    const h = (await this.list()).find((x) => x.id === id);
+    const h = await this.db.host.findFirst({
+      where: { id, revokedAt: null },
+      include: { containers: { select: { state: true } } },
+    });
     if (!h) throw notFound(`no host ${id}`);
-    return h;
+    return hostView(h);
   }
 
   /** A one-time join token and the one-line agent command that uses it. */

@@ -17,7 +17,7 @@
 //   by itself (1-15 s backoff with jitter, as the real agent) at once; timed until every host
 //   is online again with a fresh lastSeenAt (goal < 30 s), with the processes' CPU meanwhile.
 // Writes BENCH_RESULTS (bench/results/fleet.md). Everything it started is stopped at the end.
-import { join } from "node:path";
+import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE, type JoinResponse } from "@corral/protocol";
@@ -44,7 +44,7 @@ const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 50);
 const WEBS = Math.max(1, Number(process.env.BENCH_WEBS ?? 1));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
-const RESULTS = join(REPO, process.env.BENCH_RESULTS ?? "bench/results/fleet.md");
+const RESULTS = resolve(REPO, process.env.BENCH_RESULTS ?? "bench/results/fleet.md");
 const STORM_GOAL_S = 30;
 
 const mb = (kb: number): string => (kb / 1024).toFixed(0);

@@ -11,8 +11,9 @@ set -euo pipefail
 # mmdebstrap (a real Debian image: device nodes, file capabilities), attr + libcap2-bin
 # (setfattr, setcap, getcap: xattrs in test layers), chromium (the browser tests in e2e/,
 # driven by playwright-core), postgresql (the web's tests on PostgreSQL: each starts a private
-# cluster of its own; the system one is never started).
-packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils mmdebstrap attr libcap2-bin chromium postgresql)
+# cluster of its own; the system one is never started), redis-server (several web processes
+# through socket.io's Redis adapter: the cluster test and the fleet benchmark start their own).
+packages=(util-linux tini iproute2 nftables gcc libc6-dev busybox-static umoci skopeo runc docker-registry apache2-utils mmdebstrap attr libcap2-bin chromium postgresql redis-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,9 @@
 // `node --import tsx server.ts`: the web app's server (scripts/start.sh runs it). Env: PORT,
-// HOST, CORRAL_DATA, DATABASE_URL, CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD (README).
+// HOST, CORRAL_DATA, DATABASE_URL, CORRAL_ADMIN_EMAIL / CORRAL_ADMIN_PASSWORD,
+// CORRAL_REDIS_URL (README).
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { dataDir, databaseUrl, port } from "./src/server/config.ts";
+import { dataDir, databaseUrl, port, redisUrl } from "./src/server/config.ts";
 import { startServer } from "./src/server/app.ts";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
@@ -12,6 +13,7 @@ const server = await startServer({
   host: process.env.HOST || "0.0.0.0",
   dir: fileURLToPath(new URL(".", import.meta.url)),
   databaseUrl: databaseUrl(),
+  redisUrl: redisUrl(),
 });
 const admin = await server.services.auth.ensureFirstAdmin(
   process.env.CORRAL_ADMIN_EMAIL,

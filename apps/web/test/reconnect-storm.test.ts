@@ -2,103 +2,13 @@
 // behind them) against one web process: all online, then a web restart, and every one of
 // them reconnects by itself at once. Durations are reported, not asserted (see bench/).
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import { io, type Socket } from "socket.io-client";
-import {
-  AGENT_NAMESPACE,
-  HEARTBEAT_INTERVAL_MS,
-  type ContainerInfo,
-  type HostFacts,
-  type JoinResponse,
-  type Snapshot,
-} from "@corral/protocol";
+import type { JoinResponse } from "@corral/protocol";
+import { SIM_FACTS as facts, SimAgent } from "./fixtures/sim-agent.ts";
 import { startWebStack, waitFor, type WebStack } from "./fixtures/stack.ts";
 
 const AGENTS = Number(process.env.STORM_AGENTS ?? 200);
 const CONTAINERS_PER_HOST = 5;
-
-const facts: HostFacts = {
-  hostname: "sim",
-  kernel: "6.1",
-  os: "Linux",
-  arch: "x64",
-  cpus: 4,
-  memoryBytes: 8e9,
-  diskBytes: 1e11,
-  diskFreeBytes: 5e10,
-  cgroups: "v2",
-  runtimeVersion: "0.1.0",
-  agentVersion: "sim",
-};
-
-function container(i: number): ContainerInfo {
-  return {
-    id: randomBytes(32).toString("hex"),
-    name: `c${i}`,
-    image: "busybox",
-    imageId: "sha256:" + "0".repeat(64),
-    command: ["sleep", "1d"],
-    state: "running",
-    pid: 1000 + i,
-    exitCode: 0,
-    oomKilled: false,
-    error: "",
-    restartCount: 0,
-    restartPolicy: "no",
-    created: new Date().toISOString(),
-    startedAt: new Date().toISOString(),
-    finishedAt: "0001-01-01T00:00:00Z",
-    labels: {},
-    ports: [],
-    memoryLimitBytes: 0,
-    cpus: 0,
-  };
-}
-
-/** One simulated agent: the real messages, a fixed set of containers. */
-class SimAgent {
-  readonly socket: Socket;
-  private seq = 0;
-  private readonly epoch = randomUUID();
-  private readonly containers = Array.from({ length: CONTAINERS_PER_HOST }, (_, i) => container(i));
-  private readonly beat: NodeJS.Timeout;
-
-  constructor(url: string, cred: JoinResponse) {
-    this.socket = io(new URL(AGENT_NAMESPACE, url).href, {
-      auth: { ...cred, agentVersion: "sim" },
-      transports: ["websocket"],
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 15000,
-      randomizationFactor: 0.5,
-    });
-    this.socket.on("connect", () => {
-      const s: Snapshot = {
-        version: { epoch: this.epoch, seq: ++this.seq },
-        facts,
-        containers: this.containers,
-        images: [],
-      };
-      this.socket.emit("snapshot", s);
-    });
-    // As the real agent: a refusal by the server's middleware (e.g. overloaded) is retried.
-    this.socket.on("connect_error", () => {
-      if (!this.socket.active) setTimeout(() => this.socket.connect(), 1000 + Math.random() * 4000);
-    });
-    this.socket.on("command", (_c: unknown, ack: (r: unknown) => void) =>
-      ack({ ok: true, result: {} }),
-    );
-    this.beat = setInterval(
-      () => this.socket.emit("heartbeat", { time: new Date().toISOString() }),
-      HEARTBEAT_INTERVAL_MS,
-    );
-  }
-
-  close(): void {
-    clearInterval(this.beat);
-    this.socket.close();
-  }
-}
 
 let stack: WebStack;
 const agents: SimAgent[] = [];
@@ -128,7 +38,7 @@ test(`${AGENTS} agents join and come online`, async (t) => {
       null,
     );
     assert.equal(joined.status, 200, JSON.stringify(joined.body));
-    agents.push(new SimAgent(stack.url, joined.body));
+    agents.push(new SimAgent(stack.url, joined.body, { containers: CONTAINERS_PER_HOST }));
   };
   for (let i = 0; i < AGENTS; i += 10) {
     await Promise.all(Array.from({ length: Math.min(10, AGENTS - i) }, (_, j) => join(i + j)));

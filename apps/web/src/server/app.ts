@@ -4,6 +4,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
+import { joinCluster, type Cluster } from "./cluster.ts";
 import { createDb, prepareDb } from "./db.ts";
 import { csrfRefusal } from "./csrf.ts";
 import { sendJson } from "./rest/http.ts";
@@ -26,11 +27,16 @@ export async function startServer(opts: {
   /** the Next.js app's directory (apps/web) */
   dir: string;
   databaseUrl: string;
+  /** several web processes share the fleet through this Redis (CORRAL_REDIS_URL) */
+  redisUrl?: string;
 }): Promise<RunningServer> {
   const db = createDb(opts.databaseUrl);
   await prepareDb(db, opts.databaseUrl);
   const services = createServices(db);
-  await services.hosts.markAllOffline();
+  const cluster = opts.redisUrl !== undefined;
+  // Alone, nobody is connected when the server starts; with others, their agents are (a host
+  // whose process died is found silent by the hub's sweep instead).
+  if (!cluster) await services.hosts.markAllOffline();
   services.statsHistory.start();
   services.webhooks.start();
   const nextApp = next({ dev: false, dir: opts.dir });
@@ -53,8 +59,10 @@ export async function startServer(opts: {
   });
   const io = new SocketServer(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
   socketSecurityHeaders(io);
-  services.hub.attach(io);
-  attachBrowserNamespace(io, services);
+  let shared: Cluster | undefined;
+  if (opts.redisUrl) shared = await joinCluster(io, opts.redisUrl);
+  services.hub.attach(io, { cluster });
+  attachBrowserNamespace(io, services, { cluster });
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -72,6 +80,7 @@ export async function startServer(opts: {
       services.webhooks.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await services.statsHistory.close().catch(() => undefined);
+      await shared?.close();
       await nextApp.close?.();
       await db.$disconnect();
     },

@@ -30,3 +30,18 @@ export function port(env: NodeJS.ProcessEnv = process.env): number {
     throw new Error(`PORT must be 0-65535, got ${env.PORT}`);
   return p;
 }
+
+/**
+ * CORRAL_REDIS_URL (`redis://` or `rediss://`): several web processes serve one fleet through
+ * socket.io's Redis adapter. Unset: one process, nothing shared.
+ */
+export function redisUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env.CORRAL_REDIS_URL;
+  if (!url) return undefined;
+  if (!/^rediss?:\/\/[^/]/.test(url)) {
+    throw new Error(
+      `CORRAL_REDIS_URL must be redis://HOST:PORT (or rediss:// for TLS), got ${url.split(":")[0]}:`,
+    );
+  }
+  return url;
+}

@@ -83,7 +83,11 @@ export class ContainerService {
     private readonly audit: AuditService,
   ) {}
 
-  private view(c: Container): ContainerView {
+  /**
+   * `online`: the host's status in the database, which every web process writes (with several
+   * processes, its agent may be connected to another one).
+   */
+  private view(c: Container, online: boolean): ContainerView {
     return {
       id: c.id,
       hostId: c.hostId,
@@ -91,7 +95,7 @@ export class ContainerService {
       image: c.image,
       imageId: c.imageId,
       command: JSON.parse(c.command) as string[],
-      state: this.hub.isOnline(c.hostId) ? (c.state as ContainerInfo["state"]) : "unknown",
+      state: online ? (c.state as ContainerInfo["state"]) : "unknown",
       reportedState: c.state as ContainerInfo["state"],
       pid: c.pid,
       exitCode: c.exitCode,
@@ -118,11 +122,24 @@ export class ContainerService {
       where: hostId ? { hostId } : {},
       orderBy: [{ hostId: "asc" }, { name: "asc" }],
     });
-    return rows.map((c) => this.view(c));
+    const online = new Set(
+      (
+        await this.db.host.findMany({
+          where: { status: "online", ...(hostId ? { id: hostId } : {}) },
+          select: { id: true },
+        })
+      ).map((h) => h.id),
+    );
+    return rows.map((c) => this.view(c, online.has(c.hostId)));
   }
 
   async get(id: string): Promise<ContainerView> {
-    return this.view(await this.row(id));
+    return this.viewOf(await this.row(id));
+  }
+
+  private async viewOf(c: Container): Promise<ContainerView> {
+    const h = await this.db.host.findUnique({ where: { id: c.hostId }, select: { status: true } });
+    return this.view(c, h?.status === "online");
   }
 
   /**
@@ -185,7 +202,7 @@ export class ContainerService {
     if (start !== false) {
       container = (await this.hub.command(hostId, { type: "start", id: container.id })).container;
     }
-    return this.view(await this.store(hostId, container));
+    return this.viewOf(await this.store(hostId, container));
   }
 
   async action(id: string, action: ContainerAction, actor: Actor): Promise<ContainerView> {
@@ -193,7 +210,7 @@ export class ContainerService {
     const { container } = await this.hub.command(c.hostId, { type: action, id });
     const desired = action === "stop" || action === "kill" ? "stopped" : "running";
     await this.audit.record(actor, `container.${action}`, id, { hostId: c.hostId });
-    return this.view(await this.store(c.hostId, container, desired));
+    return this.viewOf(await this.store(c.hostId, container, desired));
   }
 
   async remove(id: string, force: boolean, actor: Actor): Promise<void> {

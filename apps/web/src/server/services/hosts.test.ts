@@ -203,3 +203,35 @@ test("the same delta sent many times at once is applied once (transactions run s
   assert.equal(dies, 1, "one die event, not one per copy");
   assert.equal((await db.host.findUniqueOrThrow({ where: { id: hostId } })).stateSeq, 2);
 });
+
+test("get reads one host as list shows it; a revoked host is not found", async () => {
+  const { hostId } = await newHost();
+  await hosts.applySnapshot(hostId, snapshot("g1", 1, [c("d"), c("e", { state: "exited" })]));
+  const one = await hosts.get(hostId);
+  assert.deepEqual(
+    one,
+    (await hosts.list()).find((h) => h.id === hostId),
+  );
+  assert.deepEqual(one.containers, { running: 1, total: 2, unknown: 0 });
+  await hosts.remove(hostId);
+  await assert.rejects(hosts.get(hostId), /no host/);
+});
+
+test("with several web processes, a host nobody has heard from is marked offline once", async () => {
+  const silent = (await newHost()).hostId;
+  const here = (await newHost()).hostId;
+  const fresh = (await newHost()).hostId;
+  for (const id of [silent, here, fresh]) await hosts.markOnline(id, "1");
+  const old = new Date(Date.now() - 120_000);
+  await db.host.updateMany({ where: { id: { in: [silent, here] } }, data: { lastSeenAt: old } });
+  const cutoff = new Date(Date.now() - 60_000);
+  // `here` is connected to the sweeping process: kept whatever its lastSeenAt says.
+  assert.deepEqual(await hosts.markSilentOffline(cutoff, new Set([here])), [silent]);
+  assert.deepEqual(await hosts.markSilentOffline(cutoff, new Set([here])), [], "only once");
+  const status = async (id: string) => (await hosts.get(id)).status;
+  assert.equal(await status(silent), "offline");
+  assert.equal(await status(here), "online");
+  assert.equal(await status(fresh), "online");
+  const events = await db.event.findMany({ where: { hostId: silent, type: "host-offline" } });
+  assert.equal(events.length, 1);
+});

@@ -82,6 +82,26 @@ function when(iso: string): Date {
   return Number.isFinite(t) && t > 0 ? new Date(t) : new Date();
 }
 
+/** A host row (with its containers' states) as the API and the pages show it. */
+function hostView(h: Host & { containers: { state: string }[] }): HostView {
+  const online = h.status === "online";
+  return {
+    id: h.id,
+    name: h.name,
+    status: online ? "online" : "offline",
+    lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
+    agentVersion: h.agentVersion,
+    facts: JSON.parse(h.facts) as Partial<HostFacts>,
+    createdAt: h.createdAt.toISOString(),
+    draining: h.drainingAt ? { since: h.drainingAt.toISOString(), reason: h.drainReason } : null,
+    containers: {
+      running: online ? h.containers.filter((c) => c.state === "running").length : 0,
+      total: h.containers.length,
+      unknown: online ? 0 : h.containers.length,
+    },
+  };
+}
+
 export class HostService {
   constructor(
     private readonly db: Db,
@@ -95,32 +115,17 @@ export class HostService {
       orderBy: { name: "asc" },
       include: { containers: { select: { state: true } } },
     });
-    return hosts.map((h) => {
-      const online = h.status === "online";
-      return {
-        id: h.id,
-        name: h.name,
-        status: online ? "online" : "offline",
-        lastSeenAt: h.lastSeenAt?.toISOString() ?? null,
-        agentVersion: h.agentVersion,
-        facts: JSON.parse(h.facts) as Partial<HostFacts>,
-        createdAt: h.createdAt.toISOString(),
-        draining: h.drainingAt
-          ? { since: h.drainingAt.toISOString(), reason: h.drainReason }
-          : null,
-        containers: {
-          running: online ? h.containers.filter((c) => c.state === "running").length : 0,
-          total: h.containers.length,
-          unknown: online ? 0 : h.containers.length,
-        },
-      };
-    });
+    return hosts.map(hostView);
   }
 
+  /** One host (its own row and containers: every change of a host is pushed with this). */
   async get(id: string): Promise<HostView> {
-    const h = (await this.list()).find((x) => x.id === id);
+    const h = await this.db.host.findFirst({
+      where: { id, revokedAt: null },
+      include: { containers: { select: { state: true } } },
+    });
     if (!h) throw notFound(`no host ${id}`);
-    return h;
+    return hostView(h);
   }
 
   /** Trades a join token (once) for a new host and its credential. */
@@ -235,6 +240,33 @@ export class HostService {
         await tx.event.create({ data: { hostId, type: "host-offline", time: new Date() } });
       }
     });
+  }
+
+  /**
+   * Hosts still "online" whose agent has not been heard from (on any web process) since
+   * `before`: with several processes, one that died cannot mark its hosts offline. Each is
+   * changed at most once however many processes sweep; returns the hosts it changed.
+   */
+  async markSilentOffline(before: Date, except: ReadonlySet<string>): Promise<string[]> {
+    const silent = await this.db.host.findMany({
+      where: { status: "online", lastSeenAt: { lt: before } },
+      select: { id: true },
+    });
+    const changed: string[] = [];
+    for (const { id } of silent) {
+      if (except.has(id)) continue;
+      const done = await this.db.$transaction(async (tx) => {
+        const r = await tx.host.updateMany({
+          where: { id, status: "online", lastSeenAt: { lt: before } },
+          data: { status: "offline" },
+        });
+        if (r.count !== 1) return false;
+        await tx.event.create({ data: { hostId: id, type: "host-offline", time: new Date() } });
+        return true;
+      });
+      if (done) changed.push(id);
+    }
+    return changed;
   }
 
   async touch(hostId: string): Promise<void> {

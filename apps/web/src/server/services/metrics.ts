@@ -109,7 +109,7 @@ export class MetricsService {
       "# TYPE corral_host_up gauge",
       ...hosts.map(
         (h) =>
-          `corral_host_up${labels({ host: h.name, host_id: h.id })} ${this.hub.isOnline(h.id) ? 1 : 0}`,
+          `corral_host_up${labels({ host: h.name, host_id: h.id })} ${h.status === "online" ? 1 : 0}`,
       ),
     ];
     for (const m of METRICS) {

@@ -1,6 +1,14 @@
 // The agents' socket.io namespace: who is connected, commands to a host (with their typed
 // results), and the streams commands open (pull progress, logs, exec). A host is online while
 // its agent is connected and beating; the server never polls hosts, it is told.
+//
+// Several web processes (CORRAL_REDIS_URL, socket.io's Redis adapter): an agent's socket is in
+// the room `host:<id>` on whichever process it reached, and a command is an acknowledged emit
+// to that room, which the adapter carries to that process and back; so is stream input. What
+// an agent streams back (logs, terminal bytes, pull progress) for a stream this process did not
+// open is passed on to the others as a server-side event, and the process that opened it
+// delivers it. socket.io's own addressing (rooms, broadcast acks, serverSideEmit), so no second
+// registry of who is where can go stale.
 import { EventEmitter } from "node:events";
 import type { Namespace, Server, Socket } from "socket.io";
 import {
@@ -34,6 +42,19 @@ import { HostStatsService } from "../services/host-stats.ts";
 import type { HostService } from "../services/hosts.ts";
 
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents>;
+type StreamEvent = "streamData" | "pullProgress" | "streamEnd";
+
+/** Server-side events between web processes (only with the Redis adapter). */
+interface PeerEvents {
+  /** an agent's stream message for a stream another process opened */
+  "agent:stream": (hostId: string, event: StreamEvent, raw: unknown) => void;
+  /** an agent's socket closed: every stream it carried is over */
+  "agent:gone": (hostId: string) => void;
+}
+type AgentNamespace = Namespace<AgentToServerEvents, ServerToAgentEvents, PeerEvents>;
+
+/** The room an agent's socket is in, on whichever web process it reached. */
+const hostRoom = (hostId: string): string => `host:${hostId}`;
 
 /** Who reads a stream a command opened. */
 export interface StreamHandlers {
@@ -52,6 +73,17 @@ interface Connection {
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/**
+ * With several web processes, a host not heard from for this long is marked offline by any of
+ * them (its process may have died); generous, so a busy database's lag is not an outage.
+ */
+export const SILENT_HOST_MS = 4 * HEARTBEAT_TIMEOUT_MS;
+
+const STREAM_SCHEMAS = {
+  streamData: streamDataSchema,
+  pullProgress: pullProgressSchema,
+  streamEnd: streamEndSchema,
+} as const;
 
 /** What the hub tells the browsers' live channel (sockets/browser-live.ts), once stored. */
 export interface HubChanges {
@@ -84,8 +116,11 @@ export class AgentHub {
   /** The hosts' own load: every sample goes through hostStats.record(). */
   readonly hostStats = new HostStatsService();
   private readonly sweeper: NodeJS.Timeout;
-  private ns: Namespace<AgentToServerEvents, ServerToAgentEvents> | undefined;
+  private silentSweeper: NodeJS.Timeout | undefined;
+  private ns: AgentNamespace | undefined;
   private closing = false;
+  /** several web processes share the agents (the Redis adapter carries rooms and acks) */
+  private cluster = false;
   readonly changes = new EventEmitter<HubChanges>();
 
   constructor(
@@ -102,9 +137,16 @@ export class AgentHub {
     this.sweeper.unref();
   }
 
-  attach(io: Server): void {
-    const ns = io.of(AGENT_NAMESPACE) as Namespace<AgentToServerEvents, ServerToAgentEvents>;
+  attach(io: Server, opts: { cluster?: boolean } = {}): void {
+    const ns = io.of(AGENT_NAMESPACE) as AgentNamespace;
     this.ns = ns;
+    this.cluster = opts.cluster ?? false;
+    if (this.cluster) {
+      ns.on("agent:stream", (hostId, event, raw) => this.onStream(hostId, event, raw, true));
+      ns.on("agent:gone", (hostId) => this.endStreams(hostId));
+      this.silentSweeper = setInterval(() => void this.sweepSilent(), HEARTBEAT_TIMEOUT_MS);
+      this.silentSweeper.unref();
+    }
     ns.use((socket, next) => {
       const auth = agentAuthSchema.safeParse(socket.handshake.auth);
       if (!auth.success) return next(new Error(AUTH_ERRORS.unknown));
@@ -121,25 +163,41 @@ export class AgentHub {
     ns.on("connection", (socket) => this.onConnection(socket));
   }
 
+  /** Whether the host's agent is connected to this process (the database says for the fleet). */
   isOnline(hostId: string): boolean {
     return this.connections.has(hostId);
   }
 
-  /** Cuts a host's agent off (a removed host: its credential is refused from then on). */
+  /** Cuts a host's agent off, on whichever process it is (a removed host: refused from then on). */
   disconnect(hostId: string): void {
-    this.connections.get(hostId)?.socket.disconnect(true);
+    this.ns?.in(hostRoom(hostId)).disconnectSockets(true);
+  }
+
+  /** Marks offline the hosts no process has heard from (see SILENT_HOST_MS). */
+  async sweepSilent(): Promise<void> {
+    const changed = await this.hosts
+      .markSilentOffline(new Date(Date.now() - SILENT_HOST_MS), new Set(this.connections.keys()))
+      .catch((err: Error) => {
+        this.log(`sweeping silent hosts: ${err.message}`);
+        return [];
+      });
+    for (const hostId of changed) {
+      this.log(`host ${hostId}: not heard from in ${SILENT_HOST_MS / 1000} s; offline`);
+      this.changes.emit("resync", hostId);
+      this.changes.emit("host", hostId);
+    }
   }
 
   close(): void {
     this.closing = true;
     clearInterval(this.sweeper);
+    clearInterval(this.silentSweeper);
     this.ns?.disconnectSockets(true);
   }
 
   private onConnection(socket: AgentSocket): void {
     const hostId = socket.data.hostId as string;
-    // A second connection for one host (a reconnect racing the old socket's close) wins.
-    this.connections.get(hostId)?.socket.disconnect(true);
+    const ns = this.ns as AgentNamespace;
     const conn: Connection = {
       socket,
       lastBeat: Date.now(),
@@ -147,6 +205,10 @@ export class AgentHub {
       running: new Set(),
     };
     this.connections.set(hostId, conn);
+    void socket.join(hostRoom(hostId));
+    // A second connection for one host (a reconnect racing the old socket's close, on this
+    // process or another) wins: the older ones are closed wherever they are.
+    ns.in(hostRoom(hostId)).except(socket.id).disconnectSockets(true);
     const serial = (what: string, task: () => Promise<void>): void => {
       conn.queue = conn.queue.then(task).catch((err: Error) => {
         this.log(`host ${hostId}: ${what}: ${err.message}`);
@@ -218,34 +280,20 @@ export class AgentHub {
       if (!r.success) return invalid("host stats sample", describeZodError(r.error));
       this.hostStats.record(hostId, r.data.sample);
     });
-    socket.on(AGENT_EVENTS.streamData, (raw) => {
-      const r = streamDataSchema.safeParse(raw);
-      if (!r.success) return;
-      this.ownStream(hostId, r.data.streamId)?.data?.(r.data.data, r.data.fd);
-    });
-    socket.on(AGENT_EVENTS.pullProgress, (raw) => {
-      const r = pullProgressSchema.safeParse(raw);
-      if (!r.success) return;
-      this.ownStream(hostId, r.data.streamId)?.progress?.(r.data.layer);
-    });
-    socket.on(AGENT_EVENTS.streamEnd, (raw) => {
-      const r = streamEndSchema.safeParse(raw);
-      if (!r.success) return;
-      const s = this.ownStream(hostId, r.data.streamId);
-      this.streams.delete(r.data.streamId);
-      s?.end(r.data);
-    });
+    for (const event of ["streamData", "pullProgress", "streamEnd"] as const)
+      socket.on(AGENT_EVENTS[event], (raw: unknown) => this.onStream(hostId, event, raw, false));
     socket.on("disconnect", () => {
+      // Its agent closed every stream it carried, wherever they were opened.
+      this.endStreams(hostId);
+      if (this.cluster) ns.serverSideEmit("agent:gone", hostId);
+      // Replaced by a newer connection on this process: that one owns the host now.
       if (this.connections.get(hostId)?.socket !== socket) return;
       this.connections.delete(hostId);
-      for (const [id, s] of this.streams) {
-        if (s.hostId !== hostId) continue;
-        this.streams.delete(id);
-        s.handlers.end({ error: "the host went offline" });
-      }
       this.forgetStats(hostId, () => true);
       this.hostStats.forget(hostId);
       serial("offline", async () => {
+        // ... or on another process (its reconnect reached another web process).
+        if (this.cluster && (await ns.in(hostRoom(hostId)).fetchSockets()).length > 0) return;
         await this.hosts.markOffline(hostId);
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
@@ -258,10 +306,40 @@ export class AgentHub {
     for (const [id, s] of this.stats) if (s.hostId === hostId && which(id)) this.stats.delete(id);
   }
 
-  /** A stream's handlers, only when the host that sends owns it (hosts cannot cross-talk). */
-  private ownStream(hostId: string, streamId: string): StreamHandlers | undefined {
-    const s = this.streams.get(streamId);
-    return s && s.hostId === hostId ? s.handlers : undefined;
+  /**
+   * An agent's stream message, delivered if this process opened the stream for that host
+   * (hosts cannot cross-talk); else, with several processes, passed on to the one that did.
+   * Server-side events travel as JSON, so the bytes go as base64.
+   */
+  private onStream(hostId: string, event: StreamEvent, raw: unknown, forwarded: boolean): void {
+    const wire = raw as { data?: unknown } | null;
+    if (forwarded && typeof wire?.data === "string")
+      raw = { ...wire, data: Buffer.from(wire.data, "base64") };
+    const r = STREAM_SCHEMAS[event].safeParse(raw);
+    if (!r.success) return;
+    const m = r.data;
+    const s = this.streams.get(m.streamId);
+    if (!s || s.hostId !== hostId) {
+      if (!s && !forwarded && this.cluster) {
+        const out = "data" in m ? { ...m, data: Buffer.from(m.data).toString("base64") } : m;
+        this.ns?.serverSideEmit("agent:stream", hostId, event, out);
+      }
+      return;
+    }
+    if ("layer" in m) s.handlers.progress?.(m.layer);
+    else if ("data" in m) s.handlers.data?.(m.data, m.fd);
+    else {
+      this.streams.delete(m.streamId);
+      s.handlers.end(m);
+    }
+  }
+
+  private endStreams(hostId: string): void {
+    for (const [id, s] of this.streams) {
+      if (s.hostId !== hostId) continue;
+      this.streams.delete(id);
+      s.handlers.end({ error: "the host went offline" });
+    }
   }
 
   /** Runs a command on a host; 409 when it is offline, the host's own error otherwise. */
@@ -270,14 +348,17 @@ export class AgentHub {
     cmd: Extract<Command, { type: T }>,
     timeoutMs = COMMAND_TIMEOUT_MS,
   ): Promise<CommandResult<T>> {
-    const conn = this.connections.get(hostId);
-    if (!conn) throw conflict(`host ${hostId} is offline: start its agent, then try again`);
-    let raw: unknown;
+    if (!this.ns) throw conflict(`host ${hostId} is offline: start its agent, then try again`);
+    // To the host's room: its agent's socket on whichever process holds it (one at most).
+    let replies: unknown[];
     try {
-      raw = await conn.socket.timeout(timeoutMs).emitWithAck("command", cmd);
+      replies = await this.ns.to(hostRoom(hostId)).timeout(timeoutMs).emitWithAck("command", cmd);
     } catch {
       throw new AppError(504, `host ${hostId} did not answer within ${timeoutMs / 1000} s`);
     }
+    if (replies.length === 0)
+      throw conflict(`host ${hostId} is offline: start its agent, then try again`);
+    const raw = replies[0];
     const reply = commandReplySchema.safeParse(raw);
     if (!reply.success) throw new AppError(502, `host ${hostId} sent a bad reply`);
     if (!reply.data.ok) {
@@ -298,19 +379,19 @@ export class AgentHub {
   /** Keystrokes (or stdin's end) for an exec stream the caller opened. */
   streamInput(hostId: string, streamId: string, input: { data?: Uint8Array; end?: boolean }): void {
     if (this.streams.get(streamId)?.hostId !== hostId) return;
-    this.connections.get(hostId)?.socket.emit("stream:input", { streamId, ...input });
+    this.ns?.to(hostRoom(hostId)).emit("stream:input", { streamId, ...input });
   }
 
   streamResize(hostId: string, streamId: string, cols: number, rows: number): void {
     if (this.streams.get(streamId)?.hostId !== hostId) return;
-    this.connections.get(hostId)?.socket.emit("stream:resize", { streamId, cols, rows });
+    this.ns?.to(hostRoom(hostId)).emit("stream:resize", { streamId, cols, rows });
   }
 
   openStream(hostId: string, streamId: string, handlers: StreamHandlers): () => void {
     this.streams.set(streamId, { hostId, handlers });
     return () => {
       if (!this.streams.delete(streamId)) return;
-      this.connections.get(hostId)?.socket.emit("stream:close", { streamId });
+      this.ns?.to(hostRoom(hostId)).emit("stream:close", { streamId });
     };
   }
 }

@@ -25,6 +25,7 @@ import type { AuditView } from "../services/audit.ts";
 import type { AuthUser } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { TerminalService, type Terminal } from "../services/terminals.ts";
+import { StatsInterest } from "./stats-interest.ts";
 
 type BrowserNamespace = Namespace<BrowserToServer, ServerToBrowser>;
 type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
@@ -37,7 +38,8 @@ const AUDIT_ROOM = "audit";
 const WEBHOOKS_ROOM = "webhooks";
 /** Audit actions that change what a user's open sockets may do. */
 const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
-const statsRoom = (id: string) => `stats:${id}`;
+const STATS_ROOM = "stats:";
+const statsRoom = (id: string) => STATS_ROOM + id;
 const hostStatsRoom = (hostId: string) => `hoststats:${hostId}`;
 interface StreamEntry {
   close(): void;
@@ -112,8 +114,19 @@ function pushNewEvents(ns: BrowserNamespace, services: Services): void {
   services.hub.changes.on("container", schedule);
 }
 
-export function attachBrowserLive(anyNs: Namespace, services: Services): void {
+export function attachBrowserLive(
+  anyNs: Namespace,
+  services: Services,
+  opts: { cluster?: boolean } = {},
+): void {
   const ns = anyNs as unknown as BrowserNamespace;
+  // Several web processes: the browsers watching a container may be on another one.
+  const elsewhere = opts.cluster
+    ? new StatsInterest(anyNs, STATS_ROOM, (id) => {
+        const last = services.hub.stats.get(id);
+        if (last) ns.to(statsRoom(id)).emit("stats", last);
+      })
+    : undefined;
   const terminals = new TerminalService(services.containers, services.hub, services.audit);
   const hub = services.hub.changes;
 
@@ -151,7 +164,8 @@ export function attachBrowserLive(anyNs: Namespace, services: Services): void {
   hub.on("stats", (_hostId, samples) => {
     for (const s of samples) {
       const room = statsRoom(s.id);
-      if (ns.adapter.rooms.has(room)) ns.to(room).emit("stats", s);
+      if (elsewhere?.watchedElsewhere(s.id)) ns.to(room).emit("stats", s);
+      else if (ns.adapter.rooms.has(room)) ns.local.to(room).emit("stats", s);
     }
   });
 

@@ -10,7 +10,11 @@ import { SESSION_COOKIE } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { attachBrowserLive } from "./browser-live.ts";
 
-export function attachBrowserNamespace(io: Server, services: Services): void {
+export function attachBrowserNamespace(
+  io: Server,
+  services: Services,
+  opts: { cluster?: boolean } = {},
+): void {
   const ns = io.of(BROWSER_NAMESPACE);
   ns.use((socket, next) => {
     const refusal = foreignOrigin(socket.request);
@@ -28,7 +32,7 @@ export function attachBrowserNamespace(io: Server, services: Services): void {
       (err: Error) => next(err),
     );
   });
-  attachBrowserLive(ns, services);
+  attachBrowserLive(ns, services, opts);
 }
 
 /** Why a handshake is refused as coming from another site, or undefined. */

@@ -1,0 +1,158 @@
+// Two web processes, one fleet (CORRAL_REDIS_URL): a real agent joined to process A, a
+// browser's socket on process B. B sees the container's events and stats, a start/stop asked
+// of B reaches the agent on A, and a terminal opened on B runs in the container. One database
+// for both: CLUSTER_DATABASE_URL (default: the SQLite file in A's data directory, WAL).
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { io, type Socket } from "socket.io-client";
+import { BROWSER_NAMESPACE } from "@corral/protocol";
+import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
+import { startRedis, type TestRedis } from "./fixtures/redis.ts";
+import { startStack, startWebStack, waitFor, type Stack, type WebStack } from "./fixtures/stack.ts";
+
+let redis: TestRedis;
+let a: Stack;
+let b: WebStack;
+let agent: ChildProcess;
+let hostId: string;
+let browser: Socket;
+let containerId: string;
+
+interface ContainerPush {
+  id: string;
+  container: { state: string } | null;
+}
+
+/** The next push of this container in this state to the browser on B. */
+function pushed(id: string, state: string): Promise<ContainerPush> {
+  return new Promise((resolve) => {
+    const on = (p: ContainerPush): void => {
+      if (p.id !== id || p.container?.state !== state) return;
+      browser.off("container", on);
+      resolve(p);
+    };
+    browser.on("container", on);
+  });
+}
+
+before(async () => {
+  redis = await startRedis();
+  const env = { CORRAL_REDIS_URL: redis.url };
+  const shared = process.env.CLUSTER_DATABASE_URL;
+  a = await startStack("cluster", { env, ...(shared ? { databaseUrl: shared } : {}) });
+  const databaseUrl = shared ?? `file:${join(a.dataDir, "corral.db")}`;
+  b = await startWebStack("cluster-b", { dataDir: a.dataDir, databaseUrl, env });
+  const jt = await b.api<{ token: string }>("POST", "/api/v1/hosts/join-tokens");
+  agent = a.startAgent({ name: "cluster-host", token: jt.body.token });
+  hostId = await waitFor("the host online, as B reads it", async () => {
+    const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
+    return hosts.body.find((h) => h.status === "online")?.id;
+  });
+  const login = await fetch(`${b.url}/api/v1/auth/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-corral-csrf": "1" },
+    body: JSON.stringify({ email: "admin@example.com", password: "correct horse" }),
+  });
+  const cookie = login.headers.get("set-cookie")?.split(";")[0];
+  assert.ok(login.ok && cookie, `login on B: ${login.status}`);
+  browser = io(b.url + BROWSER_NAMESPACE, {
+    transports: ["websocket"],
+    extraHeaders: { cookie },
+  });
+  await new Promise<void>((resolve, reject) => {
+    browser.once("connect", resolve);
+    browser.once("connect_error", reject);
+  });
+});
+after(async () => {
+  browser?.close();
+  agent?.kill("SIGKILL");
+  await b?.cleanup();
+  await a?.cleanup();
+  await redis?.stop();
+});
+
+test("a container made through B runs on A's agent; B's browser sees it and its stats", async () => {
+  const running = new Promise<ContainerPush>((resolve) => {
+    const on = (p: ContainerPush): void => {
+      if (p.container?.state !== "running") return;
+      browser.off("container", on);
+      resolve(p);
+    };
+    browser.on("container", on);
+  });
+  const made = await b.api<{ id: string; state: string }>("POST", "/api/v1/containers", {
+    hostId,
+    image: TEST_IMAGE_NAME,
+    name: "across",
+    cmd: ["sleep", "100000"],
+  });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  assert.equal(made.body.state, "running");
+  containerId = made.body.id;
+  assert.equal((await running).id, containerId);
+
+  const sample = new Promise<{ id: string; memoryUsageBytes: number }>((resolve) =>
+    browser.on("stats", (s: { id: string; memoryUsageBytes: number }) => {
+      if (s.id === containerId) resolve(s);
+    }),
+  );
+  browser.emit("stats:watch", { id: containerId });
+  assert.ok((await sample).memoryUsageBytes > 0);
+});
+
+test("stop and start asked of B reach the agent on A; B's browser sees each", async () => {
+  const exited = pushed(containerId, "exited");
+  const stop = await b.api<{ state: string }>("POST", `/api/v1/containers/${containerId}/stop`);
+  assert.equal(stop.status, 200, JSON.stringify(stop.body));
+  assert.equal(stop.body.state, "exited");
+  await exited;
+  const running = pushed(containerId, "running");
+  const start = await b.api<{ state: string }>("POST", `/api/v1/containers/${containerId}/start`);
+  assert.equal(start.body.state, "running");
+  await running;
+});
+
+test("a terminal opened on B runs in the container on A: hostname answers", async () => {
+  let out = "";
+  const answered = new Promise<string>((resolve) => {
+    browser.on("stream:data", (d: { sid: string; data: ArrayBuffer }) => {
+      if (d.sid !== "t1") return;
+      out += Buffer.from(d.data).toString();
+      const m = /host=([0-9a-f]{12})/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+  });
+  const ack = (await browser
+    .timeout(30_000)
+    .emitWithAck("exec:open", { id: containerId, sid: "t1", cols: 80, rows: 24 })) as {
+    ok: boolean;
+    error?: string;
+  };
+  assert.deepEqual(ack, { ok: true });
+  // The shell's answer, not the terminal's echo of the typed line.
+  browser.emit("stream:input", { sid: "t1", data: 'echo "host=$(hostname)"\n' });
+  assert.equal(await answered, containerId.slice(0, 12));
+  const ended = new Promise<{ exitCode?: number }>((resolve) =>
+    browser.on("stream:end", (e: { sid: string; exitCode?: number }) => {
+      if (e.sid === "t1") resolve(e);
+    }),
+  );
+  browser.emit("stream:input", { sid: "t1", data: "exit 3\n" });
+  assert.equal((await ended).exitCode, 3);
+});
+
+test("the agent killed on A: B sees the host offline and its containers as unknown", async () => {
+  agent.kill("SIGKILL");
+  await waitFor("B to call the host offline", async () => {
+    const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
+    return hosts.body.find((h) => h.id === hostId)?.status === "offline";
+  });
+  const c = await b.api<{ state: string }>("GET", `/api/v1/containers/${containerId}`);
+  assert.equal(c.body.state, "unknown");
+  const refused = await b.api<{ error: string }>("POST", `/api/v1/containers/${containerId}/stop`);
+  assert.equal(refused.status, 409);
+  assert.match(refused.body.error, /offline: start its agent/);
+});

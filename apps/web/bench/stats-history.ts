@@ -19,7 +19,7 @@ import {
   treeState,
   writeResults,
 } from "../../../packages/runtime/bench/lib.ts";
-import { createDb, tuneSqlite } from "../src/server/db.ts";
+import { createDb, prepareDb } from "../src/server/db.ts";
 import { StatsHistoryService } from "../src/server/services/stats-history.ts";
 
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 10_000);
@@ -34,8 +34,9 @@ try {
     encoding: "utf8",
   });
   assert.equal(migrate.status, 0, migrate.stderr);
-  const db = createDb(`file:${join(dir, "corral.db")}`);
-  await tuneSqlite(db);
+  const url = `file:${join(dir, "corral.db")}`;
+  const db = createDb(url);
+  await prepareDb(db, url);
   let clock = Date.UTC(2026, 11, 3, 12, 0, 0);
   const history = new StatsHistoryService(
     db,

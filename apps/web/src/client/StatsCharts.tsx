@@ -52,7 +52,7 @@ export function Chart({
   const shape = lines.map((l) => `${l.label}:${l.color}:${l.dash ? 1 : 0}`).join();
   // What to draw once uPlot has loaded: samples that came before it (a host's backfill, a
   // tab switched back to) are drawn at once, not from the next sample on.
-  const data = useRef<uPlot.AlignedData>([]);
+  const data = useRef<uPlot.AlignedData>([[]]);
   data.current = [t, ...lines.map((l) => l.values)] as uPlot.AlignedData;
 
   useEffect(() => {

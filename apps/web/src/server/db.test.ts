@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { createDb, tuneSqlite, type Db } from "./db.ts";
+import { createDb, prepareDb, type Db } from "./db.ts";
 
 const WEB_DIR = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
@@ -23,8 +23,9 @@ before(async () => {
     encoding: "utf8",
   });
   assert.equal(r.status, 0, r.stderr);
-  a = createDb(`file:${join(dir, "corral.db")}`);
-  await tuneSqlite(a);
+  const url = `file:${join(dir, "corral.db")}`;
+  a = createDb(url);
+  await prepareDb(a, url);
 });
 after(async () => {
   await a?.$disconnect();

@@ -172,7 +172,7 @@ test("the audit log: every change above, secrets masked, filtered, paged, pushed
     password: MASK,
   });
   assert.ok(!(await db.auditEntry.findMany()).some((e) => e.detail.includes("hunter2")));
-  const { token } = await s.hosts.createJoinToken("http://x", actor);
+  const { token } = await s.joinTokens.create("http://x", actor);
   await s.hosts.join(
     {
       token,

@@ -13,7 +13,7 @@ import {
   type Snapshot,
 } from "@corral/protocol";
 import type { Db } from "../db.ts";
-import type { Actor, AuditService } from "./audit.ts";
+import type { AuditService } from "./audit.ts";
 import { AppError, conflict, notFound } from "../errors.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
 import type { Host, Prisma } from "../../generated/prisma/client.ts";

@@ -207,6 +207,7 @@ test("the same delta sent many times at once is applied once (transactions run s
 test("get reads one host as list shows it; a revoked host is not found", async () => {
   const { hostId } = await newHost();
   await hosts.applySnapshot(hostId, snapshot("g1", 1, [c("d"), c("e", { state: "exited" })]));
+  await hosts.markOnline(hostId, "1");
   const one = await hosts.get(hostId);
   assert.deepEqual(
     one,

@@ -35,6 +35,10 @@ const services = new Proxy({} as Services, {
       };
     if (name === "hub") return { changes: new EventEmitter(), stats: new Map() };
     if (name === "audit") return { entries: new EventEmitter() };
+    // the live channel subscribes to these at start; a handler never reaches them here
+    if (name === "hostStats" || name === "notices" || name === "webhooks")
+      return { changes: new EventEmitter() };
+    if (name === "events") return { lastId: async () => 0, after: async () => [] };
     return trap();
   },
 });

@@ -4,7 +4,8 @@
 //
 // BENCH_HOSTS (200) simulated agents (apps/web/test/fixtures/sim-agent.ts: the real protocol,
 // no runtime behind them) with BENCH_CONTAINERS (50) running containers each, 1 Hz stats of
-// every container, against BENCH_WEBS (1) web processes on one SQLite database (with 2 or
+// every container, against BENCH_WEBS (1) web processes on one database (SQLite; PostgreSQL
+// with CORRAL_TEST_DATABASE=postgresql, a private cluster) (with 2 or
 // more: a private redis-server and CORRAL_REDIS_URL; agents spread round-robin, the browser
 // on the last process). Measured:
 // - join: every host joined (a join token each) and online, from the first join;
@@ -133,7 +134,13 @@ async function main(): Promise<void> {
     log(`starting ${WEBS} web process(es)`);
     webs.push(await startWebStack("bench-fleet", { env }));
     for (let i = 1; i < WEBS; i++)
-      webs.push(await startWebStack("bench-fleet", { env, dataDir: webs[0]!.dataDir }));
+      webs.push(
+        await startWebStack("bench-fleet", {
+          env,
+          dataDir: webs[0]!.dataDir,
+          databaseUrl: webs[0]!.databaseUrl,
+        }),
+      );
     const api = webs[WEBS - 1]!;
     const pids = (): number[] => webs.map((w) => w.webPid()!);
     const hosts = async (): Promise<HostRow[]> =>
@@ -282,7 +289,7 @@ async function main(): Promise<void> {
     "# Corral fleet benchmark: many hosts against the web app",
     "",
     `Written by \`npm run bench:fleet\` (apps/web/bench/fleet.ts) on ${new Date().toISOString()}:`,
-    `${HOSTS} simulated hosts × ${CONTAINERS} containers, 1 Hz stats, ${WEBS} web process(es) on SQLite${WEBS > 1 ? " with the Redis adapter" : ""}.`,
+    `${HOSTS} simulated hosts × ${CONTAINERS} containers, 1 Hz stats, ${WEBS} web process(es) on ${webs[0]?.databaseUrl.startsWith("postgresql") ? "PostgreSQL (a private cluster)" : "SQLite"}${WEBS > 1 ? " with the Redis adapter" : ""}.`,
     "",
     "## Machine and tree",
     "",

@@ -1,10 +1,10 @@
 // Two web processes, one fleet (CORRAL_REDIS_URL): a real agent joined to process A, a
 // browser's socket on process B. B sees the container's events and stats, a start/stop asked
 // of B reaches the agent on A, and a terminal opened on B runs in the container. One database
-// for both: CLUSTER_DATABASE_URL (default: the SQLite file in A's data directory, WAL).
+// for both: A's (SQLite in A's data directory, WAL; PostgreSQL with CORRAL_TEST_DATABASE=postgresql,
+// as `npm test` also runs it).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
@@ -40,10 +40,8 @@ function pushed(id: string, state: string): Promise<ContainerPush> {
 before(async () => {
   redis = await startRedis();
   const env = { CORRAL_REDIS_URL: redis.url };
-  const shared = process.env.CLUSTER_DATABASE_URL;
-  a = await startStack("cluster", { env, ...(shared ? { databaseUrl: shared } : {}) });
-  const databaseUrl = shared ?? `file:${join(a.dataDir, "corral.db")}`;
-  b = await startWebStack("cluster-b", { dataDir: a.dataDir, databaseUrl, env });
+  a = await startStack("cluster", { env });
+  b = await startWebStack("cluster-b", { dataDir: a.dataDir, databaseUrl: a.databaseUrl, env });
   const jt = await b.api<{ token: string }>("POST", "/api/v1/hosts/join-tokens");
   agent = a.startAgent({ name: "cluster-host", token: jt.body.token });
   hostId = await waitFor("the host online, as B reads it", async () => {

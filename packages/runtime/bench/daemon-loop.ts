@@ -82,7 +82,7 @@ try {
   }
   await sleep(2000);
   // the daemon's `GET /v1/stats` (what the agent asks once a second)
-  const sampler = new StatsSampler(service);
+  const sampler = new StatsSampler(service, (id) => service.cgroupOf(id).openStats());
   phases.push(
     await measure(`${CONTAINERS} containers' stats at 1 Hz, 10 s`, async () => {
       for (let s = 0; s < 10; s++) {

@@ -97,7 +97,7 @@ export class ContainerService extends EventEmitter {
   }
 
   /** Under `corral` for the host's runtime, its own parent for any other state root (paths.ts). */
-  private cgroupOf(id: string): ReturnType<typeof createCgroupManager> {
+  cgroupOf(id: string): ReturnType<typeof createCgroupManager> {
     return createCgroupManager(`${cgroupParent(this.root)}/${id}`);
   }
 

@@ -38,7 +38,7 @@ export function createApi(
   images: ImageApi,
 ): Router {
   const router = new Router();
-  const sampler = new StatsSampler(containers);
+  const sampler = new StatsSampler(containers, (id) => containers.cgroupOf(id).openStats());
   // One exit waiter per container for all its log followers: a waiter per request would stay
   // registered until the container exits, however soon its client went away.
   const exits = new Map<string, Promise<void>>();

@@ -2,7 +2,7 @@
 // stats route) for the CLI and the agent alike: cgroup counters, network bytes from the
 // container's own network namespace, and CPU % over a real interval.
 import { readFileSync } from "node:fs";
-import { createCgroupManager, type CgroupStats, type CgroupStatsReader } from "../cgroups/index.js";
+import type { CgroupStats, CgroupStatsReader } from "../cgroups/index.js";
 import { UserError } from "../util/errors.js";
 
 export interface NetworkStats {
@@ -114,8 +114,8 @@ export class StatsSampler {
 
   constructor(
     private readonly source: StatsSource,
-    private readonly openCgroup: (id: string) => CgroupStatsReader = (id) =>
-      createCgroupManager(`corral/${id}`).openStats(),
+    /** a container's cgroup files (under its runtime's cgroup parent: paths.ts) */
+    private readonly openCgroup: (id: string) => CgroupStatsReader,
   ) {}
 
   /** One container's stats; 409 when it is not running. */

@@ -1,32 +1,22 @@
 // StatsHistoryService against a real SQLite database made by the committed migrations: minutes
 // reach the database in batches, reads merge stored, unwritten and open minutes, old points go.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { StatsHistoryService } from "./stats-history.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "corral-stats-history-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+// SQLite, or PostgreSQL with CORRAL_TEST_DATABASE=postgresql (the batch INSERT is raw SQL).
+before(async () => {
+  database = await createTestDatabase("stats-history");
+  db = createDb(database.url);
 });
 after(async () => {
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 test("1 Hz samples of many subjects become minute rows, written in batches, read back merged", async () => {

@@ -130,9 +130,11 @@ export class StatsHistoryService {
   private async write(): Promise<void> {
     while (this.pending.length) {
       const batch = this.pending.slice(0, INSERT_CHUNK);
-      // One INSERT of many rows with the numbers written in (ours, finite, formatted here) and
-      // only the ids bound: Prisma's createMany spent ~10x longer per row, on the event loop.
-      const rows = batch.map(({ kind, point: p }) => {
+      // One INSERT of many rows with every value written in (numbers ours, finite, formatted
+      // here; ids as standard SQL string literals): Prisma's createMany spent ~10x longer per
+      // row, on the event loop. No placeholders, so the same text runs on SQLite and PostgreSQL
+      // (which number them differently).
+      const rows = batch.map(({ kind, subjectId, point: p }) => {
         const values = [
           sqlNumber(p.cpu) ?? 0,
           sqlNumber(p.cpuMax) ?? 0,
@@ -143,11 +145,10 @@ export class StatsHistoryService {
           sqlNumber(p.blockRead) ?? "NULL",
           sqlNumber(p.blockWrite) ?? "NULL",
         ];
-        return `(${KIND_SQL[kind]},?,'${sqlTime(p.t)}',${values.join(",")})`;
+        return `(${KIND_SQL[kind]},${sqlString(subjectId)},'${sqlTime(p.t)}',${values.join(",")})`;
       });
       await this.db.$executeRawUnsafe(
         `INSERT INTO "StatsPoint" ("kind","subjectId","time","cpu","cpuMax","mem","memMax","netRx","netTx","blockRead","blockWrite") VALUES ${rows.join(",")}`,
-        ...batch.map((b) => b.subjectId),
       );
       this.pending.splice(0, batch.length);
     }
@@ -237,6 +238,11 @@ function sqlNumber(v: number | null): string | undefined {
 const KIND_SQL: Record<SubjectKind, string> = { container: "'container'", host: "'host'" };
 
 /** Seconds as Prisma stores a DateTime in SQLite (ISO 8601 text with +00:00), so reads compare. */
+/** A standard SQL string literal (quotes doubled; NUL, which neither database stores, dropped). */
+function sqlString(v: string): string {
+  return `'${v.replaceAll("\0", "").replaceAll("'", "''")}'`;
+}
+
 function sqlTime(sec: number): string {
   return new Date(sec * 1000).toISOString().replace("Z", "+00:00");
 }

@@ -2,37 +2,27 @@
 // setup, roles that never lose the last admin, passwords that end other sessions, API tokens,
 // the audit log (masked, paged, pushed) and a container's env masked for viewers.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
+import { SIM_FACTS } from "../../../test/fixtures/sim-agent.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { MASK } from "../secrets.ts";
 import type { AuditView } from "./audit.ts";
 import { createServices, type Services } from "./index.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 let s: Services;
 const actor = { userId: null, ip: "198.51.100.7" };
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), "corral-access-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+before(async () => {
+  database = await createTestDatabase("access");
+  db = createDb(database.url);
   s = createServices(db, () => undefined);
 });
 after(async () => {
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 const admin = { email: "first@example.com", password: "first admin password" };
@@ -177,19 +167,7 @@ test("the audit log: every change above, secrets masked, filtered, paged, pushed
     {
       token,
       name: "joined",
-      facts: {
-        hostname: "h",
-        kernel: "6.1",
-        os: "Linux",
-        arch: "x64",
-        cpus: 2,
-        memoryBytes: 1e9,
-        diskBytes: 1e10,
-        diskFreeBytes: 1e9,
-        cgroups: "v1",
-        runtimeVersion: "0.1.0",
-        agentVersion: "0.1.0",
-      },
+      facts: { ...SIM_FACTS, hostname: "h" },
     },
     "192.0.2.4",
   );

@@ -2,37 +2,21 @@
 // tokens (expiry, list, revoke), draining (a placement refused with the reason) and removal
 // (rows and events gone, the credential refused, nothing comes back from a late report).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { ContainerInfo, HostFacts } from "@corral/protocol";
+import { SIM_FACTS } from "../../../test/fixtures/sim-agent.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { createServices, type Services } from "./index.ts";
 import { createJoinTokenInput } from "./join-tokens.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 let s: Services;
 let admin: { userId: string; ip: string };
 
-const facts: HostFacts = {
-  hostname: "h",
-  kernel: "6.1",
-  os: "Linux",
-  arch: "x64",
-  cpus: 2,
-  memoryBytes: 1e9,
-  diskBytes: 1e10,
-  diskFreeBytes: 1e9,
-  cgroups: "v1",
-  runtimeVersion: "0.1.0",
-  agentVersion: "0.1.0",
-};
+const facts: HostFacts = { ...SIM_FACTS, hostname: "h" };
 const container = (id: string, state: ContainerInfo["state"] = "running"): ContainerInfo => ({
   id: id.repeat(64),
   name: `c${id}`,
@@ -56,14 +40,8 @@ const container = (id: string, state: ContainerInfo["state"] = "running"): Conta
 });
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "corral-host-admin-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+  database = await createTestDatabase("host-admin");
+  db = createDb(database.url);
   s = createServices(db, () => undefined);
   await s.auth.ensureFirstAdmin("admin@example.com", "admin password");
   const u = await db.user.findFirstOrThrow({ where: { email: "admin@example.com" } });
@@ -72,7 +50,7 @@ before(async () => {
 after(async () => {
   s?.hub.close();
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 async function newHost(name: string) {

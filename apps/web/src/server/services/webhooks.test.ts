@@ -1,24 +1,19 @@
 // Notices and webhook deliveries against a real SQLite database and a real HTTP receiver on
 // 127.0.0.1: the documented payload and headers, a failed attempt retried, the status kept.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { AuditService } from "./audit.ts";
 import { NoticeService, type NoticePayload, type NoticeView } from "./notices.ts";
 import { WebhookService } from "./webhooks.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
 const actor = { userId: null, ip: "127.0.0.1" };
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 let receiver: Server;
 let url: string;
@@ -28,14 +23,8 @@ const received: Array<{ headers: Record<string, string | string[] | undefined>; 
 const answers: number[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "corral-webhooks-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+  database = await createTestDatabase("webhooks");
+  db = createDb(database.url);
   receiver = createServer((req, res) => {
     let body = "";
     req.on("data", (d: Buffer) => (body += d.toString()));
@@ -50,7 +39,7 @@ before(async () => {
 after(async () => {
   receiver?.close();
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 test("a notice is stored, pushed, and POSTed to every webhook; a 503 is retried", async () => {

@@ -2,17 +2,14 @@
 // committed migrations): who may connect, who may open what, bad payloads answered in words,
 // hub changes pushed, and socket.io's own HTTP answers carrying the security headers.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { Server as SocketServer } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
+import { SIM_FACTS } from "../../../test/fixtures/sim-agent.ts";
+import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { SECURITY_HEADERS, socketSecurityHeaders } from "../security-headers.ts";
 import { SESSION_COOKIE } from "../services/auth.ts";
@@ -20,8 +17,7 @@ import { createServices, type Services } from "../services/index.ts";
 import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
 import { attachBrowserNamespace } from "./browser.ts";
 
-const WEB_DIR = fileURLToPath(new URL("../../..", import.meta.url));
-let dir: string;
+let database: TestDatabase;
 let db: Db;
 let services: Services;
 let http: HttpServer;
@@ -31,14 +27,8 @@ const sessions: Record<"admin" | "viewer", string> = { admin: "", viewer: "" };
 const sockets: Socket[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "corral-browser-live-"));
-  const r = spawnSync(join(WEB_DIR, "../../node_modules/.bin/prisma"), ["migrate", "deploy"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, CORRAL_DATA: dir, DATABASE_URL: "" },
-    encoding: "utf8",
-  });
-  assert.equal(r.status, 0, r.stderr);
-  db = createDb(`file:${join(dir, "corral.db")}`);
+  database = await createTestDatabase("browser-live");
+  db = createDb(database.url);
   services = createServices(db, () => undefined);
   await services.auth.ensureFirstAdmin("admin@example.com", "admin password");
   await db.user.create({
@@ -76,7 +66,7 @@ after(async () => {
   services?.hub.close();
   await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
   await db?.$disconnect();
-  rmSync(dir, { recursive: true, force: true });
+  database?.cleanup();
 });
 
 /** A browser's connection with a session cookie (or none), from a page of `origin`. */
@@ -194,19 +184,7 @@ test("bad payloads and unknown containers are answered in words", async () => {
 test("a host change stored by the hub is pushed to every browser", async () => {
   const s = await browser(sessions.viewer);
   const { token } = await services.joinTokens.create("http://x", { userId: null, ip: "" });
-  const facts = {
-    hostname: "h1",
-    kernel: "6.1",
-    os: "Linux",
-    arch: "x64",
-    cpus: 2,
-    memoryBytes: 1e9,
-    diskBytes: 1e10,
-    diskFreeBytes: 1e9,
-    cgroups: "v1",
-    runtimeVersion: "0.1.0",
-    agentVersion: "0.1.0",
-  };
+  const facts = { ...SIM_FACTS, hostname: "h1" };
   const { hostId } = await services.hosts.join({ token, name: "h1", facts });
   const pushed = new Promise<{ id: string; name: string; status: string }>((resolve) =>
     s.once("host", resolve),
@@ -224,19 +202,7 @@ test("a host's own stats: the recent ones when watched, then each new one; a rem
   const { hostId } = await services.hosts.join({
     token,
     name: "h-stats",
-    facts: {
-      hostname: "h2",
-      kernel: "6.1",
-      os: "Linux",
-      arch: "x64",
-      cpus: 2,
-      memoryBytes: 1e9,
-      diskBytes: 1e10,
-      diskFreeBytes: 1e9,
-      cgroups: "v1",
-      runtimeVersion: "0.1.0",
-      agentVersion: "0.1.0",
-    },
+    facts: { ...SIM_FACTS, hostname: "h2" },
   });
   const sample = (sec: number, cpuPercent: number) => ({
     time: new Date(Date.UTC(2026, 11, 3, 0, 0, sec)).toISOString(),

@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,13 +25,19 @@ let registry: TestRegistry;
 let name: string;
 
 async function debianRootfs(): Promise<string> {
-  if (existsSync(ROOTFS)) return ROOTFS;
+  if (existsSync(ROOTFS)) {
+    if (statSync(ROOTFS).isFile()) return ROOTFS;
+    await rm(ROOTFS, { recursive: true, force: true }); // an older run's directory, not a tar
+  }
   await mkdir(CACHE, { recursive: true });
-  const partial = `${ROOTFS}.${process.pid}`;
+  // mmdebstrap picks its output format from the name, so the partial file ends in .tar too
+  // (a name ending in .tar.PID made a directory); --format says it outright.
+  const partial = join(CACHE, `debian12-essential-ping.${process.pid}.tar`);
   await run(
     "mmdebstrap",
     [
       "--variant=essential",
+      "--format=tar",
       "--include=iputils-ping",
       "--mode=root",
       "--quiet",

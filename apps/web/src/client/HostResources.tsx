@@ -103,6 +103,40 @@ export function HostForm({
   );
 }
 
+/** HostForm that creates one thing (a network, a volume) on the chosen host. */
+export function CreateOnHost({
+  noun,
+  hostId,
+  hosts,
+  create,
+  children,
+}: {
+  /** "network" → "Create a network", "Create network" */
+  noun: string;
+  hostId: string | undefined;
+  hosts: Array<{ id: string; name: string }>;
+  create: (hostId: string, form: FormData) => Promise<unknown>;
+  children: ReactNode;
+}) {
+  const mutation = useMutation({
+    mutationFn: (input: { target: string; form: FormData }) => create(input.target, input.form),
+  });
+  return (
+    <HostForm
+      label={`Create a ${noun}`}
+      verb="Create"
+      submit={[`Create ${noun}`, "Creating…"]}
+      busy={mutation.isPending}
+      hostId={hostId}
+      hosts={hosts}
+      error={mutation.error}
+      onSubmit={(target, form) => mutation.mutate({ target, form })}
+    >
+      {children}
+    </HostForm>
+  );
+}
+
 /**
  * "Prune unused" on every host the page can act on: the button (for the head) and each host's
  * answer (a line per host, what `run` says or the host's reason).

@@ -2,7 +2,7 @@
 // Images of every host (or one): pull with per-layer progress, remove (the host's reason when a
 // container uses it, with a way to force), remove the selected, prune what no container uses. Lists are read again
 // when a host reports a change (pushed), never polled.
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { PullLayer } from "../live/events.ts";
 import type { ImageView } from "../server/services/images.ts";
@@ -11,7 +11,7 @@ import { PullProgress } from "./CreateContainer.tsx";
 import { ago, bytes, shortId } from "./format.ts";
 import { HostForm, hostColumn, useHosts, usePrune } from "./HostResources.tsx";
 import { keys, request, useLive } from "./live.tsx";
-import { RemoveButton, ResourceList } from "./ResourceList.tsx";
+import { bulkRemove, RemoveButton, ResourceList } from "./ResourceList.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
@@ -99,38 +99,8 @@ function PullForm({
   );
 }
 
-function RemoveImage({ image }: { image: ImageView }) {
-  const remove = useMutation({
-    mutationFn: (force: boolean) =>
-      trpc.images.remove.mutate({ hostId: image.hostId, id: image.id, force }),
-  });
-  const name = imageName(image);
-  return (
-    <RemoveButton
-      question={`Remove ${name} from this host?`}
-      onRemove={() => remove.mutate(false)}
-      pending={remove.isPending}
-      error={remove.error}
-      afterError={
-        remove.variables === false && (
-          <button
-            className="small danger"
-            onClick={() => {
-              if (
-                window.confirm(
-                  `Remove ${name} anyway? Containers that use it keep running, but cannot be re-created from it.`,
-                )
-              )
-                remove.mutate(true);
-            }}
-          >
-            remove anyway (force)
-          </button>
-        )
-      }
-    />
-  );
-}
+const remove = (i: ImageView, force = false) =>
+  trpc.images.remove.mutate({ hostId: i.hostId, id: i.id, force });
 
 export function ImagesPage({ hostId }: { hostId?: string }) {
   const now = useNow(10000);
@@ -204,16 +174,19 @@ export function ImagesPage({ hostId }: { hostId?: string }) {
         hostColumn(hostId, nameOf),
       ]}
       {...(mayWrite && {
-        rowActions: (i: ImageView) => <RemoveImage image={i} />,
+        rowActions: (i: ImageView) => (
+          <RemoveButton
+            question={`Remove ${imageName(i)} from this host?`}
+            force={`Remove ${imageName(i)} anyway? Containers that use it keep running, but cannot be re-created from it.`}
+            remove={(force) => remove(i, force)}
+          />
+        ),
         bulkActions: [
-          {
-            label: "remove",
-            danger: true,
-            confirm: (rows: ImageView[]) =>
-              `Remove ${rows.length} image${rows.length === 1 ? "" : "s"}? One a container uses is refused (remove it alone to force).`,
-            run: (i: ImageView) =>
-              trpc.images.remove.mutate({ hostId: i.hostId, id: i.id, force: false }),
-          },
+          bulkRemove(
+            ["image", "images"],
+            "One a container uses is refused (remove it alone to force).",
+            (i: ImageView) => remove(i),
+          ),
         ],
       })}
     >

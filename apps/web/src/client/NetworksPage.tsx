@@ -2,64 +2,19 @@
 // Networks of every host (or one), asked of the hosts when the page opens and again when a
 // change is pushed: create (name, optional subnet), remove one or the selected (the host says
 // which containers still use it).
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import type { NetworkView } from "../server/services/networks.ts";
 import { useCan } from "./can.tsx";
 import { Unreachable } from "./HostPicker.tsx";
-import { HostForm, hostColumn, useHosts } from "./HostResources.tsx";
+import { CreateOnHost, hostColumn, useHosts } from "./HostResources.tsx";
 import { keys } from "./live.tsx";
-import { RemoveButton, ResourceList } from "./ResourceList.tsx";
+import { bulkRemove, RemoveButton, ResourceList } from "./ResourceList.tsx";
 import { trpc } from "./trpc.ts";
 
 /** The runtime's own networks: always there, cannot be removed. */
 const BUILTIN = new Set(["bridge", "host", "none"]);
 
-function CreateNetwork({
-  hostId,
-  hosts,
-}: {
-  hostId?: string;
-  hosts: Array<{ id: string; name: string }>;
-}) {
-  const create = useMutation({
-    mutationFn: (input: { hostId: string; name: string; subnet?: string }) =>
-      trpc.networks.create.mutate(input),
-  });
-  return (
-    <HostForm
-      label="Create a network"
-      verb="Create"
-      submit={["Create network", "Creating…"]}
-      busy={create.isPending}
-      hostId={hostId}
-      hosts={hosts}
-      error={create.error}
-      onSubmit={(target, f) => {
-        const name = String(f.get("name") ?? "").trim();
-        const subnet = String(f.get("subnet") ?? "").trim();
-        create.mutate({ hostId: target, name, ...(subnet ? { subnet } : {}) });
-      }}
-    >
-      <input name="name" required placeholder="name, e.g. backend" aria-label="Network name" />
-      <input name="subnet" placeholder="subnet (optional), e.g. 10.30.0.0/24" aria-label="Subnet" />
-    </HostForm>
-  );
-}
-
-function RemoveNetwork({ n }: { n: NetworkView }) {
-  const remove = useMutation({
-    mutationFn: () => trpc.networks.remove.mutate({ hostId: n.hostId, name: n.name }),
-  });
-  if (BUILTIN.has(n.name)) return <span className="sub">built in</span>;
-  return (
-    <RemoveButton
-      question={`Remove the network ${n.name}?`}
-      onRemove={() => remove.mutate()}
-      pending={remove.isPending}
-      error={remove.error}
-    />
-  );
-}
+const remove = (n: NetworkView) => trpc.networks.remove.mutate({ hostId: n.hostId, name: n.name });
 
 export function NetworksPage({ hostId }: { hostId?: string }) {
   const mayWrite = useCan("networks.write");
@@ -108,21 +63,42 @@ export function NetworksPage({ hostId }: { hostId?: string }) {
         hostColumn(hostId, nameOf),
       ]}
       {...(mayWrite && {
-        rowActions: (n: NetworkView) => <RemoveNetwork n={n} />,
+        rowActions: (n: NetworkView) =>
+          BUILTIN.has(n.name) ? (
+            <span className="sub">built in</span>
+          ) : (
+            <RemoveButton question={`Remove the network ${n.name}?`} remove={() => remove(n)} />
+          ),
         selectable: (n: NetworkView) => !BUILTIN.has(n.name),
         bulkActions: [
-          {
-            label: "remove",
-            danger: true,
-            confirm: (rows: NetworkView[]) =>
-              `Remove ${rows.length} network${rows.length === 1 ? "" : "s"}? One a container uses is refused.`,
-            run: (n: NetworkView) =>
-              trpc.networks.remove.mutate({ hostId: n.hostId, name: n.name }),
-          },
+          bulkRemove(["network", "networks"], "One a container uses is refused.", remove),
         ],
       })}
     >
-      {mayWrite && <CreateNetwork key={hostId ?? "all"} hostId={hostId} hosts={online} />}
+      {mayWrite && (
+        <CreateOnHost
+          key={hostId ?? "all"}
+          noun="network"
+          hostId={hostId}
+          hosts={online}
+          create={(target, f) => {
+            const name = String(f.get("name") ?? "").trim();
+            const subnet = String(f.get("subnet") ?? "").trim();
+            return trpc.networks.create.mutate({
+              hostId: target,
+              name,
+              ...(subnet ? { subnet } : {}),
+            });
+          }}
+        >
+          <input name="name" required placeholder="name, e.g. backend" aria-label="Network name" />
+          <input
+            name="subnet"
+            placeholder="subnet (optional), e.g. 10.30.0.0/24"
+            aria-label="Subnet"
+          />
+        </CreateOnHost>
+      )}
     </ResourceList>
   );
 }

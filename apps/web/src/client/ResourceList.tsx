@@ -5,6 +5,7 @@
 // actions, each row's result listed after. A page gives only what is its own: columns, row key,
 // row actions, bulk actions, and the words of its states. Live updates come through the query
 // the page passes (pushes refresh it), never a poll here.
+import { useMutation } from "@tanstack/react-query";
 import { useMemo, useState, type ReactNode } from "react";
 import { errorMessage } from "./trpc.ts";
 
@@ -172,7 +173,6 @@ function BulkBar<T>({
           <input
             type="checkbox"
             checked={selection.allShown}
-            disabled={selection.choosable.length === 0}
             onChange={(e) => selection.change(selection.choosable, e.target.checked)}
           />
           Select all {selection.choosable.length} shown
@@ -221,40 +221,60 @@ function BulkBar<T>({
 
 /**
  * A row's remove button: asks first, says "removing…" meanwhile, and shows the host's reason
- * next to it when refused (with `afterError`, e.g. a way to force).
+ * next to it when refused; with `force` (the question for it), a way to remove it anyway.
  */
 export function RemoveButton({
   question,
-  onRemove,
-  pending,
-  error,
-  afterError,
+  remove,
+  force,
 }: {
   question: string;
-  onRemove: () => void;
-  pending: boolean;
-  error: unknown;
-  afterError?: ReactNode;
+  remove: (force: boolean) => Promise<unknown>;
+  force?: string;
 }) {
+  const mutation = useMutation({ mutationFn: remove });
   return (
     <span className="actions">
       <button
         className="small danger"
-        disabled={pending}
+        disabled={mutation.isPending}
         onClick={() => {
-          if (window.confirm(question)) onRemove();
+          if (window.confirm(question)) mutation.mutate(false);
         }}
       >
-        {pending ? "removing…" : "remove"}
+        {mutation.isPending ? "removing…" : "remove"}
       </button>
-      {error !== null && error !== undefined && (
+      {mutation.isError && (
         <span className="error inline" role="alert">
-          {errorMessage(error)}
-          {afterError && <> {afterError}</>}
+          {errorMessage(mutation.error)}{" "}
+          {force && mutation.variables === false && (
+            <button
+              className="small danger"
+              onClick={() => {
+                if (window.confirm(force)) mutation.mutate(true);
+              }}
+            >
+              remove anyway (force)
+            </button>
+          )}
         </span>
       )}
     </span>
   );
+}
+
+/** "remove N" on the selected rows, asking first (`note`: what else the user should know). */
+export function bulkRemove<T>(
+  noun: [one: string, many: string],
+  note: string,
+  run: (row: T) => Promise<unknown>,
+): BulkAction<T> {
+  return {
+    label: "remove",
+    danger: true,
+    confirm: (rows) => `Remove ${rows.length} ${rows.length === 1 ? noun[0] : noun[1]}? ${note}`,
+    run,
+  };
 }
 
 const everyRow = () => true;
@@ -272,7 +292,8 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
     });
   }, [items, filter, text]);
   const selection = useSelection(items, rows, rowKey, selectable);
-  const bulk = bulkActions && bulkActions.length > 0 ? bulkActions : null;
+  // No selection where no row shown can be taken (only built-in networks, say).
+  const bulk = bulkActions?.length && selection.choosable.length > 0 ? bulkActions : null;
   const columns = props.columns.filter((c): c is Column<T> => c !== false);
 
   return (
@@ -336,7 +357,6 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
                     type="checkbox"
                     aria-label={`Select every one of the ${noun} shown`}
                     checked={selection.allShown}
-                    disabled={selection.choosable.length === 0}
                     onChange={(e) => selection.change(selection.choosable, e.target.checked)}
                   />
                 </th>

@@ -1,59 +1,18 @@
 "use client";
 // Volumes of every host (or one), asked of the hosts, with the containers that mount each:
 // create, remove one or the selected (refused while a container uses it), prune the unused.
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import type { VolumeView } from "../server/services/volumes.ts";
 import { useCan } from "./can.tsx";
 import { ago } from "./format.ts";
 import { Unreachable } from "./HostPicker.tsx";
-import { HostForm, hostColumn, useHosts, usePrune } from "./HostResources.tsx";
+import { CreateOnHost, hostColumn, useHosts, usePrune } from "./HostResources.tsx";
 import { keys } from "./live.tsx";
-import { RemoveButton, ResourceList } from "./ResourceList.tsx";
+import { bulkRemove, RemoveButton, ResourceList } from "./ResourceList.tsx";
 import { trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
-function CreateVolume({
-  hostId,
-  hosts,
-}: {
-  hostId?: string;
-  hosts: Array<{ id: string; name: string }>;
-}) {
-  const create = useMutation({
-    mutationFn: (input: { hostId: string; name?: string }) => trpc.volumes.create.mutate(input),
-  });
-  return (
-    <HostForm
-      label="Create a volume"
-      verb="Create"
-      submit={["Create volume", "Creating…"]}
-      busy={create.isPending}
-      hostId={hostId}
-      hosts={hosts}
-      error={create.error}
-      onSubmit={(target, f) => {
-        const name = String(f.get("name") ?? "").trim();
-        create.mutate({ hostId: target, ...(name ? { name } : {}) });
-      }}
-    >
-      <input name="name" placeholder="name (optional: a random one)" aria-label="Volume name" />
-    </HostForm>
-  );
-}
-
-function RemoveVolume({ v }: { v: VolumeView }) {
-  const remove = useMutation({
-    mutationFn: () => trpc.volumes.remove.mutate({ hostId: v.hostId, name: v.name }),
-  });
-  return (
-    <RemoveButton
-      question={`Remove the volume ${v.name}? Its files are deleted.`}
-      onRemove={() => remove.mutate()}
-      pending={remove.isPending}
-      error={remove.error}
-    />
-  );
-}
+const remove = (v: VolumeView) => trpc.volumes.remove.mutate({ hostId: v.hostId, name: v.name });
 
 export function VolumesPage({ hostId }: { hostId?: string }) {
   const now = useNow(10000);
@@ -107,19 +66,35 @@ export function VolumesPage({ hostId }: { hostId?: string }) {
         hostColumn(hostId, nameOf),
       ]}
       {...(mayWrite && {
-        rowActions: (v: VolumeView) => <RemoveVolume v={v} />,
+        rowActions: (v: VolumeView) => (
+          <RemoveButton
+            question={`Remove the volume ${v.name}? Its files are deleted.`}
+            remove={() => remove(v)}
+          />
+        ),
         bulkActions: [
-          {
-            label: "remove",
-            danger: true,
-            confirm: (rows: VolumeView[]) =>
-              `Remove ${rows.length} volume${rows.length === 1 ? "" : "s"}? Their files are deleted; one a container uses is refused.`,
-            run: (v: VolumeView) => trpc.volumes.remove.mutate({ hostId: v.hostId, name: v.name }),
-          },
+          bulkRemove(
+            ["volume", "volumes"],
+            "Their files are deleted; one a container uses is refused.",
+            remove,
+          ),
         ],
       })}
     >
-      {mayWrite && <CreateVolume key={hostId ?? "all"} hostId={hostId} hosts={online} />}
+      {mayWrite && (
+        <CreateOnHost
+          key={hostId ?? "all"}
+          noun="volume"
+          hostId={hostId}
+          hosts={online}
+          create={(target, f) => {
+            const name = String(f.get("name") ?? "").trim();
+            return trpc.volumes.create.mutate({ hostId: target, ...(name ? { name } : {}) });
+          }}
+        >
+          <input name="name" placeholder="name (optional: a random one)" aria-label="Volume name" />
+        </CreateOnHost>
+      )}
       {prune.result}
     </ResourceList>
   );

@@ -124,7 +124,7 @@ export function ImagesPage({ hostId }: { hostId?: string }) {
     <ResourceList<ImageView>
       title="Images"
       noun="images"
-      summary={`${images.data?.length ?? 0} · ${bytes(total)}`}
+      summary={images.data && `${images.data.length} · ${bytes(total)}`}
       headActions={mayWrite && prune.button}
       filterPlaceholder="Filter by tag, id, host…"
       controls={picker}

@@ -30,7 +30,7 @@ export interface ResourceListProps<T> {
   title: string;
   /** what the rows are, plural and lower case ("images"): the filter's and the states' words */
   noun: string;
-  /** next to the title, e.g. the count */
+  /** next to the title, e.g. the count (`false` or none: nothing) */
   summary?: ReactNode;
   /** page-wide buttons at the right of the head (e.g. Prune unused) */
   headActions?: ReactNode;
@@ -300,7 +300,9 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
     <>
       <div className="page-head">
         <h1>{props.title}</h1>
-        {items && props.summary !== undefined && <span className="sub">{props.summary}</span>}
+        {props.summary !== undefined && props.summary !== false && (
+          <span className="sub">{props.summary}</span>
+        )}
         {props.headActions && (
           <>
             <span className="spacer" />

@@ -178,8 +178,8 @@ test("two volumes are removed at once from the bulk bar, each one's result liste
     await api("POST", "/api/v1/volumes", { hostId: ui.hostId, name });
   await goto(page, `${ui.stack.url}/volumes`);
   await page.getByLabel("Filter volumes").fill("e2e-bulk");
-  await page.getByLabel("Select e2e-bulk-1", { exact: true }).check();
-  await page.getByLabel("Select e2e-bulk-2", { exact: true }).check();
+  await page.getByLabel("Select e2e-bulk-1 on local", { exact: true }).check();
+  await page.getByLabel("Select e2e-bulk-2 on local", { exact: true }).check();
   assert.equal(await page.getByTestId("selected-count").textContent(), "2 selected");
   await page.getByRole("button", { name: "remove 2", exact: true }).click();
   await page.locator(".bulk-results").getByText("remove: 2 done").waitFor();

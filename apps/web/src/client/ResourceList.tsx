@@ -13,7 +13,8 @@ export interface Column<T> {
   /** the header, and the cell's label when the table becomes cards (below 700 px) */
   label: string;
   cell: (row: T) => ReactNode;
-  className?: string;
+  /** the cell's class, the same for every row or per row */
+  className?: string | ((row: T) => string | undefined);
   title?: (row: T) => string | undefined;
 }
 
@@ -66,6 +67,8 @@ export interface ResourceListProps<T> {
   selectable?: (row: T) => boolean;
   /** extra class of the table, e.g. "events" */
   tableClass?: string;
+  /** under the table (e.g. a button for older entries) */
+  footer?: ReactNode;
 }
 
 /** Requests in flight at once: quick enough, few enough not to flood one host. */
@@ -390,7 +393,7 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
                   <td
                     key={c.label}
                     data-label={c.label}
-                    className={c.className}
+                    className={typeof c.className === "function" ? c.className(r) : c.className}
                     title={c.title?.(r)}
                   >
                     {c.cell(r)}
@@ -402,6 +405,7 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
           </tbody>
         </table>
       )}
+      {props.footer}
     </>
   );
 }

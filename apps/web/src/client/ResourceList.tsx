@@ -7,6 +7,7 @@
 // the page passes (pushes refresh it), never a poll here.
 import { useMutation } from "@tanstack/react-query";
 import { useMemo, useState, type ReactNode } from "react";
+import { eachSettled, matchesFilter } from "./list-rows.ts";
 import { errorMessage } from "./trpc.ts";
 
 export interface Column<T> {
@@ -80,27 +81,6 @@ interface BulkResult {
   error?: string;
 }
 
-/** Runs `fn` on every item, a few at a time; one failure does not stop the others. */
-async function eachSettled<T>(
-  items: T[],
-  fn: (item: T) => Promise<unknown>,
-): Promise<Array<{ item: T; error?: string }>> {
-  const queue = [...items];
-  const out: Array<{ item: T; error?: string }> = [];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
-      try {
-        await fn(item);
-        out.push({ item });
-      } catch (err) {
-        out.push({ item, error: errorMessage(err) });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-  return out;
-}
-
 function useSelection<T>(
   items: T[] | undefined,
   shown: T[],
@@ -153,14 +133,14 @@ function BulkBar<T>({
     if (a.confirm && !window.confirm(a.confirm(targets))) return;
     setRunning(a.label);
     setResults(null);
-    const answers = await eachSettled(targets, a.run);
+    const answers = await eachSettled(targets, a.run, PARALLEL);
     setRunning(null);
     setResults({
       action: a.label,
       rows: answers.map(({ item, error }) => ({
         key: rowKey(item),
         name: rowName(item),
-        ...(error !== undefined ? { error } : {}),
+        ...(error !== undefined ? { error: errorMessage(error) } : {}),
       })),
     });
     // The failed ones stay selected: the user can retry them or act on them otherwise.
@@ -287,12 +267,8 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
   const selectable = props.selectable ?? everyRow;
   const [filter, setFilter] = useState("");
   const rows = useMemo(() => {
-    const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-    if (!text || words.length === 0) return items ?? [];
-    return (items ?? []).filter((r) => {
-      const hay = text(r).toLowerCase();
-      return words.every((w) => hay.includes(w));
-    });
+    if (!text || !filter.trim()) return items ?? [];
+    return (items ?? []).filter((r) => matchesFilter(text(r), filter));
   }, [items, filter, text]);
   const selection = useSelection(items, rows, rowKey, selectable);
   // No selection where no row shown can be taken (only built-in networks, say).

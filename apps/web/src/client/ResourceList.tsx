@@ -113,13 +113,19 @@ function useSelection<T>(
   };
 }
 
+/**
+ * The bulk bar (when a shown row can be taken) and the last action's results: those stay when
+ * the rows they removed leave the list, so this is mounted whenever the page has bulk actions.
+ */
 function BulkBar<T>({
   actions,
+  showBar,
   selection,
   rowKey,
   rowName,
 }: {
   actions: Array<BulkAction<T>>;
+  showBar: boolean;
   selection: ReturnType<typeof useSelection<T>>;
   rowKey: (row: T) => string;
   rowName: (row: T) => string;
@@ -151,29 +157,31 @@ function BulkBar<T>({
   const done = results?.rows.filter((r) => r.error === undefined) ?? [];
   return (
     <>
-      <div className="toolbar bulk" role="group" aria-label="Bulk actions">
-        <label className="check-label">
-          <input
-            type="checkbox"
-            checked={selection.allShown}
-            onChange={(e) => selection.change(selection.choosable, e.target.checked)}
-          />
-          Select all {selection.choosable.length} shown
-        </label>
-        <span className="sub" data-testid="selected-count">
-          {n} selected
-        </span>
-        {actions.map((a) => (
-          <button
-            key={a.label}
-            className={`small ${a.danger ? "danger" : ""}`}
-            disabled={n === 0 || running !== null}
-            onClick={() => void run(a)}
-          >
-            {running === a.label ? `${a.label}…` : `${a.label} ${n || ""}`.trim()}
-          </button>
-        ))}
-      </div>
+      {showBar && (
+        <div className="toolbar bulk" role="group" aria-label="Bulk actions">
+          <label className="check-label">
+            <input
+              type="checkbox"
+              checked={selection.allShown}
+              onChange={(e) => selection.change(selection.choosable, e.target.checked)}
+            />
+            Select all {selection.choosable.length} shown
+          </label>
+          <span className="sub" data-testid="selected-count">
+            {n} selected
+          </span>
+          {actions.map((a) => (
+            <button
+              key={a.label}
+              className={`small ${a.danger ? "danger" : ""}`}
+              disabled={n === 0 || running !== null}
+              onClick={() => void run(a)}
+            >
+              {running === a.label ? `${a.label}…` : `${a.label} ${n || ""}`.trim()}
+            </button>
+          ))}
+        </div>
+      )}
       {results && (
         <div
           className={`panel bulk-results ${failed.length ? "has-failures" : ""}`}
@@ -305,8 +313,14 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
         </div>
       )}
       {props.notes}
-      {bulk && rows.length > 0 && (
-        <BulkBar actions={bulk} selection={selection} rowKey={rowKey} rowName={rowName} />
+      {bulkActions && bulkActions.length > 0 && (
+        <BulkBar
+          actions={bulkActions}
+          showBar={bulk !== null && rows.length > 0}
+          selection={selection}
+          rowKey={rowKey}
+          rowName={rowName}
+        />
       )}
       {query.isPending && <div className="state">{props.loading}</div>}
       {query.isError && (

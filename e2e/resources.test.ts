@@ -173,6 +173,21 @@ test("a volume is created and removed", async () => {
   await row.waitFor({ state: "detached" });
 });
 
+test("two volumes are removed at once from the bulk bar, each one's result listed", async () => {
+  for (const name of ["e2e-bulk-1", "e2e-bulk-2"])
+    await api("POST", "/api/v1/volumes", { hostId: ui.hostId, name });
+  await goto(page, `${ui.stack.url}/volumes`);
+  await page.getByLabel("Filter volumes").fill("e2e-bulk");
+  await page.getByLabel("Select e2e-bulk-1 on local", { exact: true }).check();
+  await page.getByLabel("Select e2e-bulk-2 on local", { exact: true }).check();
+  assert.equal(await page.getByTestId("selected-count").textContent(), "2 selected");
+  await page.getByRole("button", { name: "remove 2", exact: true }).click();
+  await page.locator(".bulk-results").getByText("remove: 2 done").waitFor();
+  for (const name of ["e2e-bulk-1", "e2e-bulk-2"])
+    await page.locator(`tr[data-volume='${name}']`).waitFor({ state: "detached" });
+  await page.getByText(/No volumes/).waitFor();
+});
+
 test("an event appears on the events page without a reload", async () => {
   await goto(page, `${ui.stack.url}/events`);
   await page.locator("tr[data-event]").first().waitFor();

@@ -7,7 +7,8 @@ import type { AuditView } from "../server/services/audit.ts";
 import { Denied, useCan } from "./can.tsx";
 import { ago, dateTime } from "./format.ts";
 import { useLive } from "./live.tsx";
-import { errorMessage, trpc } from "./trpc.ts";
+import { ResourceList } from "./ResourceList.tsx";
+import { trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
 const FAMILIES = [
@@ -85,84 +86,62 @@ export function AuditPage() {
   const filtered = action !== "" || text !== "";
 
   return (
-    <>
-      <div className="page-head">
-        <h1>Audit log</h1>
-        <span className="sub">
-          every change, who made it and from where · new entries appear live
-        </span>
-      </div>
-      <div className="toolbar">
-        <input
-          type="search"
-          placeholder="Filter by user, target, address, detail…"
-          aria-label="Filter the audit log"
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-        />
-        <select aria-label="Action" value={action} onChange={(e) => setAction(e.target.value)}>
-          {FAMILIES.map(([v, label]) => (
-            <option key={v} value={v}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
-      {log.isPending && <div className="state">Loading the audit log…</div>}
-      {log.isError && (
-        <div className="error">Could not load the audit log: {errorMessage(log.error)}</div>
-      )}
-      {log.data && entries.length === 0 && (
-        <div className="panel state">
-          <strong>{filtered ? "Nothing matches this filter" : "Nothing recorded yet"}</strong>
-          {filtered
-            ? "Try another action or fewer words."
-            : "Every change made here (containers, users, tokens, hosts) is listed as it happens."}
-        </div>
-      )}
-      {entries.length > 0 && (
-        <table className="list audit">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>What</th>
-              <th>Target</th>
-              <th>Detail</th>
-              <th>From</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.id} data-action={e.action}>
-                <td data-label="When" title={dateTime(e.time)}>
-                  {ago(e.time, now)}
-                </td>
-                <td data-label="Who">{e.user ?? (e.userId ? "(removed user)" : "system")}</td>
-                <td data-label="What">
-                  <span className="badge">{e.action}</span>
-                </td>
-                <td data-label="Target" className="mono">
-                  {e.target ? e.target.slice(0, 24) : "—"}
-                </td>
-                <td data-label="Detail">
-                  <Detail detail={e.detail} />
-                </td>
-                <td data-label="From" className="mono">
-                  {e.ip || "—"}
-                </td>
-              </tr>
+    <ResourceList<AuditView>
+      title="Audit log"
+      noun="audit log"
+      summary="every change, who made it and from where · new entries appear live"
+      controls={
+        <>
+          <input
+            type="search"
+            placeholder="Filter by user, target, address, detail…"
+            aria-label="Filter the audit log"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+          />
+          <select aria-label="Action" value={action} onChange={(e) => setAction(e.target.value)}>
+            {FAMILIES.map(([v, label]) => (
+              <option key={v} value={v}>
+                {label}
+              </option>
             ))}
-          </tbody>
-        </table>
-      )}
-      {log.hasNextPage && (
-        <p style={{ textAlign: "center" }}>
-          <button onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
-            {log.isFetchingNextPage ? "Loading…" : "Older entries"}
-          </button>
-        </p>
-      )}
-    </>
+          </select>
+        </>
+      }
+      query={log}
+      items={log.data && entries}
+      loading="Loading the audit log…"
+      empty={{
+        title: filtered ? "Nothing matches this filter" : "Nothing recorded yet",
+        next: filtered
+          ? "Try another action or fewer words."
+          : "Every change made here (containers, users, tokens, hosts) is listed as it happens.",
+      }}
+      rowKey={(e) => String(e.id)}
+      rowName={(e) => `${e.action} ${e.target}`}
+      rowData={(e) => ({ "data-action": e.action })}
+      tableClass="audit"
+      columns={[
+        { label: "When", title: (e) => dateTime(e.time), cell: (e) => ago(e.time, now) },
+        { label: "Who", cell: (e) => e.user ?? (e.userId ? "(removed user)" : "system") },
+        { label: "What", cell: (e) => <span className="badge">{e.action}</span> },
+        {
+          label: "Target",
+          className: "mono",
+          cell: (e) => (e.target ? e.target.slice(0, 24) : "—"),
+        },
+        { label: "Detail", cell: (e) => <Detail detail={e.detail} /> },
+        { label: "From", className: "mono", cell: (e) => e.ip || "—" },
+      ]}
+      footer={
+        log.hasNextPage && (
+          <p style={{ textAlign: "center" }}>
+            <button onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+              {log.isFetchingNextPage ? "Loading…" : "Older entries"}
+            </button>
+          </p>
+        )
+      }
+    />
   );
 }

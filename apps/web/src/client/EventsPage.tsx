@@ -14,7 +14,8 @@ import { EVENT_TYPES, type EventType } from "../live/events.ts";
 import type { EventView } from "../server/services/events.ts";
 import { dateTime, shortId } from "./format.ts";
 import { keys, useLive } from "./live.tsx";
-import { errorMessage, trpc } from "./trpc.ts";
+import { ResourceList } from "./ResourceList.tsx";
+import { trpc } from "./trpc.ts";
 
 const TONE: Record<string, string> = {
   start: "ok",
@@ -108,118 +109,111 @@ export function EventsPage(filter: EventFilter) {
   const filtered = Boolean(filter.hostId || filter.containerId || filter.type);
 
   return (
-    <>
-      <div className="page-head">
-        <h1>Events</h1>
-        <span className="sub">newest first, live</span>
-      </div>
-      <div className="toolbar">
-        <select
-          aria-label="Host"
-          value={filter.hostId ?? ""}
-          onChange={(e) => set("host", e.target.value)}
-        >
-          <option value="">All hosts</option>
-          {(hosts.data ?? []).map((h) => (
-            <option key={h.id} value={h.id}>
-              {h.name} ({h.status})
-            </option>
-          ))}
-        </select>
-        <select
-          aria-label="Container"
-          value={filter.containerId ?? ""}
-          onChange={(e) => set("container", e.target.value)}
-        >
-          <option value="">All containers</option>
-          {filter.containerId && !containers.data?.some((c) => c.id === filter.containerId) && (
-            <option value={filter.containerId}>{shortId(filter.containerId)} (removed)</option>
-          )}
-          {(containers.data ?? [])
-            .filter((c) => !filter.hostId || c.hostId === filter.hostId)
-            .map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
+    <ResourceList<EventView>
+      title="Events"
+      noun="events"
+      summary="newest first, live"
+      controls={
+        <>
+          <select
+            aria-label="Host"
+            value={filter.hostId ?? ""}
+            onChange={(e) => set("host", e.target.value)}
+          >
+            <option value="">All hosts</option>
+            {(hosts.data ?? []).map((h) => (
+              <option key={h.id} value={h.id}>
+                {h.name} ({h.status})
               </option>
             ))}
-        </select>
-        <select
-          aria-label="Type"
-          value={filter.type ?? ""}
-          onChange={(e) => set("type", e.target.value)}
-        >
-          <option value="">All types</option>
-          {EVENT_TYPES.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-        {filtered && (
-          <button className="small" onClick={() => router.replace(path)}>
-            Clear filters
-          </button>
-        )}
-      </div>
-      {events.isPending && <div className="state">Loading events…</div>}
-      {events.isError && (
-        <div className="error">Could not load the events: {errorMessage(events.error)}</div>
-      )}
-      {events.data && rows.length === 0 && (
-        <div className="panel state">
-          <strong>No events {filtered ? "match these filters" : "yet"}</strong>
-          {filtered
-            ? "They appear here as soon as a host reports one."
-            : "Start or stop a container and it shows here at once."}
-        </div>
-      )}
-      {rows.length > 0 && (
-        <table className="list events">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Type</th>
-              <th>Container</th>
-              <th>Host</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((e) => (
-              <tr key={e.id} data-event={e.type}>
-                <td data-label="Time" className="num">
-                  {dateTime(e.time)}
-                </td>
-                <td data-label="Type">
-                  <span className={`badge ${TONE[e.type] ?? ""}`}>{e.type}</span>
-                </td>
-                <td data-label="Container">
-                  {e.containerId ? (
-                    e.containerName ? (
-                      <Link href={`/containers/${e.containerId}`}>{e.containerName}</Link>
-                    ) : (
-                      <span className="mono">{shortId(e.containerId)}</span>
-                    )
-                  ) : (
-                    <span className="sub">—</span>
-                  )}
-                </td>
-                <td data-label="Host">{e.hostName}</td>
-                <td data-label="Detail" className={detail(e) ? "" : "empty"}>
-                  {detail(e) || <span className="sub">—</span>}
-                </td>
-              </tr>
+          </select>
+          <select
+            aria-label="Container"
+            value={filter.containerId ?? ""}
+            onChange={(e) => set("container", e.target.value)}
+          >
+            <option value="">All containers</option>
+            {filter.containerId && !containers.data?.some((c) => c.id === filter.containerId) && (
+              <option value={filter.containerId}>{shortId(filter.containerId)} (removed)</option>
+            )}
+            {(containers.data ?? [])
+              .filter((c) => !filter.hostId || c.hostId === filter.hostId)
+              .map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+          </select>
+          <select
+            aria-label="Type"
+            value={filter.type ?? ""}
+            onChange={(e) => set("type", e.target.value)}
+          >
+            <option value="">All types</option>
+            {EVENT_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
             ))}
-          </tbody>
-        </table>
-      )}
-      {events.hasNextPage && (
-        <div className="state">
-          <button onClick={() => void events.fetchNextPage()} disabled={events.isFetchingNextPage}>
-            {events.isFetchingNextPage ? "Loading…" : "Older events"}
-          </button>
-        </div>
-      )}
-    </>
+          </select>
+          {filtered && (
+            <button className="small" onClick={() => router.replace(path)}>
+              Clear filters
+            </button>
+          )}
+        </>
+      }
+      query={events}
+      items={events.data && rows}
+      loading="Loading events…"
+      empty={{
+        title: `No events ${filtered ? "match these filters" : "yet"}`,
+        next: filtered
+          ? "They appear here as soon as a host reports one."
+          : "Start or stop a container and it shows here at once.",
+      }}
+      rowKey={(e) => String(e.id)}
+      rowName={(e) => `${e.type} ${e.containerName ?? e.hostName}`}
+      rowData={(e) => ({ "data-event": e.type })}
+      tableClass="events"
+      columns={[
+        { label: "Time", className: "num", cell: (e) => dateTime(e.time) },
+        {
+          label: "Type",
+          cell: (e) => <span className={`badge ${TONE[e.type] ?? ""}`}>{e.type}</span>,
+        },
+        {
+          label: "Container",
+          cell: (e) =>
+            e.containerId ? (
+              e.containerName ? (
+                <Link href={`/containers/${e.containerId}`}>{e.containerName}</Link>
+              ) : (
+                <span className="mono">{shortId(e.containerId)}</span>
+              )
+            ) : (
+              <span className="sub">—</span>
+            ),
+        },
+        { label: "Host", cell: (e) => e.hostName },
+        {
+          label: "Detail",
+          className: (e) => (detail(e) ? undefined : "empty"),
+          cell: (e) => detail(e) || <span className="sub">—</span>,
+        },
+      ]}
+      footer={
+        events.hasNextPage && (
+          <div className="state">
+            <button
+              onClick={() => void events.fetchNextPage()}
+              disabled={events.isFetchingNextPage}
+            >
+              {events.isFetchingNextPage ? "Loading…" : "Older events"}
+            </button>
+          </div>
+        )
+      }
+    />
   );
 }

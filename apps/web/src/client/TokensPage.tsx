@@ -3,10 +3,12 @@
 // revoke. An admin sees and revokes everyone's.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import type { TokenView } from "../server/services/api-tokens.ts";
 import { useCan } from "./can.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { ago, dateTime } from "./format.ts";
 import { errorMessage, trpc } from "./trpc.ts";
+import { ResourceList } from "./ResourceList.tsx";
 import { useNow } from "./useNow.ts";
 
 const TOKENS = ["tokens"] as const;
@@ -28,7 +30,6 @@ export function TokensPage() {
     mutationFn: (id: string) => trpc.account.revokeToken.mutate({ id }),
     onSuccess: () => void qc.invalidateQueries({ queryKey: TOKENS }),
   });
-  const list = tokens.data ?? [];
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -36,14 +37,52 @@ export function TokensPage() {
   }
 
   return (
-    <>
-      <div className="page-head">
-        <h1>API tokens</h1>
-        <span className="sub">
+    <ResourceList<TokenView>
+      title="API tokens"
+      noun="tokens"
+      summary={
+        <>
           for scripts: <code>Authorization: Bearer TOKEN</code> on <code>/api/v1</code>
           {everyone ? " · you see every user's" : ""}
-        </span>
-      </div>
+        </>
+      }
+      query={tokens}
+      items={tokens.data}
+      loading="Loading tokens…"
+      empty={{
+        title: "No API tokens",
+        next: "Name one above (after the script that will use it) and press Create token.",
+      }}
+      rowKey={(t) => t.id}
+      rowName={(t) => t.name}
+      rowData={(t) => ({ "data-token": t.name })}
+      columns={[
+        { label: "Name", cell: (t) => <b>{t.name}</b> },
+        everyone && { label: "User", cell: (t) => t.user },
+        {
+          label: "Created",
+          title: (t) => dateTime(t.createdAt),
+          cell: (t) => ago(t.createdAt, now),
+        },
+        {
+          label: "Last used",
+          title: (t) => dateTime(t.lastUsedAt),
+          cell: (t) => ago(t.lastUsedAt, now),
+        },
+      ]}
+      rowActions={(t) => (
+        <button
+          className="small danger"
+          disabled={revoke.isPending && revoke.variables === t.id}
+          onClick={() => {
+            if (window.confirm(`Revoke ${t.name}? Scripts using it stop working.`))
+              revoke.mutate(t.id);
+          }}
+        >
+          Revoke
+        </button>
+      )}
+    >
       <form className="toolbar" onSubmit={submit} aria-label="New token">
         <input
           aria-label="Token name"
@@ -72,62 +111,11 @@ export function TokensPage() {
           </div>
         </section>
       )}
-      {tokens.isPending && <div className="state">Loading tokens…</div>}
-      {tokens.isError && (
-        <div className="error">Could not load the tokens: {errorMessage(tokens.error)}</div>
-      )}
-      {tokens.data && list.length === 0 && (
-        <div className="panel state">
-          <strong>No API tokens</strong>
-          Name one above (after the script that will use it) and press Create token.
-        </div>
-      )}
       {revoke.isError && (
         <div className="error" role="alert" style={{ marginBottom: 12 }}>
           {errorMessage(revoke.error)}
         </div>
       )}
-      {list.length > 0 && (
-        <table className="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              {everyone && <th>User</th>}
-              <th>Created</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((t) => (
-              <tr key={t.id} data-token={t.name}>
-                <td data-label="Name">
-                  <b>{t.name}</b>
-                </td>
-                {everyone && <td data-label="User">{t.user}</td>}
-                <td data-label="Created" title={dateTime(t.createdAt)}>
-                  {ago(t.createdAt, now)}
-                </td>
-                <td data-label="Last used" title={dateTime(t.lastUsedAt)}>
-                  {ago(t.lastUsedAt, now)}
-                </td>
-                <td data-label="">
-                  <button
-                    className="small danger"
-                    disabled={revoke.isPending && revoke.variables === t.id}
-                    onClick={() => {
-                      if (window.confirm(`Revoke ${t.name}? Scripts using it stop working.`))
-                        revoke.mutate(t.id);
-                    }}
-                  >
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    </ResourceList>
   );
 }

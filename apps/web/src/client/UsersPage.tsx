@@ -7,7 +7,10 @@ import { ROLES } from "../access.ts";
 import { Denied, useCan } from "./can.tsx";
 import { ago, dateTime } from "./format.ts";
 import { errorMessage, trpc } from "./trpc.ts";
+import { ResourceList } from "./ResourceList.tsx";
 import { useNow } from "./useNow.ts";
+
+type UserView = Awaited<ReturnType<typeof trpc.users.list.query>>[number];
 
 const USERS = ["users"] as const;
 const ROLE_HELP: Record<(typeof ROLES)[number], string> = {
@@ -118,93 +121,85 @@ export function UsersPage() {
     onError: (err, id) => setProblem({ id, message: errorMessage(err) }),
   });
   if (!allowed) return <Denied permission="users.manage" what="Managing users" />;
-  const list = users.data ?? [];
-
   return (
-    <>
-      <div className="page-head">
-        <h1>Users</h1>
-        {users.data && (
-          <span className="sub">
-            {list.length} user{list.length === 1 ? "" : "s"} · viewer reads, operator runs
-            containers, admin manages users and hosts
-          </span>
-        )}
-        <span className="spacer" />
-        {!adding && (
+    <ResourceList<UserView>
+      title="Users"
+      noun="users"
+      summary={
+        users.data &&
+        `${users.data.length} user${users.data.length === 1 ? "" : "s"} · viewer reads, operator runs containers, admin manages users and hosts`
+      }
+      headActions={
+        !adding && (
           <button className="primary" onClick={() => setAdding(true)}>
             Add user
           </button>
-        )}
-      </div>
+        )
+      }
+      query={users}
+      items={users.data}
+      loading="Loading users…"
+      empty={{ title: "No users", next: "Add one above." }}
+      rowKey={(u) => u.id}
+      rowName={(u) => u.email}
+      rowData={(u) => ({ "data-user": u.email })}
+      columns={[
+        {
+          label: "Email",
+          cell: (u) => (
+            <div>
+              <b>{u.email}</b>
+              {problem?.id === u.id && (
+                <div className="error" role="alert" style={{ marginTop: 4 }}>
+                  {problem.message}
+                </div>
+              )}
+            </div>
+          ),
+        },
+        {
+          label: "Role",
+          cell: (u) => (
+            <select
+              aria-label={`Role of ${u.email}`}
+              value={u.role}
+              disabled={setRole.isPending}
+              onChange={(e) =>
+                setRole.mutate({ id: u.id, role: e.target.value as (typeof ROLES)[number] })
+              }
+            >
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          ),
+        },
+        {
+          label: "Added",
+          title: (u) => dateTime(String(u.createdAt)),
+          cell: (u) => ago(String(u.createdAt), now),
+        },
+      ]}
+      rowActions={(u) => (
+        <button
+          className="small danger"
+          disabled={remove.isPending && remove.variables === u.id}
+          onClick={() => {
+            if (
+              window.confirm(
+                `Remove ${u.email}? Their sessions and API tokens stop working; the audit log keeps their entries.`,
+              )
+            )
+              remove.mutate(u.id);
+          }}
+        >
+          Remove
+        </button>
+      )}
+    >
       {adding && <AddUser onDone={() => setAdding(false)} />}
-      {users.isPending && <div className="state">Loading users…</div>}
-      {users.isError && (
-        <div className="error">Could not load the users: {errorMessage(users.error)}</div>
-      )}
-      {list.length > 0 && (
-        <table className="list">
-          <thead>
-            <tr>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Added</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((u) => (
-              <tr key={u.id} data-user={u.email}>
-                <td data-label="Email">
-                  <div>
-                    <b>{u.email}</b>
-                    {problem?.id === u.id && (
-                      <div className="error" role="alert" style={{ marginTop: 4 }}>
-                        {problem.message}
-                      </div>
-                    )}
-                  </div>
-                </td>
-                <td data-label="Role">
-                  <select
-                    aria-label={`Role of ${u.email}`}
-                    value={u.role}
-                    disabled={setRole.isPending}
-                    onChange={(e) =>
-                      setRole.mutate({ id: u.id, role: e.target.value as (typeof ROLES)[number] })
-                    }
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {r}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td data-label="Added" title={dateTime(String(u.createdAt))}>
-                  {ago(String(u.createdAt), now)}
-                </td>
-                <td data-label="">
-                  <button
-                    className="small danger"
-                    disabled={remove.isPending && remove.variables === u.id}
-                    onClick={() => {
-                      if (
-                        window.confirm(
-                          `Remove ${u.email}? Their sessions and API tokens stop working; the audit log keeps their entries.`,
-                        )
-                      )
-                        remove.mutate(u.id);
-                    }}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    </ResourceList>
   );
 }

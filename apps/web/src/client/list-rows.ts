@@ -1,0 +1,37 @@
+// The logic of ResourceList that needs no page: which rows a filter keeps, and running a bulk
+// action on every selected row.
+
+/** Whether `text` holds every word of `filter` (any case, any order); an empty filter keeps all. */
+export function matchesFilter(text: string, filter: string): boolean {
+  const hay = text.toLowerCase();
+  return filter
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
+}
+
+/**
+ * Runs `fn` on every item, at most `parallel` at once; one failure stops nothing. The answers
+ * come in the order they finished, each with its error when it failed.
+ */
+export async function eachSettled<T>(
+  items: T[],
+  fn: (item: T) => Promise<unknown>,
+  parallel: number,
+): Promise<Array<{ item: T; error?: unknown }>> {
+  const queue = [...items];
+  const out: Array<{ item: T; error?: unknown }> = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await fn(item);
+        out.push({ item });
+      } catch (error) {
+        out.push({ item, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+  return out;
+}

@@ -4,6 +4,7 @@
 import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { AuditView } from "../server/services/audit.ts";
+import { LOGIN_FAILED } from "../server/services/audit-actions.ts";
 import { Denied, useCan } from "./can.tsx";
 import { ago, dateTime } from "./format.ts";
 import { useLive } from "./live.tsx";
@@ -16,6 +17,7 @@ const FAMILIES = [
   ["image.", "Images"],
   ["host.", "Hosts"],
   ["user.", "Users and logins"],
+  [LOGIN_FAILED, "Failed logins"],
   ["token.", "API tokens"],
   ["setup.", "Setup"],
 ] as const;
@@ -34,6 +36,13 @@ function Detail({ detail }: { detail: Record<string, unknown> }) {
     ([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
   );
   return <span className="mono audit-detail">{parts.join(" · ") || "—"}</span>;
+}
+
+/** A failed login has no user behind it (its target is the email tried), unlike the system's. */
+function who(e: AuditView): string {
+  if (e.user) return e.user;
+  if (e.userId) return "(removed user)";
+  return e.action === LOGIN_FAILED ? "not logged in" : "system";
 }
 
 export function AuditPage() {
@@ -138,9 +147,11 @@ export function AuditPage() {
                 <td data-label="When" title={dateTime(e.time)}>
                   {ago(e.time, now)}
                 </td>
-                <td data-label="Who">{e.user ?? (e.userId ? "(removed user)" : "system")}</td>
+                <td data-label="Who">{who(e)}</td>
                 <td data-label="What">
-                  <span className="badge">{e.action}</span>
+                  <span className={e.action === LOGIN_FAILED ? "badge bad" : "badge"}>
+                    {e.action}
+                  </span>
                 </td>
                 <td data-label="Target" className="mono">
                   {e.target ? e.target.slice(0, 24) : "—"}

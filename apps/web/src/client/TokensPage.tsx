@@ -1,15 +1,23 @@
 "use client";
-// API tokens for scripts: make one (its secret is shown here once), see when each was last used,
-// revoke. An admin sees and revokes everyone's.
+// API tokens for scripts: make one (its secret is shown here once, with an expiry if wanted), see
+// when each was last used and when it expires, revoke. Login tokens (a CLI's POST
+// /api/v1/auth/login, 30 days) are marked apart from named ones. An admin sees everyone's.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useCan } from "./can.tsx";
 import { CopyButton } from "./CopyButton.tsx";
-import { ago, dateTime } from "./format.ts";
+import { ago, dateTime, until } from "./format.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
 const TOKENS = ["tokens"] as const;
+const EXPIRIES = [
+  ["", "Never expires"],
+  ["7", "Expires in 7 days"],
+  ["30", "Expires in 30 days"],
+  ["90", "Expires in 90 days"],
+  ["365", "Expires in a year"],
+] as const;
 
 export function TokensPage() {
   const qc = useQueryClient();
@@ -17,10 +25,13 @@ export function TokensPage() {
   const everyone = useCan("tokens.manage");
   const tokens = useQuery({ queryKey: TOKENS, queryFn: () => trpc.account.tokens.query() });
   const [name, setName] = useState("");
+  const [days, setDays] = useState("");
   const create = useMutation({
-    mutationFn: (n: string) => trpc.account.createToken.mutate({ name: n }),
+    mutationFn: (input: { name: string; expiresInDays?: number }) =>
+      trpc.account.createToken.mutate(input),
     onSuccess: () => {
       setName("");
+      setDays("");
       void qc.invalidateQueries({ queryKey: TOKENS });
     },
   });
@@ -32,7 +43,7 @@ export function TokensPage() {
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    create.mutate(name);
+    create.mutate({ name, ...(days ? { expiresInDays: Number(days) } : {}) });
   }
 
   return (
@@ -53,6 +64,13 @@ export function TokensPage() {
           onChange={(e) => setName(e.target.value)}
           style={{ flex: "1 1 220px" }}
         />
+        <select aria-label="Expiry" value={days} onChange={(e) => setDays(e.target.value)}>
+          {EXPIRIES.map(([v, label]) => (
+            <option key={v} value={v}>
+              {label}
+            </option>
+          ))}
+        </select>
         <button className="primary" type="submit" disabled={create.isPending || !name.trim()}>
           {create.isPending ? "Creating…" : "Create token"}
         </button>
@@ -92,17 +110,31 @@ export function TokensPage() {
           <thead>
             <tr>
               <th>Name</th>
+              <th>Kind</th>
               {everyone && <th>User</th>}
               <th>Created</th>
               <th>Last used</th>
+              <th>Expires</th>
               <th />
             </tr>
           </thead>
           <tbody>
             {list.map((t) => (
-              <tr key={t.id} data-token={t.name}>
+              <tr key={t.id} data-token={t.name} data-kind={t.kind}>
                 <td data-label="Name">
                   <b>{t.name}</b>
+                </td>
+                <td data-label="Kind">
+                  <span
+                    className="badge"
+                    title={
+                      t.kind === "login"
+                        ? "made by a login (POST /api/v1/auth/login), e.g. a CLI's"
+                        : "made on this page"
+                    }
+                  >
+                    {t.kind}
+                  </span>
                 </td>
                 {everyone && <td data-label="User">{t.user}</td>}
                 <td data-label="Created" title={dateTime(t.createdAt)}>
@@ -110,6 +142,9 @@ export function TokensPage() {
                 </td>
                 <td data-label="Last used" title={dateTime(t.lastUsedAt)}>
                   {ago(t.lastUsedAt, now)}
+                </td>
+                <td data-label="Expires" title={dateTime(t.expiresAt)}>
+                  {until(t.expiresAt, now)}
                 </td>
                 <td data-label="">
                   <button

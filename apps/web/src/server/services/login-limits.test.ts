@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TooManyRequests } from "../errors.ts";
-import { LoginLimits } from "./login-limits.ts";
+import { LoginLimits, LoginRefused } from "./login-limits.ts";
 
 const limits = () => new LoginLimits({ perAccount: 3, perAddress: 5, windowSeconds: 900 });
 
@@ -40,4 +40,33 @@ test("a success clears the account's failures", async () => {
   await l.succeeded("a@example.com");
   for (let i = 0; i < 2; i++) await l.failed("a@example.com", "10.0.0.2");
   await l.check("a@example.com", "10.0.0.3");
+});
+
+test("a lock is reported once (its first refusal) until its window ends, then again", async () => {
+  const l = new LoginLimits({ perAccount: 2, perAddress: 100, windowSeconds: 1 });
+  const refusal = async (address: string) => {
+    try {
+      await l.check("a@example.com", address);
+    } catch (err) {
+      assert.ok(err instanceof LoginRefused);
+      return { by: err.limitedBy, first: err.firstInWindow };
+    }
+    assert.fail("not refused");
+  };
+  for (let i = 0; i < 2; i++) await l.failed("a@example.com", "10.0.0.1");
+  assert.deepEqual(await refusal("10.0.0.1"), { by: "account", first: true });
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(await refusal(`10.0.0.${i + 2}`), { by: "account", first: false });
+  }
+  await new Promise((r) => setTimeout(r, 1100));
+  await l.check("a@example.com", "10.0.0.1"); // the window is over
+  for (let i = 0; i < 2; i++) await l.failed("a@example.com", "10.0.0.1");
+  assert.deepEqual(await refusal("10.0.0.1"), { by: "account", first: true }, "a new lock");
+  const addr = new LoginLimits({ perAccount: 100, perAddress: 2, windowSeconds: 900 });
+  for (let i = 0; i < 2; i++) await addr.failed(`u${i}@example.com`, "10.0.0.1");
+  await assert.rejects(addr.check("x@example.com", "10.0.0.1"), {
+    limitedBy: "address",
+    firstInWindow: true,
+  });
+  await assert.rejects(addr.check("y@example.com", "10.0.0.1"), { firstInWindow: false });
 });

@@ -18,15 +18,25 @@ export const LOGIN_LIMITS: LoginLimitOptions = {
   windowSeconds: 15 * 60,
 };
 
-const tooManyAttempts = (retryAfterSeconds: number) =>
-  new TooManyRequests(
-    retryAfterSeconds,
-    `too many failed logins: try again in ${retryAfterSeconds} s`,
-  );
+/**
+ * A login refused before its password is checked. `firstInWindow` is true for the first refusal
+ * of a locked account or address: only that one is audited (services/auth.ts).
+ */
+export class LoginRefused extends TooManyRequests {
+  constructor(
+    retryAfterSeconds: number,
+    readonly limitedBy: "account" | "address",
+    readonly firstInWindow: boolean,
+  ) {
+    super(retryAfterSeconds, `too many failed logins: try again in ${retryAfterSeconds} s`);
+  }
+}
 
 export class LoginLimits {
   private readonly account: RateLimiterMemory;
   private readonly address: RateLimiterMemory;
+  /** "account:KEY" / "address:KEY" of each lock already reported → when that lock ends (ms) */
+  private readonly reported = new Map<string, number>();
 
   constructor(opts: LoginLimitOptions = LOGIN_LIMITS) {
     this.account = new RateLimiterMemory({
@@ -41,20 +51,36 @@ export class LoginLimits {
     });
   }
 
-  /** Throws 429 (with the seconds to wait) when the account or the address used its budget. */
+  /**
+   * Throws LoginRefused (429, with the seconds to wait) when the account or the address used its
+   * budget; the account's lock is named first when both are.
+   */
   async check(email: string, address: string): Promise<void> {
+    const account = email.toLowerCase();
     const [byAccount, byAddress] = await Promise.all([
-      this.account.get(email.toLowerCase()),
+      this.account.get(account),
       this.address.get(address),
     ]);
     let waitMs = 0;
-    for (const [res, limiter] of [
-      [byAccount, this.account],
-      [byAddress, this.address],
+    let lock: { by: "account" | "address"; key: string; ms: number } | undefined;
+    for (const [res, limiter, by, key] of [
+      [byAccount, this.account, "account", account],
+      [byAddress, this.address, "address", address],
     ] as const) {
-      if (res && res.consumedPoints >= limiter.points) waitMs = Math.max(waitMs, res.msBeforeNext);
+      if (res && res.consumedPoints >= limiter.points) {
+        waitMs = Math.max(waitMs, res.msBeforeNext);
+        lock ??= { by, key, ms: res.msBeforeNext };
+      }
     }
-    if (waitMs > 0) throw tooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
+    if (!lock) return;
+    const now = Date.now();
+    const id = `${lock.by}:${lock.key}`;
+    const first = (this.reported.get(id) ?? 0) <= now;
+    if (first) {
+      for (const [k, until] of this.reported) if (until <= now) this.reported.delete(k);
+      this.reported.set(id, now + lock.ms);
+    }
+    throw new LoginRefused(Math.max(1, Math.ceil(waitMs / 1000)), lock.by, first);
   }
 
   async failed(email: string, address: string): Promise<void> {

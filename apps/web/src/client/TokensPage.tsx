@@ -83,7 +83,12 @@ export function TokensPage() {
       {create.data && (
         <section className="panel" style={{ marginBottom: 16 }} aria-label="New token secret">
           <h2>Token “{create.data.name}” created</h2>
-          <p className="sub">Copy it now: it is not shown again (only its hash is kept).</p>
+          <p className="sub">
+            Copy it now: it is not shown again (only its hash is kept).{" "}
+            {create.data.expiresAt
+              ? `It expires on ${dateTime(create.data.expiresAt)}.`
+              : "It never expires: revoke it here when its script is gone."}
+          </p>
           <div className="command">
             <code data-testid="new-token">{create.data.token}</code>
             <CopyButton text={create.data.token} />

@@ -123,7 +123,7 @@ export class AuthService {
     email: string,
     password: string,
     address: string,
-    via: "token" | "session" | "password",
+    via: "token" | "session" | "password-change",
     who: string | null = null,
   ): Promise<AuthUser> {
     const failed = (detail: object) =>
@@ -224,7 +224,13 @@ export class AuthService {
     actor: Actor,
   ): Promise<{ endedSessions: number }> {
     try {
-      await this.checkPassword(user.email, input.currentPassword, actor.ip, "password", user.id);
+      await this.checkPassword(
+        user.email,
+        input.currentPassword,
+        actor.ip,
+        "password-change",
+        user.id,
+      );
     } catch (err) {
       // Not a 401: the caller is logged in, only this field is wrong.
       if (err instanceof AppError && err.status === 401)

@@ -165,6 +165,35 @@ test("logout clears the cookie with login's attributes: Secure behind a trusted 
   }
 });
 
+test("a password change renews this browser's cookie (same attributes), on REST and tRPC", async () => {
+  const user = { email: "pw@example.com", password: "first long password", role: "operator" };
+  assert.equal((await proxied.api("POST", "/api/v1/users", user)).status, 200);
+  const https = { "x-forwarded-proto": "https", "x-corral-csrf": "1" };
+  let password = user.password;
+  for (const door of ["rest", "trpc"] as const) {
+    const login = await post(proxied, "/api/v1/auth/session", { ...user, password }, https);
+    const old = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const next = `${password} again`;
+    const body = { currentPassword: password, newPassword: next };
+    const r =
+      door === "rest"
+        ? await post(proxied, "/api/v1/auth/password", body, { ...https, cookie: old })
+        : await post(proxied, "/api/trpc/account.changePassword", body, { ...https, cookie: old });
+    assert.equal(r.status, 200, door);
+    const renewed = r.headers.get("set-cookie") ?? "";
+    assert.match(
+      renewed,
+      /^corral_session=cse_[^;]+; HttpOnly; SameSite=Lax; Path=\/; Max-Age=604800; Secure$/,
+    );
+    assert.doesNotMatch(await r.text(), /cse_/, "the secret is in the cookie only");
+    const page = (cookie: string) =>
+      fetch(`${proxied.url}/`, { headers: { cookie }, redirect: "manual" }).then((p) => p.status);
+    assert.equal(await page(renewed.split(";")[0]!), 200, `${door}: this browser stays in`);
+    assert.equal(await page(old), 307, `${door}: a copy of the old cookie is out`);
+    password = next;
+  }
+});
+
 test("the new routes: 401 without a token, 403 below the permission, 400 naming the field", async () => {
   const s = direct;
   assert.equal((await s.api("GET", "/api/v1/tokens", undefined, null)).status, 401);

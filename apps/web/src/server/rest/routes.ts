@@ -151,16 +151,19 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       "/api/v1/auth/password",
       "account.manage",
-      async (r) =>
-        s.auth.changePassword(
+      async (r) => {
+        const { endedSessions, session } = await s.auth.changePassword(
           r.user,
           changePasswordInput.parse(await r.body()),
           cookie(r.req.headers.cookie, SESSION_COOKIE),
           r.actor,
-        ),
+        );
+        if (session) r.res.setHeader("set-cookie", sessionCookie(session, r.req));
+        return { endedSessions };
+      },
       {
         summary:
-          "changes the caller's password ({currentPassword, newPassword}); ends their other sessions",
+          "changes the caller's password ({currentPassword, newPassword}); ends their other sessions, renews this one's cookie",
         body: changePasswordInput,
       },
     )

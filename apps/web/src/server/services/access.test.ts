@@ -91,7 +91,7 @@ test("the last admin can be neither demoted nor removed, and the refusal says wh
   await assert.rejects(s.users.remove("nobody", actor), /no user nobody/);
 });
 
-test("changing a password needs the current one and ends the other sessions, not this one", async () => {
+test("changing a password needs the current one, ends the other sessions and renews this one's", async () => {
   const user = await s.auth.createUser(
     { email: "op@example.com", password: "operator password", role: "operator" },
     actor,
@@ -116,8 +116,21 @@ test("changing a password needs the current one and ends the other sessions, not
     actor,
   );
   assert.equal(r.endedSessions, 1);
-  assert.ok(await s.auth.userForSession(here), "this browser stays logged in");
+  assert.match(r.session ?? "", /^cse_/);
+  assert.equal((await s.auth.userForSession(r.session!))?.email, "op@example.com", "this browser");
+  assert.equal(await s.auth.userForSession(here), undefined, "a copy of its old cookie is out");
   assert.equal(await s.auth.userForSession(elsewhere), undefined);
+  // another user's cookie (or none: a token's caller) renews nothing and is left alone
+  const first = await db.user.findUniqueOrThrow({ where: { email: admin.email } });
+  const foreign = await s.auth.startSession(first.id);
+  const other = await s.auth.changePassword(
+    user,
+    { currentPassword: "a new long password", newPassword: "a new long password" },
+    foreign,
+    actor,
+  );
+  assert.deepEqual(other, { endedSessions: 1 });
+  assert.equal((await s.auth.userForSession(foreign))?.email, admin.email);
   await assert.rejects(s.auth.loginForSession(login, "10.0.0.1"), /wrong email or password/);
   await s.auth.loginForSession({ ...login, password: "a new long password" }, "10.0.0.1");
 });

@@ -1,5 +1,6 @@
 // Users, passwords (argon2id), API tokens for scripts and sessions for browsers.
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import { z } from "zod";
 import type { Db } from "../db.ts";
@@ -64,6 +65,12 @@ let dummyHash: Promise<string> | undefined;
 const USER_FIELDS = { id: true, email: true, role: true, createdAt: true } as const;
 
 export class AuthService {
+  /**
+   * "renewed" (old session secret, new one): a password change gave this browser's session a
+   * new secret; its open pages follow it (sockets/browser-live.ts) instead of being logged out.
+   */
+  readonly renewals = new EventEmitter();
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
@@ -215,14 +222,16 @@ export class AuthService {
 
   /**
    * Changes the caller's password after checking the current one (counted as a login attempt),
-   * and ends every other session of theirs: this browser's (`keepSession`) stays logged in.
+   * and ends every other session of theirs. This browser's session (`current`, when it is the
+   * caller's) stays logged in under a new secret (`session`, the new cookie's value): whoever
+   * had copied the old cookie is logged out with the rest.
    */
   async changePassword(
     user: AuthUser,
     input: z.infer<typeof changePasswordInput>,
-    keepSession: string | undefined,
+    current: string | undefined,
     actor: Actor,
-  ): Promise<{ endedSessions: number }> {
+  ): Promise<{ endedSessions: number; session?: string }> {
     try {
       await this.checkPassword(
         user.email,
@@ -241,14 +250,24 @@ export class AuthService {
       where: { id: user.id },
       data: { passwordHash: await this.hashPassword(input.newPassword) },
     });
+    const mine = current
+      ? await this.db.session.findUnique({ where: { tokenHash: hashSecret(current) } })
+      : null;
+    const keep = mine && mine.userId === user.id && mine.expiresAt > new Date() ? mine : null;
     const ended = await this.db.session.deleteMany({
-      where: {
-        userId: user.id,
-        ...(keepSession ? { tokenHash: { not: hashSecret(keepSession) } } : {}),
-      },
+      where: { userId: user.id, ...(keep ? { id: { not: keep.id } } : {}) },
     });
+    let session: string | undefined;
+    if (keep && current) {
+      session = newSecret("cse");
+      await this.db.session.update({
+        where: { id: keep.id },
+        data: { tokenHash: hashSecret(session), expiresAt: new Date(Date.now() + SESSION_TTL_MS) },
+      });
+      this.renewals.emit("renewed", current, session); // before the audit entry's recheck
+    }
     await this.audit.record(actor, "user.password", user.id, { endedSessions: ended.count });
-    return { endedSessions: ended.count };
+    return { endedSessions: ended.count, ...(session ? { session } : {}) };
   }
 
   async userForToken(token: string): Promise<AuthUser | undefined> {

@@ -136,7 +136,7 @@ export class AuthService {
     const failed = (detail: object) =>
       this.audit.record({ userId: who, ip: address }, LOGIN_FAILED, email, { via, ...detail });
     try {
-      await this.limits.check(email, address);
+      await this.limits.begin(email, address);
     } catch (err) {
       // A refused attempt is not checked against the password, so it tests no guess and its
       // count says nothing new; written each time, a loop of cheap 429s would flood the audit
@@ -156,11 +156,10 @@ export class AuthService {
     dummyHash ??= this.hashPassword(randomBytes(16).toString("hex"));
     const ok = await verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
     if (!user || !ok) {
-      await this.limits.failed(email, address);
       await failed({ reason: user ? "wrong password" : "unknown email" });
       throw new AppError(401, "wrong email or password");
     }
-    await this.limits.succeeded(email);
+    await this.limits.succeeded(email, address);
     return { id: user.id, email: user.email, role: user.role };
   }
 

@@ -52,14 +52,22 @@ export class LoginLimits {
   }
 
   /**
-   * Throws LoginRefused (429, with the seconds to wait) when the account or the address used its
-   * budget; the account's lock is named first when both are.
+   * Starts a login attempt: counts it against the account's and the address's budgets before
+   * the password is checked, so parallel guesses cannot all pass a check made before any of
+   * them has failed. Throws LoginRefused (429, with the seconds to wait) when either budget is
+   * used up, the account's lock named first; a refused try is given back (it tests nothing). A
+   * right password gives its point back too (succeeded); a wrong one keeps it.
    */
-  async check(email: string, address: string): Promise<void> {
+  async begin(email: string, address: string): Promise<void> {
     const account = email.toLowerCase();
+    const take = (limiter: RateLimiterMemory, key: string) =>
+      limiter.consume(key).catch((r: unknown) => {
+        if (r instanceof RateLimiterRes) return r; // over the budget: refused below
+        throw r;
+      });
     const [byAccount, byAddress] = await Promise.all([
-      this.account.get(account),
-      this.address.get(address),
+      take(this.account, account),
+      take(this.address, address),
     ]);
     let waitMs = 0;
     let lock: { by: "account" | "address"; key: string; ms: number } | undefined;
@@ -67,12 +75,13 @@ export class LoginLimits {
       [byAccount, this.account, "account", account],
       [byAddress, this.address, "address", address],
     ] as const) {
-      if (res && res.consumedPoints >= limiter.points) {
+      if (res.consumedPoints > limiter.points) {
         waitMs = Math.max(waitMs, res.msBeforeNext);
         lock ??= { by, key, ms: res.msBeforeNext };
       }
     }
     if (!lock) return;
+    await Promise.all([this.giveBack(this.account, account), this.giveBack(this.address, address)]);
     const now = Date.now();
     const id = `${lock.by}:${lock.key}`;
     const first = (this.reported.get(id) ?? 0) <= now;
@@ -83,16 +92,17 @@ export class LoginLimits {
     throw new LoginRefused(Math.max(1, Math.ceil(waitMs / 1000)), lock.by, first);
   }
 
-  async failed(email: string, address: string): Promise<void> {
-    const spend = (limiter: RateLimiterMemory, key: string) =>
-      limiter.consume(key).catch((r: unknown) => {
-        if (!(r instanceof RateLimiterRes)) throw r; // over the budget: already counted
-      });
-    await Promise.all([spend(this.account, email.toLowerCase()), spend(this.address, address)]);
+  /** A right password clears its account's failures and gives its address's point back. */
+  async succeeded(email: string, address: string): Promise<void> {
+    await Promise.all([
+      this.account.delete(email.toLowerCase()),
+      this.giveBack(this.address, address),
+    ]);
   }
 
-  /** A right password clears its account's failures (not its address's). */
-  async succeeded(email: string): Promise<void> {
-    await this.account.delete(email.toLowerCase());
+  /** One point back, unless the window ended meanwhile (no count below zero). */
+  private async giveBack(limiter: RateLimiterMemory, key: string): Promise<void> {
+    const res = await limiter.get(key);
+    if (res && res.consumedPoints > 0) await limiter.reward(key, 1);
   }
 }

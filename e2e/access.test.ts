@@ -201,6 +201,10 @@ test("the viewer changes their password: the current one is checked, other sessi
     .getByRole("status")
     .getByText(/Password changed\. 1 other session logged out/)
     .waitFor();
+  // this browser got a renewed cookie; its live socket follows it and is not logged out
+  await viewer.waitForTimeout(1000);
+  assert.match(viewer.url(), /\/account$/);
+  await viewer.getByText("live", { exact: true }).waitFor();
   await shoot(viewer, "account");
   assert.equal(await hostsWith(otherCookie), 401, "the other session ended");
   await viewer.goto(`${stack.url}/`);
@@ -213,14 +217,29 @@ test("API tokens: made with the secret shown once, used, revoked; the admin's au
   await admin.getByRole("heading", { name: "Audit log" }).waitFor();
   await admin.locator("tr[data-action='user.password']").first().waitFor();
 
+  // a CLI's login first: a login token, named after where it came from, for 30 days
+  const cli = await stack.api("POST", "/api/v1/auth/login", VIEWER, null);
+  assert.equal(cli.status, 200);
   await viewer.goto(`${stack.url}/tokens`);
-  await viewer.getByText("No API tokens").waitFor();
+  const loginRow = viewer.locator("tr[data-kind='login']");
+  await loginRow.getByText("login from 127.0.0.1").waitFor();
+  assert.match(
+    (await loginRow.locator("td[data-label='Expires']").textContent()) ?? "",
+    /^in (29|30) d$/,
+  );
   await viewer.getByLabel("Token name").fill("ci-deploy");
+  await viewer.getByLabel("Expiry").selectOption("90");
   await viewer.getByRole("button", { name: "Create token" }).click();
   const secret = (await viewer.getByTestId("new-token").textContent()) ?? "";
   assert.match(secret, /^cat_/);
   await viewer.getByRole("button", { name: "Copy" }).waitFor();
-  await viewer.locator("tr[data-token='ci-deploy']").waitFor();
+  const named = viewer.locator("tr[data-token='ci-deploy']");
+  await named.waitFor();
+  assert.equal(await named.locator("td[data-label='Kind']").textContent(), "named");
+  assert.match(
+    (await named.locator("td[data-label='Expires']").textContent()) ?? "",
+    /^in (89|90) d$/,
+  );
   assert.equal((await stack.api("GET", "/api/v1/hosts", undefined, secret)).status, 200);
   await shoot(viewer, "tokens");
 
@@ -233,11 +252,35 @@ test("API tokens: made with the secret shown once, used, revoked; the admin's au
     .locator("tr[data-token='ci-deploy']")
     .getByRole("button", { name: "Revoke" })
     .click();
-  await viewer.getByText("No API tokens").waitFor();
+  await named.waitFor({ state: "detached" });
   assert.equal((await stack.api("GET", "/api/v1/hosts", undefined, secret)).status, 401);
   await admin.locator("tr[data-action='token.revoke']").waitFor();
   // the audit detail never carries the env secret of the container made above
   await admin.getByLabel("Filter the audit log").fill("DB_PASSWORD");
   await admin.locator("tr[data-action='container.create']").waitFor();
   assert.ok(!(await admin.content()).includes("hunter2-secret"));
+
+  // Failed logins: the viewer's wrong current password above is one; a wrong password at the
+  // login page arrives live, with the email tried and no user.
+  await admin.getByLabel("Filter the audit log").fill("");
+  await admin.getByLabel("Action").selectOption("user.login.failed");
+  const failed = admin.locator("tr[data-action='user.login.failed']");
+  await failed.filter({ hasText: "via: password-change" }).waitFor();
+  const stranger = await browser.newPage();
+  await stranger.goto(`${stack.url}/login`);
+  await stranger.getByLabel("Email").fill("owner@example.com");
+  await stranger.getByLabel("Password").fill("a guess at the password");
+  await stranger.getByRole("button", { name: "Log in" }).click();
+  await stranger
+    .getByRole("alert")
+    .getByText(/wrong email or password/)
+    .waitFor();
+  await stranger.close();
+  const guess = failed
+    .filter({ hasText: "owner@example.com" })
+    .filter({ hasText: "not logged in" });
+  await guess.getByText("wrong password").waitFor();
+  assert.equal(await failed.filter({ hasText: "reason: wrong password" }).count(), 2);
+  assert.ok(!(await admin.content()).includes("a guess at the password"));
+  await shoot(admin, "audit-failed-logins");
 });

@@ -3,6 +3,8 @@
 // the operator's container really runs; only an admin manages users.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { io } from "socket.io-client";
+import { BROWSER_NAMESPACE } from "@corral/protocol";
 import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
 import { createDb } from "../src/server/db.ts";
 import { startStack, waitFor, type Stack } from "./fixtures/stack.ts";
@@ -169,6 +171,67 @@ test("a browser's login gets a session cookie and no API token; a script's a tok
     assert.equal(script.headers.get("set-cookie"), null);
     assert.match(((await script.json()) as { token: string }).token, /^cat_/);
     assert.equal(await db.apiToken.count(), before + 1);
+  } finally {
+    await db.$disconnect();
+  }
+});
+
+test("a login token is named after its address, lasts 30 days, and once expired is refused and unlisted", async () => {
+  const db = createDb(stack.databaseUrl);
+  try {
+    const r = await stack.api<{ token: string; expiresAt: string }>(
+      "POST",
+      "/api/v1/auth/login",
+      { email: "viewer@example.com", password: "viewer password!" },
+      null,
+    );
+    assert.equal(r.status, 200);
+    const days = (Date.parse(r.body.expiresAt) - Date.now()) / 86400_000;
+    assert.ok(days > 29.9 && days <= 30, `expires in ${days} days`);
+    type Token = { id: string; name: string; kind: string; expiresAt: string | null };
+    const mine = await stack.api<Token[]>("GET", "/api/v1/tokens", undefined, r.body.token);
+    const row = mine.body.find((t) => t.expiresAt === r.body.expiresAt);
+    assert.deepEqual([row?.name, row?.kind], ["login from 127.0.0.1", "login"]);
+    const named = await stack.api<Token & { token: string }>(
+      "POST",
+      "/api/v1/tokens",
+      { name: "viewer-script" },
+      r.body.token,
+    );
+    assert.deepEqual([named.body.kind, named.body.expiresAt], ["named", null]);
+
+    // 30 days later
+    await db.apiToken.update({
+      where: { id: row!.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    const rest = await stack.api<{ error: string }>(
+      "GET",
+      "/api/v1/containers",
+      undefined,
+      r.body.token,
+    );
+    assert.equal(rest.status, 401);
+    const trpc = await stack.api("GET", "/api/trpc/containers.list", undefined, r.body.token);
+    assert.equal(trpc.status, 401);
+    // the live socket takes a browser's session only: no token opens it, an expired one neither
+    const socket = io(stack.url + BROWSER_NAMESPACE, {
+      transports: ["websocket"],
+      reconnection: false,
+      extraHeaders: { authorization: `Bearer ${r.body.token}` },
+    });
+    const refused = await new Promise<string>((resolve) => {
+      socket.once("connect", () => resolve("connected"));
+      socket.once("connect_error", (err) => resolve(err.message));
+    });
+    socket.close();
+    assert.equal(refused, "log in first");
+    const listed = await stack.api<Token[]>("GET", "/api/v1/tokens");
+    assert.ok(!listed.body.some((t) => t.id === row!.id), "an admin does not see it either");
+    assert.ok(listed.body.some((t) => t.id === named.body.id));
+    // the named token made with it works on
+    const still = await stack.api("GET", "/api/v1/containers", undefined, named.body.token);
+    assert.equal(still.status, 200);
   } finally {
     await db.$disconnect();
   }

@@ -126,6 +126,74 @@ test("the session cookie is Secure when a trusted proxy says https, never on a c
   assert.equal(d.body.entries[0]?.ip, "127.0.0.1");
 });
 
+test("logout clears the cookie with login's attributes: Secure behind a trusted https proxy only", async () => {
+  const creds = { email: "admin@example.com", password: "correct horse" };
+  /** A Set-Cookie's attributes but its value and Max-Age, sorted. */
+  const attributes = (header: string) =>
+    header
+      .split("; ")
+      .slice(1)
+      .filter((a) => !a.startsWith("Max-Age="))
+      .sort();
+  const cases: Array<{ s: WebStack; headers: Record<string, string>; secure: boolean }> = [
+    { s: proxied, headers: { "x-forwarded-proto": "https" }, secure: true },
+    { s: proxied, headers: { "x-forwarded-proto": "http" }, secure: false },
+    // a client's own X-Forwarded-Proto, or the custom server's header sent by the client,
+    // is believed by nobody
+    { s: direct, headers: { "x-forwarded-proto": "https", "x-corral-https": "1" }, secure: false },
+  ];
+  for (const { s, headers, secure } of cases) {
+    const login = await post(s, "/api/v1/auth/session", creds, headers);
+    const set = login.headers.get("set-cookie") ?? "";
+    const out = await fetch(`${s.url}/logout`, {
+      method: "POST",
+      headers: { ...headers, cookie: set.split(";")[0]! },
+      redirect: "manual",
+    });
+    assert.equal(out.status, 303);
+    const cleared = out.headers.get("set-cookie") ?? "";
+    assert.match(cleared, /^corral_session=; /);
+    assert.match(cleared, /; Max-Age=0(;|$)/);
+    assert.deepEqual(attributes(cleared), attributes(set), JSON.stringify(headers));
+    assert.equal(attributes(cleared).includes("Secure"), secure, cleared);
+    // the session itself is over: the cookie no longer opens a page
+    const page = await fetch(`${s.url}/`, {
+      headers: { cookie: set.split(";")[0]! },
+      redirect: "manual",
+    });
+    assert.equal(page.status, 307);
+  }
+});
+
+test("a password change renews this browser's cookie (same attributes), on REST and tRPC", async () => {
+  const user = { email: "pw@example.com", password: "first long password", role: "operator" };
+  assert.equal((await proxied.api("POST", "/api/v1/users", user)).status, 200);
+  const https = { "x-forwarded-proto": "https", "x-corral-csrf": "1" };
+  let password = user.password;
+  for (const door of ["rest", "trpc"] as const) {
+    const login = await post(proxied, "/api/v1/auth/session", { ...user, password }, https);
+    const old = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const next = `${password} again`;
+    const body = { currentPassword: password, newPassword: next };
+    const r =
+      door === "rest"
+        ? await post(proxied, "/api/v1/auth/password", body, { ...https, cookie: old })
+        : await post(proxied, "/api/trpc/account.changePassword", body, { ...https, cookie: old });
+    assert.equal(r.status, 200, door);
+    const renewed = r.headers.get("set-cookie") ?? "";
+    assert.match(
+      renewed,
+      /^corral_session=cse_[^;]+; HttpOnly; SameSite=Lax; Path=\/; Max-Age=604800; Secure$/,
+    );
+    assert.doesNotMatch(await r.text(), /cse_/, "the secret is in the cookie only");
+    const page = (cookie: string) =>
+      fetch(`${proxied.url}/`, { headers: { cookie }, redirect: "manual" }).then((p) => p.status);
+    assert.equal(await page(renewed.split(";")[0]!), 200, `${door}: this browser stays in`);
+    assert.equal(await page(old), 307, `${door}: a copy of the old cookie is out`);
+    password = next;
+  }
+});
+
 test("the new routes: 401 without a token, 403 below the permission, 400 naming the field", async () => {
   const s = direct;
   assert.equal((await s.api("GET", "/api/v1/tokens", undefined, null)).status, 401);
@@ -204,6 +272,35 @@ test("failed logins count per real client: behind the proxy per forwarded addres
   assert.ok(Number(limited.headers.get("retry-after")) > 0);
   for (let i = 0; i < 30; i++)
     assert.equal((await fail(proxied, i, "10.9.0.1, 198.51.100.1")).status, 401);
-  assert.equal((await fail(proxied, 99, "198.51.100.1")).status, 429, "that client is limited");
+  for (let i = 90; i < 100; i++)
+    assert.equal((await fail(proxied, i, "198.51.100.1")).status, 429, "that client is limited");
   assert.equal((await fail(proxied, 98, "198.51.100.2")).status, 401, "another client is not");
+
+  // Every failure is in the audit log with the email tried and the real address; the ten
+  // refused (429) tries are one entry for the address's lock, not ten.
+  type Audit = { entries: Array<{ target: string; ip: string; detail: Record<string, unknown> }> };
+  const log = await proxied.api<Audit>(
+    "GET",
+    "/api/v1/audit?action=user.login.failed&text=198.51.100.1&limit=200",
+  );
+  const fromClient = log.body.entries.filter((e) => e.ip === "198.51.100.1");
+  assert.equal(fromClient.length, 31, "30 wrong passwords and one lock");
+  assert.deepEqual(fromClient[0]?.detail, {
+    via: "token",
+    reason: "rate-limited",
+    limitedBy: "address",
+    retryAfterSeconds: fromClient[0]?.detail.retryAfterSeconds,
+  });
+  assert.equal(fromClient[0]?.target, "nobody90@example.com");
+  assert.deepEqual(fromClient.at(-1)?.detail, { via: "token", reason: "unknown email" });
+  assert.equal(fromClient.at(-1)?.target, "nobody0@example.com");
+  assert.ok(!JSON.stringify(log.body).includes('"x"'), "no password");
+  const other = await proxied.api<Audit>(
+    "GET",
+    "/api/v1/audit?action=user.login.failed&text=198.51.100.2",
+  );
+  assert.deepEqual(
+    other.body.entries.map((e) => [e.ip, e.target]),
+    [["198.51.100.2", "nobody98@example.com"]],
+  );
 });

@@ -4,6 +4,7 @@
 import { useInfiniteQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { AuditView } from "../server/services/audit.ts";
+import { LOGIN_FAILED } from "../server/services/audit-actions.ts";
 import { Denied, useCan } from "./can.tsx";
 import { ago, dateTime } from "./format.ts";
 import { useLive } from "./live.tsx";
@@ -17,6 +18,7 @@ const FAMILIES = [
   ["image.", "Images"],
   ["host.", "Hosts"],
   ["user.", "Users and logins"],
+  [LOGIN_FAILED, "Failed logins"],
   ["token.", "API tokens"],
   ["setup.", "Setup"],
 ] as const;
@@ -35,6 +37,13 @@ function Detail({ detail }: { detail: Record<string, unknown> }) {
     ([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`,
   );
   return <span className="mono audit-detail">{parts.join(" · ") || "—"}</span>;
+}
+
+/** A failed login has no user behind it (its target is the email tried), unlike the system's. */
+function who(e: AuditView): string {
+  if (e.user) return e.user;
+  if (e.userId) return "(removed user)";
+  return e.action === LOGIN_FAILED ? "not logged in" : "system";
 }
 
 export function AuditPage() {
@@ -123,8 +132,13 @@ export function AuditPage() {
       tableClass="audit"
       columns={[
         { label: "When", title: (e) => dateTime(e.time), cell: (e) => ago(e.time, now) },
-        { label: "Who", cell: (e) => e.user ?? (e.userId ? "(removed user)" : "system") },
-        { label: "What", cell: (e) => <span className="badge">{e.action}</span> },
+        { label: "Who", cell: (e) => who(e) },
+        {
+          label: "What",
+          cell: (e) => (
+            <span className={e.action === LOGIN_FAILED ? "badge bad" : "badge"}>{e.action}</span>
+          ),
+        },
         {
           label: "Target",
           className: "mono",

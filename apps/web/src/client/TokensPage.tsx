@@ -1,17 +1,25 @@
 "use client";
-// API tokens for scripts: make one (its secret is shown here once), see when each was last used,
-// revoke. An admin sees and revokes everyone's.
+// API tokens for scripts: make one (its secret is shown here once, with an expiry if wanted), see
+// when each was last used and when it expires, revoke. Login tokens (a CLI's POST
+// /api/v1/auth/login, 30 days) are marked apart from named ones. An admin sees everyone's.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { TokenView } from "../server/services/api-tokens.ts";
 import { useCan } from "./can.tsx";
 import { CopyButton } from "./CopyButton.tsx";
-import { ago, dateTime } from "./format.ts";
+import { ago, dateTime, until } from "./format.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 import { ResourceList } from "./ResourceList.tsx";
 import { useNow } from "./useNow.ts";
 
 const TOKENS = ["tokens"] as const;
+const EXPIRIES = [
+  ["", "Never expires"],
+  ["7", "Expires in 7 days"],
+  ["30", "Expires in 30 days"],
+  ["90", "Expires in 90 days"],
+  ["365", "Expires in a year"],
+] as const;
 
 export function TokensPage() {
   const qc = useQueryClient();
@@ -19,10 +27,13 @@ export function TokensPage() {
   const everyone = useCan("tokens.manage");
   const tokens = useQuery({ queryKey: TOKENS, queryFn: () => trpc.account.tokens.query() });
   const [name, setName] = useState("");
+  const [days, setDays] = useState("");
   const create = useMutation({
-    mutationFn: (n: string) => trpc.account.createToken.mutate({ name: n }),
+    mutationFn: (input: { name: string; expiresInDays?: number }) =>
+      trpc.account.createToken.mutate(input),
     onSuccess: () => {
       setName("");
+      setDays("");
       void qc.invalidateQueries({ queryKey: TOKENS });
     },
   });
@@ -33,7 +44,7 @@ export function TokensPage() {
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    create.mutate(name);
+    create.mutate({ name, ...(days ? { expiresInDays: Number(days) } : {}) });
   }
 
   return (
@@ -55,9 +66,24 @@ export function TokensPage() {
       }}
       rowKey={(t) => t.id}
       rowName={(t) => t.name}
-      rowData={(t) => ({ "data-token": t.name })}
+      rowData={(t) => ({ "data-token": t.name, "data-kind": t.kind })}
       columns={[
         { label: "Name", cell: (t) => <b>{t.name}</b> },
+        {
+          label: "Kind",
+          cell: (t) => (
+            <span
+              className="badge"
+              title={
+                t.kind === "login"
+                  ? "made by a login (POST /api/v1/auth/login), e.g. a CLI's"
+                  : "made on this page"
+              }
+            >
+              {t.kind}
+            </span>
+          ),
+        },
         everyone && { label: "User", cell: (t) => t.user },
         {
           label: "Created",
@@ -68,6 +94,11 @@ export function TokensPage() {
           label: "Last used",
           title: (t) => dateTime(t.lastUsedAt),
           cell: (t) => ago(t.lastUsedAt, now),
+        },
+        {
+          label: "Expires",
+          title: (t) => dateTime(t.expiresAt),
+          cell: (t) => until(t.expiresAt, now),
         },
       ]}
       rowActions={(t) => (
@@ -92,6 +123,13 @@ export function TokensPage() {
           onChange={(e) => setName(e.target.value)}
           style={{ flex: "1 1 220px" }}
         />
+        <select aria-label="Expiry" value={days} onChange={(e) => setDays(e.target.value)}>
+          {EXPIRIES.map(([v, label]) => (
+            <option key={v} value={v}>
+              {label}
+            </option>
+          ))}
+        </select>
         <button className="primary" type="submit" disabled={create.isPending || !name.trim()}>
           {create.isPending ? "Creating…" : "Create token"}
         </button>
@@ -104,7 +142,12 @@ export function TokensPage() {
       {create.data && (
         <section className="panel" style={{ marginBottom: 16 }} aria-label="New token secret">
           <h2>Token “{create.data.name}” created</h2>
-          <p className="sub">Copy it now: it is not shown again (only its hash is kept).</p>
+          <p className="sub">
+            Copy it now: it is not shown again (only its hash is kept).{" "}
+            {create.data.expiresAt
+              ? `It expires on ${dateTime(create.data.expiresAt)}.`
+              : "It never expires: revoke it here when its script is gone."}
+          </p>
           <div className="command">
             <code data-testid="new-token">{create.data.token}</code>
             <CopyButton text={create.data.token} />

@@ -18,6 +18,17 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
+/** "in 29 d", "in 5 h", ... until an ISO time; `none` when there is no time. */
+export function until(iso: string | null | undefined, now = Date.now(), none = "never"): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (!Number.isFinite(t)) return none;
+  const s = Math.max(0, Math.round((t - now) / 1000));
+  if (s < 60) return `in ${s} s`;
+  if (s < 3600) return `in ${Math.floor(s / 60)} min`;
+  if (s < 86400) return `in ${Math.floor(s / 3600)} h`;
+  return `in ${Math.floor(s / 86400)} d`;
+}
+
 export function dateTime(iso: string | null | undefined): string {
   const t = iso ? Date.parse(iso) : NaN;
   return Number.isFinite(t) && t > 0 ? new Date(t).toLocaleString() : "—";

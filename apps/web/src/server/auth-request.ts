@@ -2,12 +2,8 @@
 // REST, tRPC and socket.io.
 import type { IncomingMessage } from "node:http";
 import { trustedProxies } from "./proxy-trust.ts";
-import {
-  SESSION_COOKIE,
-  SESSION_TTL_MS,
-  type AuthUser,
-  type AuthService,
-} from "./services/auth.ts";
+import { setSessionCookie } from "./session-cookie.ts";
+import { SESSION_COOKIE, type AuthUser, type AuthService } from "./services/auth.ts";
 import type { Actor } from "./services/audit.ts";
 
 export function cookie(header: string | undefined, name: string): string | undefined {
@@ -41,8 +37,7 @@ export function isHttps(req: IncomingMessage): boolean {
 
 /** The Set-Cookie value of a new session: Secure whenever the browser came over https. */
 export function sessionCookie(session: string, req: IncomingMessage): string {
-  const secure = isHttps(req) ? "; Secure" : "";
-  return `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${secure}`;
+  return setSessionCookie(session, isHttps(req));
 }
 
 /** The origins a page of this server has: CORRAL_PUBLIC_URL's and the one the browser used. */

@@ -96,13 +96,17 @@ export function restRoutes(s: Services): RestRouter {
       "/api/v1/auth/login",
       "public",
       async (r) => {
-        const { token } = await s.auth.loginForToken(
+        const { token, expiresAt } = await s.auth.loginForToken(
           loginInput.parse(await r.body()),
           clientAddress(r.req),
         );
-        return { token };
+        return { token, expiresAt };
       },
-      { summary: "an API token ({token}) for scripts; no cookie", body: loginInput },
+      {
+        summary:
+          "an API token ({token, expiresAt}) for scripts, valid 30 days; no cookie (a named token from /api/v1/tokens need not expire)",
+        body: loginInput,
+      },
     )
     .on(
       "POST",
@@ -147,16 +151,19 @@ export function restRoutes(s: Services): RestRouter {
       "POST",
       "/api/v1/auth/password",
       "account.manage",
-      async (r) =>
-        s.auth.changePassword(
+      async (r) => {
+        const { endedSessions, session } = await s.auth.changePassword(
           r.user,
           changePasswordInput.parse(await r.body()),
           cookie(r.req.headers.cookie, SESSION_COOKIE),
           r.actor,
-        ),
+        );
+        if (session) r.res.setHeader("set-cookie", sessionCookie(session, r.req));
+        return { endedSessions };
+      },
       {
         summary:
-          "changes the caller's password ({currentPassword, newPassword}); ends their other sessions",
+          "changes the caller's password ({currentPassword, newPassword}); ends their other sessions, renews this one's cookie",
         body: changePasswordInput,
       },
     )
@@ -169,7 +176,8 @@ export function restRoutes(s: Services): RestRouter {
       "account.manage",
       async (r) => s.tokens.create(r.user, createTokenInput.parse(await r.body()), r.actor),
       {
-        summary: "a named API token ({name}); its secret is in this answer only",
+        summary:
+          "a named API token ({name, expiresInDays?}: never expires without it); its secret is in this answer only",
         body: createTokenInput,
       },
     )

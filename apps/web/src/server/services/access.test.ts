@@ -7,8 +7,12 @@ import { SIM_FACTS } from "../../../test/fixtures/sim-agent.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
 import { createDb, type Db } from "../db.ts";
 import { MASK } from "../secrets.ts";
+import { createTokenInput } from "./api-tokens.ts";
 import type { AuditView } from "./audit.ts";
+import { LOGIN_FAILED } from "./audit-actions.ts";
+import { AuthService, LOGIN_TOKEN_TTL_MS } from "./auth.ts";
 import { createServices, type Services } from "./index.ts";
+import { LoginLimits } from "./login-limits.ts";
 
 let database: TestDatabase;
 let db: Db;
@@ -87,7 +91,7 @@ test("the last admin can be neither demoted nor removed, and the refusal says wh
   await assert.rejects(s.users.remove("nobody", actor), /no user nobody/);
 });
 
-test("changing a password needs the current one and ends the other sessions, not this one", async () => {
+test("changing a password needs the current one, ends the other sessions and renews this one's", async () => {
   const user = await s.auth.createUser(
     { email: "op@example.com", password: "operator password", role: "operator" },
     actor,
@@ -112,8 +116,21 @@ test("changing a password needs the current one and ends the other sessions, not
     actor,
   );
   assert.equal(r.endedSessions, 1);
-  assert.ok(await s.auth.userForSession(here), "this browser stays logged in");
+  assert.match(r.session ?? "", /^cse_/);
+  assert.equal((await s.auth.userForSession(r.session!))?.email, "op@example.com", "this browser");
+  assert.equal(await s.auth.userForSession(here), undefined, "a copy of its old cookie is out");
   assert.equal(await s.auth.userForSession(elsewhere), undefined);
+  // another user's cookie (or none: a token's caller) renews nothing and is left alone
+  const first = await db.user.findUniqueOrThrow({ where: { email: admin.email } });
+  const foreign = await s.auth.startSession(first.id);
+  const other = await s.auth.changePassword(
+    user,
+    { currentPassword: "a new long password", newPassword: "a new long password" },
+    foreign,
+    actor,
+  );
+  assert.deepEqual(other, { endedSessions: 1 });
+  assert.equal((await s.auth.userForSession(foreign))?.email, admin.email);
   await assert.rejects(s.auth.loginForSession(login, "10.0.0.1"), /wrong email or password/);
   await s.auth.loginForSession({ ...login, password: "a new long password" }, "10.0.0.1");
 });
@@ -145,6 +162,113 @@ test("API tokens: the secret once, last used, revoked; admins see and revoke eve
   await s.tokens.revoke(adm, t.id, actor);
   assert.equal(await s.auth.userForToken(t.token), undefined);
   await assert.rejects(s.tokens.revoke(adm, t.id, actor), /no token/);
+});
+
+test("failed logins are audited with the email and address, never the password; a lock once", async () => {
+  // Its own limits (2 failures per account): the shared service's are not used up here.
+  const auth = new AuthService(
+    db,
+    s.audit,
+    new LoginLimits({ perAccount: 2, perAddress: 100, windowSeconds: 900 }),
+  );
+  const guess = "Tr0ub4dor&3-guess";
+  const from = "203.0.113.9";
+  const failures = async () =>
+    (await s.audit.list({ action: LOGIN_FAILED, limit: 200 })).entries.filter((e) => e.ip === from);
+  await assert.rejects(
+    auth.loginForSession({ email: "op@example.com", password: guess }, from),
+    /wrong email or password/,
+  );
+  await assert.rejects(
+    auth.loginForToken({ email: "ghost@example.com", password: guess }, from),
+    /wrong email or password/,
+  );
+  let seen = await failures();
+  assert.deepEqual(
+    seen.map((e) => [e.target, e.userId, e.detail]),
+    [
+      ["ghost@example.com", null, { via: "token", reason: "unknown email" }],
+      ["op@example.com", null, { via: "session", reason: "wrong password" }],
+    ],
+  );
+  // The account's second failure locks it: the next five tries are refused (429) and the
+  // audit log gets one entry for the lock, not five.
+  await assert.rejects(
+    auth.loginForSession({ email: "op@example.com", password: guess }, from),
+    /wrong email or password/,
+  );
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(
+      auth.loginForSession({ email: "op@example.com", password: "a new long password" }, from),
+      (err: Error & { status?: number }) => err.status === 429,
+    );
+  }
+  seen = await failures();
+  assert.equal(seen.length, 4, JSON.stringify(seen));
+  assert.deepEqual(seen[0]?.detail, {
+    via: "session",
+    reason: "rate-limited",
+    limitedBy: "account",
+    retryAfterSeconds: seen[0]?.detail.retryAfterSeconds,
+  });
+  assert.ok(Number(seen[0]?.detail.retryAfterSeconds) > 890);
+  // A wrong current password on the password change is one too, by the logged-in user (the
+  // shared service: this account is locked in the one above).
+  const op = await db.user.findUniqueOrThrow({ where: { email: "op@example.com" } });
+  await assert.rejects(
+    s.auth.changePassword(
+      op,
+      { currentPassword: guess, newPassword: "yet another password" },
+      undefined,
+      { userId: op.id, ip: "198.51.100.20" },
+    ),
+    /currentPassword/,
+  );
+  const [pw] = (await s.audit.list({ action: LOGIN_FAILED, text: "198.51.100.20" })).entries;
+  assert.deepEqual(
+    [pw?.user, pw?.target, pw?.detail.via],
+    ["op@example.com", "op@example.com", "password-change"],
+  );
+  const rows = await db.auditEntry.findMany();
+  assert.ok(!rows.some((r) => JSON.stringify(r).includes(guess)), "no password is kept");
+});
+
+test("login tokens: named after the address, 30 days, expired ones refused, unlisted, cleared", async () => {
+  const op = await db.user.findUniqueOrThrow({ where: { email: "op@example.com" } });
+  const login = { email: "op@example.com", password: "a new long password" };
+  const t0 = Date.now();
+  const first = await s.auth.loginForToken(login, "203.0.113.10");
+  const ttl = first.expiresAt.getTime() - t0;
+  assert.ok(ttl >= LOGIN_TOKEN_TTL_MS - 5000 && ttl <= LOGIN_TOKEN_TTL_MS + 5000);
+  const named = await s.tokens.create(op, { name: "nightly" }, actor);
+  const weekly = await s.tokens.create(op, { name: "weekly", expiresInDays: 7 }, actor);
+  const listed = await s.tokens.list(op);
+  const row = (name: string) => listed.find((t) => t.name === name);
+  assert.equal(row("login from 203.0.113.10")?.kind, "login");
+  assert.equal(row("login from 203.0.113.10")?.expiresAt, first.expiresAt.toISOString());
+  assert.deepEqual([row("nightly")?.kind, row("nightly")?.expiresAt], ["named", null]);
+  const week = Date.parse(row("weekly")?.expiresAt ?? "") - t0;
+  assert.ok(Math.abs(week - 7 * 86400_000) < 5000, `weekly expires in ${week} ms`);
+  assert.equal(named.expiresAt, null);
+  assert.equal(weekly.kind, "named");
+
+  // Time passes: the login token's 30 days are over.
+  const hash = (await db.apiToken.findFirstOrThrow({ where: { name: "login from 203.0.113.10" } }))
+    .tokenHash;
+  await db.apiToken.update({
+    where: { tokenHash: hash },
+    data: { expiresAt: new Date(Date.now() - 1000) },
+  });
+  assert.equal(await s.auth.userForToken(first.token), undefined, "refused");
+  assert.ok(!(await s.tokens.list(op)).some((t) => t.name === "login from 203.0.113.10"));
+  assert.equal((await s.auth.userForToken(named.token))?.email, "op@example.com");
+  // the next login clears this user's expired login tokens: they do not pile up
+  await s.auth.loginForToken(login, "203.0.113.11");
+  assert.equal(await db.apiToken.count({ where: { tokenHash: hash } }), 0);
+  assert.throws(
+    () => createTokenInput.parse({ name: "x", expiresInDays: 0 }),
+    /expiresInDays is at least 1/,
+  );
 });
 
 test("the audit log: every change above, secrets masked, filtered, paged, pushed", async () => {
@@ -179,6 +303,7 @@ test("the audit log: every change above, secrets masked, filtered, paged, pushed
     "user.role",
     "user.remove",
     "user.login",
+    LOGIN_FAILED,
     "user.password",
     "token.create",
     "token.revoke",

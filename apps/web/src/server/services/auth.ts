@@ -1,10 +1,12 @@
 // Users, passwords (argon2id), API tokens for scripts and sessions for browsers.
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { hash, verify, type Algorithm } from "@node-rs/argon2";
 import { z } from "zod";
 import type { Db } from "../db.ts";
 import type { Actor, AuditService } from "./audit.ts";
-import { LoginLimits } from "./login-limits.ts";
+import { LOGIN_FAILED } from "./audit-actions.ts";
+import { LoginLimits, LoginRefused } from "./login-limits.ts";
 import { AppError, conflict } from "../errors.ts";
 import { ROLES } from "../permissions.ts";
 import { hashSecret, newSecret } from "../tokens.ts";
@@ -31,6 +33,16 @@ export const changePasswordInput = z.object({
 export const SESSION_COOKIE = "corral_session";
 export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * How long a token from POST /api/v1/auth/login lives. A CLI login is kept in a config file and
+ * reused by a person's commands and scripts, like `docker login`'s credential, so Portainer's
+ * 8 h (a browser session's) would have people logging in every morning and pasting passwords
+ * into more places. 30 days: a person logs in about once a month, and a copy left on an old
+ * laptop or in a CI log dies by itself. What must run longer gets a named token, made on
+ * purpose on the Tokens page (no expiry unless its maker sets one).
+ */
+export const LOGIN_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+
 export interface AuthUser {
   id: string;
   email: string;
@@ -53,6 +65,12 @@ let dummyHash: Promise<string> | undefined;
 const USER_FIELDS = { id: true, email: true, role: true, createdAt: true } as const;
 
 export class AuthService {
+  /**
+   * "renewed" (old session secret, new one): a password change gave this browser's session a
+   * new secret; its open pages follow it (sockets/browser-live.ts) instead of being logged out.
+   */
+  readonly renewals = new EventEmitter();
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
@@ -103,34 +121,77 @@ export class AuthService {
     return this.db.user.findMany({ select: USER_FIELDS, orderBy: { createdAt: "asc" } });
   }
 
-  /** Checks a login; failures count per account and per client address (429 past them). */
-  private async checkPassword(email: string, password: string, address: string): Promise<AuthUser> {
-    await this.limits.check(email, address);
+  /**
+   * Checks a login; failures count per account and per client address (429 past them), and each
+   * is audited as user.login.failed with the email tried (never the password) and the address.
+   * `who`: the logged-in user whose current password is checked again, if any.
+   */
+  private async checkPassword(
+    email: string,
+    password: string,
+    address: string,
+    via: "token" | "session" | "password-change",
+    who: string | null = null,
+  ): Promise<AuthUser> {
+    const failed = (detail: object) =>
+      this.audit.record({ userId: who, ip: address }, LOGIN_FAILED, email, { via, ...detail });
+    try {
+      await this.limits.begin(email, address);
+    } catch (err) {
+      // A refused attempt is not checked against the password, so it tests no guess and its
+      // count says nothing new; written each time, a loop of cheap 429s would flood the audit
+      // log. So one entry per lock (an account or an address, until its window ends) says it
+      // is locked and for how long. The attempts that do reach the password are each written:
+      // the limits bound them (10 per account and 30 per address in 15 minutes).
+      if (err instanceof LoginRefused && err.firstInWindow) {
+        await failed({
+          reason: "rate-limited",
+          limitedBy: err.limitedBy,
+          retryAfterSeconds: err.retryAfterSeconds,
+        });
+      }
+      throw err;
+    }
     const user = await this.db.user.findUnique({ where: { email } });
     dummyHash ??= this.hashPassword(randomBytes(16).toString("hex"));
     const ok = await verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
     if (!user || !ok) {
-      await this.limits.failed(email, address);
+      await failed({ reason: user ? "wrong password" : "unknown email" });
       throw new AppError(401, "wrong email or password");
     }
-    await this.limits.succeeded(email);
+    await this.limits.succeeded(email, address);
     return { id: user.id, email: user.email, role: user.role };
   }
 
-  /** An API token for a script (POST /api/v1/auth/login): no session comes with it. */
+  /**
+   * An API token for a script (POST /api/v1/auth/login): no session comes with it. It expires
+   * (LOGIN_TOKEN_TTL_MS) and is named after the address it was made from; this user's expired
+   * login tokens are deleted on the way, so they do not pile up.
+   */
   async loginForToken(
     input: z.infer<typeof loginInput>,
     address: string,
-  ): Promise<{ token: string; user: AuthUser }> {
-    const user = await this.checkPassword(input.email, input.password, address);
+  ): Promise<{ token: string; user: AuthUser; expiresAt: Date }> {
+    const user = await this.checkPassword(input.email, input.password, address, "token");
     await this.audit.record({ userId: user.id, ip: address }, "user.login", user.id, {
       via: "token",
     });
-    const token = newSecret("cat");
-    await this.db.apiToken.create({
-      data: { name: "login", tokenHash: hashSecret(token), userId: user.id },
+    const now = new Date();
+    await this.db.apiToken.deleteMany({
+      where: { userId: user.id, kind: "login", expiresAt: { lte: now } },
     });
-    return { token, user };
+    const token = newSecret("cat");
+    const expiresAt = new Date(now.getTime() + LOGIN_TOKEN_TTL_MS);
+    await this.db.apiToken.create({
+      data: {
+        name: `login from ${address || "an unknown address"}`,
+        kind: "login",
+        expiresAt,
+        tokenHash: hashSecret(token),
+        userId: user.id,
+      },
+    });
+    return { token, user, expiresAt };
   }
 
   /** A session for a browser (POST /api/v1/auth/session): no API token comes with it. */
@@ -138,7 +199,7 @@ export class AuthService {
     input: z.infer<typeof loginInput>,
     address: string,
   ): Promise<{ session: string; user: AuthUser }> {
-    const user = await this.checkPassword(input.email, input.password, address);
+    const user = await this.checkPassword(input.email, input.password, address, "session");
     await this.audit.record({ userId: user.id, ip: address }, "user.login", user.id, {
       via: "session",
     });
@@ -160,16 +221,24 @@ export class AuthService {
 
   /**
    * Changes the caller's password after checking the current one (counted as a login attempt),
-   * and ends every other session of theirs: this browser's (`keepSession`) stays logged in.
+   * and ends every other session of theirs. This browser's session (`current`, when it is the
+   * caller's) stays logged in under a new secret (`session`, the new cookie's value): whoever
+   * had copied the old cookie is logged out with the rest.
    */
   async changePassword(
     user: AuthUser,
     input: z.infer<typeof changePasswordInput>,
-    keepSession: string | undefined,
+    current: string | undefined,
     actor: Actor,
-  ): Promise<{ endedSessions: number }> {
+  ): Promise<{ endedSessions: number; session?: string }> {
     try {
-      await this.checkPassword(user.email, input.currentPassword, actor.ip);
+      await this.checkPassword(
+        user.email,
+        input.currentPassword,
+        actor.ip,
+        "password-change",
+        user.id,
+      );
     } catch (err) {
       // Not a 401: the caller is logged in, only this field is wrong.
       if (err instanceof AppError && err.status === 401)
@@ -180,14 +249,24 @@ export class AuthService {
       where: { id: user.id },
       data: { passwordHash: await this.hashPassword(input.newPassword) },
     });
+    const mine = current
+      ? await this.db.session.findUnique({ where: { tokenHash: hashSecret(current) } })
+      : null;
+    const keep = mine && mine.userId === user.id && mine.expiresAt > new Date() ? mine : null;
     const ended = await this.db.session.deleteMany({
-      where: {
-        userId: user.id,
-        ...(keepSession ? { tokenHash: { not: hashSecret(keepSession) } } : {}),
-      },
+      where: { userId: user.id, ...(keep ? { id: { not: keep.id } } : {}) },
     });
+    let session: string | undefined;
+    if (keep && current) {
+      session = newSecret("cse");
+      await this.db.session.update({
+        where: { id: keep.id },
+        data: { tokenHash: hashSecret(session), expiresAt: new Date(Date.now() + SESSION_TTL_MS) },
+      });
+      this.renewals.emit("renewed", current, session); // before the audit entry's recheck
+    }
     await this.audit.record(actor, "user.password", user.id, { endedSessions: ended.count });
-    return { endedSessions: ended.count };
+    return { endedSessions: ended.count, ...(session ? { session } : {}) };
   }
 
   async userForToken(token: string): Promise<AuthUser | undefined> {
@@ -195,7 +274,7 @@ export class AuthService {
       where: { tokenHash: hashSecret(token) },
       include: { user: true },
     });
-    if (!t || t.revokedAt) return undefined;
+    if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= new Date())) return undefined;
     // "last used" to the minute: not a database write per request
     if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > 60_000) {
       await this.db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date() } });

@@ -18,15 +18,25 @@ export const LOGIN_LIMITS: LoginLimitOptions = {
   windowSeconds: 15 * 60,
 };
 
-const tooManyAttempts = (retryAfterSeconds: number) =>
-  new TooManyRequests(
-    retryAfterSeconds,
-    `too many failed logins: try again in ${retryAfterSeconds} s`,
-  );
+/**
+ * A login refused before its password is checked. `firstInWindow` is true for the first refusal
+ * of a locked account or address: only that one is audited (services/auth.ts).
+ */
+export class LoginRefused extends TooManyRequests {
+  constructor(
+    retryAfterSeconds: number,
+    readonly limitedBy: "account" | "address",
+    readonly firstInWindow: boolean,
+  ) {
+    super(retryAfterSeconds, `too many failed logins: try again in ${retryAfterSeconds} s`);
+  }
+}
 
 export class LoginLimits {
   private readonly account: RateLimiterMemory;
   private readonly address: RateLimiterMemory;
+  /** "account:KEY" / "address:KEY" of each lock already reported → when that lock ends (ms) */
+  private readonly reported = new Map<string, number>();
 
   constructor(opts: LoginLimitOptions = LOGIN_LIMITS) {
     this.account = new RateLimiterMemory({
@@ -41,32 +51,58 @@ export class LoginLimits {
     });
   }
 
-  /** Throws 429 (with the seconds to wait) when the account or the address used its budget. */
-  async check(email: string, address: string): Promise<void> {
+  /**
+   * Starts a login attempt: counts it against the account's and the address's budgets before
+   * the password is checked, so parallel guesses cannot all pass a check made before any of
+   * them has failed. Throws LoginRefused (429, with the seconds to wait) when either budget is
+   * used up, the account's lock named first; a refused try is given back (it tests nothing). A
+   * right password gives its point back too (succeeded); a wrong one keeps it.
+   */
+  async begin(email: string, address: string): Promise<void> {
+    const account = email.toLowerCase();
+    const take = (limiter: RateLimiterMemory, key: string) =>
+      limiter.consume(key).catch((r: unknown) => {
+        if (r instanceof RateLimiterRes) return r; // over the budget: refused below
+        throw r;
+      });
     const [byAccount, byAddress] = await Promise.all([
-      this.account.get(email.toLowerCase()),
-      this.address.get(address),
+      take(this.account, account),
+      take(this.address, address),
     ]);
     let waitMs = 0;
-    for (const [res, limiter] of [
-      [byAccount, this.account],
-      [byAddress, this.address],
+    let lock: { by: "account" | "address"; key: string; ms: number } | undefined;
+    for (const [res, limiter, by, key] of [
+      [byAccount, this.account, "account", account],
+      [byAddress, this.address, "address", address],
     ] as const) {
-      if (res && res.consumedPoints >= limiter.points) waitMs = Math.max(waitMs, res.msBeforeNext);
+      if (res.consumedPoints > limiter.points) {
+        waitMs = Math.max(waitMs, res.msBeforeNext);
+        lock ??= { by, key, ms: res.msBeforeNext };
+      }
     }
-    if (waitMs > 0) throw tooManyAttempts(Math.max(1, Math.ceil(waitMs / 1000)));
+    if (!lock) return;
+    await Promise.all([this.giveBack(this.account, account), this.giveBack(this.address, address)]);
+    const now = Date.now();
+    const id = `${lock.by}:${lock.key}`;
+    const first = (this.reported.get(id) ?? 0) <= now;
+    if (first) {
+      for (const [k, until] of this.reported) if (until <= now) this.reported.delete(k);
+      this.reported.set(id, now + lock.ms);
+    }
+    throw new LoginRefused(Math.max(1, Math.ceil(waitMs / 1000)), lock.by, first);
   }
 
-  async failed(email: string, address: string): Promise<void> {
-    const spend = (limiter: RateLimiterMemory, key: string) =>
-      limiter.consume(key).catch((r: unknown) => {
-        if (!(r instanceof RateLimiterRes)) throw r; // over the budget: already counted
-      });
-    await Promise.all([spend(this.account, email.toLowerCase()), spend(this.address, address)]);
+  /** A right password clears its account's failures and gives its address's point back. */
+  async succeeded(email: string, address: string): Promise<void> {
+    await Promise.all([
+      this.account.delete(email.toLowerCase()),
+      this.giveBack(this.address, address),
+    ]);
   }
 
-  /** A right password clears its account's failures (not its address's). */
-  async succeeded(email: string): Promise<void> {
-    await this.account.delete(email.toLowerCase());
+  /** One point back, unless the window ended meanwhile (no count below zero). */
+  private async giveBack(limiter: RateLimiterMemory, key: string): Promise<void> {
+    const res = await limiter.get(key);
+    if (res && res.consumedPoints > 0) await limiter.reward(key, 1);
   }
 }

@@ -169,6 +169,14 @@ export function attachBrowserLive(
     }
   });
 
+  // A password change renews this browser's session secret (services/auth.ts): its sockets on
+  // this process follow it, so the recheck below keeps them. (With several web processes, a
+  // socket on another one is disconnected and its page logs in again.)
+  services.auth.renewals.on("renewed", (old: string, renewed: string) => {
+    for (const socket of ns.sockets.values()) {
+      if (socket.data.session === old) socket.data.session = renewed;
+    }
+  });
   services.audit.entries.on("entry", (entry: AuditView) => {
     ns.to(AUDIT_ROOM).emit("audit", entry);
     // Every change to a user is audited with the user as its target: their open pages get the

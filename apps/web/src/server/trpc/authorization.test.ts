@@ -32,6 +32,7 @@ const services = new Proxy({} as Services, {
       return {
         userForToken: async (role: string) => ({ id: "u1", email: `${role}@example.com`, role }),
         userForSession: async () => undefined,
+        renewals: new EventEmitter(),
       };
     if (name === "hub") return { changes: new EventEmitter(), stats: new Map() };
     if (name === "audit") return { entries: new EventEmitter() };

@@ -1,5 +1,5 @@
 // The app's tRPC router, mounted at /api/trpc: one router per resource, composed here.
-import type { IncomingMessage, RequestListener } from "node:http";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { Services } from "../services/index.ts";
 import { accountRouter } from "./routers/account.ts";
@@ -34,6 +34,7 @@ export function trpcHandler(services: Services): RequestListener {
   return createHTTPHandler({
     router: appRouter,
     basePath: TRPC_BASE,
-    createContext: ({ req }: { req: IncomingMessage }) => createContext(services, req),
+    createContext: ({ req, res }: { req: IncomingMessage; res: ServerResponse }) =>
+      createContext(services, req, res),
   });
 }

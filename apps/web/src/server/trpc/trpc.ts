@@ -1,7 +1,7 @@
 // tRPC's building blocks: the context (services + who calls), and the procedures routers use.
 // Authorization is middleware (roleProcedure, with a permission from permissions.ts), never an
 // `if` inside a procedure; no procedure is made without one.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
 import { describeZodError } from "@corral/protocol";
@@ -10,9 +10,14 @@ import { toAppError, trpcCode } from "../errors.ts";
 import { authorize, type Permission } from "../permissions.ts";
 import type { Services } from "../services/index.ts";
 
-export async function createContext(services: Services, req: IncomingMessage) {
+export async function createContext(
+  services: Services,
+  req: IncomingMessage,
+  /** for a procedure that sets a cookie (account.changePassword) */
+  res?: ServerResponse,
+) {
   const user = await authenticate(services.auth, req.headers);
-  return { services, user, actor: actorOf(user, req), req };
+  return { services, user, actor: actorOf(user, req), req, ...(res ? { res } : {}) };
 }
 export type Context = Awaited<ReturnType<typeof createContext>>;
 

@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
 import { join } from "node:path";
 import { buildTestImages } from "../packages/runtime/test/fixtures/images.ts";
+import { freePort } from "../packages/runtime/test/fixtures/ports.ts";
 import { pushWithSkopeo, startRegistry } from "../packages/runtime/test/fixtures/registry.ts";
 import { waitFor } from "../apps/web/test/fixtures/stack.ts";
 import { HOST_NAME, IMAGE, logIn, startUiStack, type UiStack } from "./fixtures.ts";
@@ -80,6 +81,30 @@ test("an image the host cannot pull: the form shows the host's reason", async ()
   const alert = page.locator("form").getByRole("alert");
   await alert.waitFor();
   assert.match((await alert.textContent()) ?? "", /127\.0\.0\.1:9/);
+  assert.match(page.url(), /\/containers\/new$/);
+});
+
+test("a host port another container publishes: the form names it and says what to do", async () => {
+  const port = await freePort();
+  const web = await ui.stack.api<{ id: string }>("POST", "/api/v1/containers", {
+    hostId: ui.hostId,
+    image: IMAGE,
+    name: "port-holder",
+    cmd: ["sleep", "3600"],
+    ports: [{ containerPort: 80, hostPort: port }],
+  });
+  assert.equal(web.status, 200, JSON.stringify(web.body));
+  await page.goto(`${ui.stack.url}/containers/new`);
+  await page.getByLabel(/^Image/).fill(IMAGE);
+  await page.getByLabel(/^Command/).fill("sleep 3600");
+  await page.getByLabel(/^Ports/).fill(`${port}:80`);
+  await page.getByRole("button", { name: "Create" }).click();
+  const alert = page.locator("form").getByRole("alert");
+  await alert.waitFor();
+  assert.equal(
+    await alert.textContent(),
+    `Bind for 0.0.0.0:${port} failed: port is already allocated by container port-holder (${web.body.id.slice(0, 12)}) on this host: choose another host port`,
+  );
   assert.match(page.url(), /\/containers\/new$/);
 });
 

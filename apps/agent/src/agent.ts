@@ -58,7 +58,13 @@ export class Agent {
   /** running containers: id -> host pid (stats are asked for only while some run) */
   private readonly running = new Map<string, number>();
   private images: string = "";
+  /** the heartbeat, stats and image intervals (set once, in start()) */
   private timers: NodeJS.Timeout[] = [];
+  /**
+   * The pending reconnect, if any: one field, not an entry in `timers` per reconnect (fired
+   * timeouts kept there for the process's life, and two pending retries could both connect).
+   */
+  private retryTimer: NodeJS.Timeout | undefined;
   private events: IncomingMessage | undefined;
   private stopped = false;
   private fatal: (err: Error) => void = () => undefined;
@@ -170,13 +176,18 @@ export class Agent {
     const delay = this.retryDelay * (0.5 + Math.random());
     this.retryDelay = Math.min(this.retryDelay * 2, 15000);
     this.log(`corral-agent: reconnecting in ${Math.round(delay)} ms`);
-    this.timers.push(setTimeout(() => !this.stopped && this.socket.connect(), delay));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.stopped) this.socket.connect();
+    }, delay);
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.retryTimer);
     this.events?.destroy();
     this.runner.closeAll();
     this.socket.disconnect();

@@ -247,3 +247,17 @@ test("networks and volumes: create, list, remove", async () => {
   const gone = await command({ type: "volumes.remove", name: "agent-vol" });
   assert.equal(!gone.ok && gone.status, 404);
 });
+
+test("a server that hangs up is reconnected to each time, and the retries are not kept", async () => {
+  for (let i = 0; i < 5; i++) {
+    const before = snapshots.length;
+    const socket = web.socket!;
+    socket.disconnect(true); // "io server disconnect": socket.io leaves the retry to the agent
+    await waitFor(`reconnect ${i + 1}`, () => web.socket !== socket && snapshots.length > before);
+  }
+  // what the agent holds for its timers: its three intervals, no fired retry per reconnect
+  const held = agent as unknown as { timers: NodeJS.Timeout[]; retryTimer?: NodeJS.Timeout };
+  assert.equal(held.timers.length, 3);
+  assert.equal(held.retryTimer, undefined, "no retry pending once connected");
+  assert.ok((await command({ type: "images.list" })).ok, "commands work on the new connection");
+});

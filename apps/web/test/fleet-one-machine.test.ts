@@ -139,15 +139,44 @@ test("a port published by one runtime is refused to the other, naming who holds 
     cmd: ["sleep", "60"],
     ports: [{ containerPort: 80, hostPort: a.port }],
   });
-  // a start that fails (as Docker's): the daemon's message, verbatim
-  assert.equal(r.status, 400, JSON.stringify(r.body));
-  assert.match(
+  // a start that fails (as Docker's) for a conflict: 409, the daemon's one line, verbatim
+  assert.equal(r.status, 409, JSON.stringify(r.body));
+  assert.equal(
     r.body.error,
-    new RegExp(
-      `port is already allocated by another Corral runtime \\(corral-rtd pid ${a.runtime.daemonPid()}, state root ${join(a.data, "runtime")}\\)`,
-    ),
+    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by another Corral runtime (corral-rtd pid ${a.runtime.daemonPid()}, state root ${join(a.data, "runtime")}): choose another host port`,
   );
   assert.equal(await answer(a.port), a.name, "still the first host's container");
+});
+
+test("conflicts on one host are 409 on REST and CONFLICT on tRPC, each saying what to do", async () => {
+  const [a] = members as [Member];
+  // the port a container of the same runtime holds: named as the user named it
+  const trpc = await web.api<{ error: { message: string; data: { code: string } } }>(
+    "POST",
+    "/api/trpc/containers.create",
+    {
+      hostId: a.hostId,
+      image: TEST_IMAGE_NAME,
+      cmd: ["sleep", "60"],
+      ports: [{ containerPort: 80, hostPort: a.port }],
+    },
+  );
+  assert.equal(trpc.status, 409, JSON.stringify(trpc.body));
+  assert.equal(trpc.body.error.data.code, "CONFLICT");
+  assert.equal(
+    trpc.body.error.message,
+    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by container web-${a.name} (${a.containerId.slice(0, 12)}) on this host: choose another host port`,
+  );
+  // a name in use, as Docker: 409
+  const named = await web.api<{ error: string }>("POST", "/api/v1/containers", {
+    hostId: a.hostId,
+    image: TEST_IMAGE_NAME,
+    name: `web-${a.name}`,
+    cmd: ["sleep", "60"],
+  });
+  assert.equal(named.status, 409, JSON.stringify(named.body));
+  assert.match(named.body.error, new RegExp(`name "/web-${a.name}" is already in use`));
+  assert.equal(await answer(a.port), a.name, "still the first container");
 });
 
 test("stopping one agent's daemon leaves the other's containers alone", async () => {

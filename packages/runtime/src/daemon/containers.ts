@@ -375,7 +375,7 @@ export class ContainerService extends EventEmitter {
       await cgroup.destroy().catch(() => undefined);
       if (r.request.autoRemove)
         void this.remove(r.id, { force: true, volumes: true }).catch(() => undefined);
-      throw new StartError(exitCode, message);
+      throw new StartError(exitCode, message, err);
     }
     this.logs.watch(r.id, this.logPath(r.id), logLimits(r.request));
     this.emitEvent("start", r);
@@ -710,11 +710,18 @@ export class ContainerService extends EventEmitter {
   }
 }
 
-export class StartError extends Error {
+/**
+ * A start that failed: Docker's exit code for the CLI (125 the runtime's, 126/127 the command's)
+ * and the HTTP status of its cause, so a port or name another container holds stays a 409 (the
+ * user's conflict to resolve) instead of turning into a 400 on its way out.
+ */
+export class StartError extends UserError {
   constructor(
     readonly exitCode: number,
     message: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause instanceof UserError ? cause.status : 400);
+    this.name = "StartError";
   }
 }

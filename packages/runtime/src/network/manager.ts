@@ -359,7 +359,7 @@ export class NetworkManager {
       const attachments: NetworkAttachment[] = [];
       let ports: PortBinding[] = [];
       try {
-        ports = await this.reservations.reserve(c.id, publish);
+        ports = await this.reservations.reserve(c, publish);
         for (const [index, endpoint] of endpoints.entries()) {
           const wired = index === 0 ? slotVeth(slotId) : undefined;
           attachments.push(await this.attach(c.id, pid, endpoint, `eth${index}`, wired));
@@ -539,7 +539,7 @@ export class NetworkManager {
     attachments: NetworkAttachment[],
     ports: PortBinding[],
   ): Promise<{ ports: PortBinding[]; warning?: string }> {
-    const { held, lost } = await this.reservations.reclaim(c.id, ports);
+    const { held, lost } = await this.reservations.reclaim(c, ports);
     this.running.set(c.id, { name: c.name, attachments: [...attachments], ports: [...held] });
     if (lost.length === 0) return { ports: held };
     return { ports: held, warning: `no longer published (taken meanwhile): ${lost.join(", ")}` };

@@ -38,18 +38,25 @@ function holdUdp(host: string, port: number): Promise<{ port: number; held: Held
   });
 }
 
+/** The container a port is held for: its id keys the reservation, its name is shown. */
+export interface PortOwner {
+  id: string;
+  name: string;
+}
+
 /** The host ports held for running containers. */
 export class PortReservations {
   private readonly held = new Map<string, Held[]>();
   /** "port/protocol" -> the container holding it, to name it when another asks for it. */
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, PortOwner>();
 
   /**
-   * Binds every requested port for `owner` (a container id) and returns them with the ports
-   * the kernel chose for hostPort 0; on any failure, holds nothing and throws a one-line error.
+   * Binds every requested port for `owner` and returns them with the ports the kernel chose
+   * for hostPort 0; on any failure, holds nothing and throws a one-line error (409 for a port
+   * already taken: the user's to resolve by choosing another one, as a name in use).
    */
-  async reserve(owner: string, requests: readonly PortRequest[]): Promise<PortBinding[]> {
-    this.release(owner);
+  async reserve(owner: PortOwner, requests: readonly PortRequest[]): Promise<PortBinding[]> {
+    this.release(owner.id);
     const held: Held[] = [];
     const bindings: PortBinding[] = [];
     try {
@@ -65,10 +72,12 @@ export class PortReservations {
           if (code === "EADDRINUSE") {
             const own = this.owners.get(`${r.hostPort}/${r.protocol}`);
             const holder = own
-              ? `container ${own.slice(0, 12)}`
+              ? `container ${own.name} (${own.id.slice(0, 12)}) on this host`
               : describePortHolder(r.hostPort, r.protocol);
+            // Docker's words first (scripts match them), then who holds it and what to do, in
+            // terms that fit the CLI's -p and the web form's host port field alike.
             throw new UserError(
-              `Bind for ${host}:${r.hostPort} failed: port is already allocated${holder ? ` by ${holder}` : ""} (choose another host port with -p)`,
+              `Bind for ${host}:${r.hostPort} failed: port is already allocated${holder ? ` by ${holder}` : ""}: choose another host port`,
               409,
             );
           }
@@ -81,8 +90,9 @@ export class PortReservations {
       for (const h of held) h.close();
       throw err;
     }
-    this.held.set(owner, held);
-    for (const b of bindings) this.owners.set(`${b.hostPort}/${b.protocol}`, owner);
+    this.held.set(owner.id, held);
+    const who = { id: owner.id, name: owner.name }; // not the caller's whole record
+    for (const b of bindings) this.owners.set(`${b.hostPort}/${b.protocol}`, who);
     return bindings;
   }
 
@@ -91,10 +101,10 @@ export class PortReservations {
    * did), one by one: a port another program took meanwhile is lost, the others held.
    */
   async reclaim(
-    owner: string,
+    owner: PortOwner,
     bindings: readonly PortBinding[],
   ): Promise<{ held: PortBinding[]; lost: string[] }> {
-    this.release(owner);
+    this.release(owner.id);
     const held: Held[] = [];
     const kept: PortBinding[] = [];
     const lost: string[] = [];
@@ -108,15 +118,17 @@ export class PortReservations {
         lost.push(`${host}:${b.hostPort}/${b.protocol} (${(err as Error).message})`);
       }
     }
-    this.held.set(owner, held);
-    for (const b of kept) this.owners.set(`${b.hostPort}/${b.protocol}`, owner);
+    this.held.set(owner.id, held);
+    const who = { id: owner.id, name: owner.name };
+    for (const b of kept) this.owners.set(`${b.hostPort}/${b.protocol}`, who);
     return { held: kept, lost };
   }
 
-  release(owner: string): void {
-    for (const h of this.held.get(owner) ?? []) h.close();
-    this.held.delete(owner);
-    for (const [key, o] of this.owners) if (o === owner) this.owners.delete(key);
+  /** Closes what container `id` holds. */
+  release(id: string): void {
+    for (const h of this.held.get(id) ?? []) h.close();
+    this.held.delete(id);
+    for (const [key, o] of this.owners) if (o.id === id) this.owners.delete(key);
   }
 
   close(): void {

@@ -85,7 +85,7 @@ export function restRoutes(s: Services): RestRouter {
       "read",
       async (r) => {
         const text = await s.metrics.render();
-        r.res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+        r.res.writeHead(200, { "content-type": s.metrics.contentType });
         r.res.end(text);
         return undefined;
       },

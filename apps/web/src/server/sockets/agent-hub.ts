@@ -63,13 +63,22 @@ export interface StreamHandlers {
   end(e: { exitCode?: number; error?: string }): void;
 }
 
+/** What a running container's metrics are labelled with, besides its id and host. */
+export interface RunningContainer {
+  name: string;
+  image: string;
+}
+
 interface Connection {
   socket: AgentSocket;
   lastBeat: number;
   /** Messages of one host are applied in order, one at a time. */
   queue: Promise<void>;
-  /** its running containers, as its snapshot and deltas say (stats of others are dropped) */
-  running: Set<string>;
+  /**
+   * its running containers, as its snapshot and deltas say (stats of others are dropped), with
+   * the names /metrics labels their samples with
+   */
+  running: Map<string, RunningContainer>;
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -163,6 +172,11 @@ export class AgentHub {
     ns.on("connection", (socket) => this.onConnection(socket));
   }
 
+  /** A running container of a host connected to this process, as its agent last reported it. */
+  runningContainer(hostId: string, id: string): RunningContainer | undefined {
+    return this.connections.get(hostId)?.running.get(id);
+  }
+
   /** Whether the host's agent is connected to this process (the database says for the fleet). */
   isOnline(hostId: string): boolean {
     return this.connections.has(hostId);
@@ -202,7 +216,7 @@ export class AgentHub {
       socket,
       lastBeat: Date.now(),
       queue: Promise.resolve(),
-      running: new Set(),
+      running: new Map(),
     };
     this.connections.set(hostId, conn);
     void socket.join(hostRoom(hostId));
@@ -231,8 +245,10 @@ export class AgentHub {
       conn.lastBeat = Date.now();
       const r = snapshotSchema.safeParse(raw);
       if (!r.success) return invalid("snapshot", describeZodError(r.error));
-      conn.running = new Set(
-        r.data.containers.filter((c) => c.state === "running").map((c) => c.id),
+      conn.running = new Map(
+        r.data.containers
+          .filter((c) => c.state === "running")
+          .map((c) => [c.id, { name: c.name, image: c.image }]),
       );
       this.forgetStats(hostId, (id) => !conn.running.has(id));
       serial("snapshot", async () => {
@@ -248,7 +264,9 @@ export class AgentHub {
       if (!r.success) return invalid("delta", describeZodError(r.error));
       const change = r.data.change;
       if (change.kind === "container") {
-        if (change.container?.state === "running") conn.running.add(change.event.id);
+        const c = change.container;
+        if (c?.state === "running")
+          conn.running.set(change.event.id, { name: c.name, image: c.image });
         else {
           conn.running.delete(change.event.id);
           this.stats.delete(change.event.id); // a stopped container's last sample is not "now"

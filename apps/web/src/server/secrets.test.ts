@@ -52,3 +52,10 @@ test("audit details lose their secrets at any depth", () => {
     token: MASK,
   });
 });
+
+test("audit details keep a time as its ISO string, not as an empty object", () => {
+  const expiresAt = new Date("2026-12-04T10:00:00.000Z");
+  assert.deepEqual(JSON.parse(JSON.stringify(maskDetail({ expiresAt }))), {
+    expiresAt: "2026-12-04T10:00:00.000Z",
+  });
+});

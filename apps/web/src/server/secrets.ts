@@ -46,6 +46,8 @@ export function maskDetail(detail: unknown, key = ""): unknown {
     }
     return detail.map((d) => maskDetail(d));
   }
+  // A Date has no own entries: kept as its ISO time, not as {} (a join token's expiresAt).
+  if (detail instanceof Date) return detail.toISOString();
   if (detail && typeof detail === "object") {
     return Object.fromEntries(
       Object.entries(detail).map(([k, v]) => [

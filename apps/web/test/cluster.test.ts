@@ -1,9 +1,9 @@
 // Two web processes, one fleet (CORRAL_REDIS_URL): a real agent joined to process A, a
-// browser's socket on process B. B sees the host's own load live, the container's events and
-// stats, a start/stop asked of B reaches the agent on A, a terminal opened on B runs in the
-// container, and B lists the host's networks as online (asking its agent on A). One database
-// for both: A's (SQLite in A's data directory, WAL; PostgreSQL with CORRAL_TEST_DATABASE=postgresql,
-// as `npm test` also runs it).
+// browser's socket on process B. B sees the host's own load live and its history, the
+// container's events and stats, a start/stop asked of B reaches the agent on A, a terminal
+// opened on B runs in the container, and B lists the host's networks as online (asking its
+// agent on A). One database for both: A's (SQLite in A's data directory, WAL; PostgreSQL with
+// CORRAL_TEST_DATABASE=postgresql, as `npm test` also runs it).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -91,6 +91,14 @@ test("B's browser watching the host gets its load live from the agent on A", asy
   // the second is a new sample (live), not the first repeated
   assert.ok((times[1] as number) > (times[0] as number), JSON.stringify(times));
   browser.emit("hostStats:unwatch", { hostId });
+  // the host page's history, read on B: the last minutes at 1 s, which A holds in memory
+  const history = await b.api<{ resolutionSeconds: number; points: Array<{ t: number }> }>(
+    "GET",
+    `/api/v1/hosts/${hostId}/stats?range=15m`,
+  );
+  assert.equal(history.status, 200, JSON.stringify(history.body));
+  assert.equal(history.body.resolutionSeconds, 1);
+  assert.ok(history.body.points.length >= 2, JSON.stringify(history.body));
 });
 
 test("B lists the host's networks and counts its volumes: the agent on A answers", async () => {

@@ -1,7 +1,8 @@
 // The fleet and host pages in Debian's chromium against the real stack: a host's own load
-// live (fleet sparkline, host graphs that move), its facts, draining refusing a placement with
-// its reason, a revoked join token refused to an agent, an offline host's containers shown as
-// unknown, and a host removed while its containers keep running. Screenshots of both pages.
+// live (fleet sparkline, host graphs that start from its stored history and move), its facts,
+// draining refusing a placement with its reason, a revoked join token refused to an agent, an
+// offline host's containers shown as unknown, and a host removed while its containers keep
+// running. Screenshots of both pages.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
+import { HOST_STATS_RECENT } from "../apps/web/src/server/services/host-stats.ts";
 import { waitFor } from "../apps/web/test/fixtures/stack.ts";
 import { startRuntime, type TestRuntime } from "../packages/runtime/test/fixtures/runtime.ts";
 import { HOST_NAME, IMAGE, logIn, startUiStack, type UiStack } from "./fixtures.ts";
@@ -126,6 +128,40 @@ test("screenshots of the fleet and host pages, wide and narrow, light and dark",
       await context.close();
     }
   }
+});
+
+test("the host page draws the host's stored history at once, then continues live", async () => {
+  // More than the last two minutes a watch sends at once (HOST_STATS_RECENT): only the stored
+  // history has the older points.
+  const history = (range: string) =>
+    ui.stack.api<{ points: Array<{ t: number }> }>(
+      "GET",
+      `/api/v1/hosts/${ui.hostId}/stats?range=${range}`,
+    );
+  const stored = await waitFor(
+    "over two minutes of the host's history",
+    async () => {
+      const n = (await history("15m")).body.points.length;
+      return n >= HOST_STATS_RECENT + 10 && n;
+    },
+    240_000,
+  );
+  await page.goto(`${ui.stack.url}/hosts/${ui.hostId}`);
+  const graph = page.locator("[data-testid=host-stats][data-history=loaded]");
+  await graph.waitFor();
+  const samples = async () => Number(await graph.getAttribute("data-samples"));
+  const first = await samples();
+  assert.ok(first >= stored, `${first} points on the graph right after opening, ${stored} stored`);
+  await waitFor("live samples after the history", async () => (await samples()) >= first + 2);
+  // a longer range: the stored minutes, then live
+  const minutes = (await history("1h")).body.points.length;
+  assert.ok(minutes >= 1);
+  await page.getByRole("button", { name: "1 hour" }).click();
+  const hour = page.locator("[data-testid=host-stats][data-range='1h'][data-history=loaded]");
+  await hour.waitFor();
+  assert.ok(Number(await hour.getAttribute("data-samples")) >= minutes);
+  await page.getByText("1-minute points (average and peak), then live").waitFor();
+  await page.getByRole("button", { name: "15 min" }).click();
 });
 
 test("a draining host refuses a new container with the reason, from the API and the form", async () => {

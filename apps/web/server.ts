@@ -8,28 +8,39 @@ import { startServer } from "./src/server/app.ts";
 
 process.env.NEXT_TELEMETRY_DISABLED = "1";
 mkdirSync(dataDir(), { recursive: true, mode: 0o700 });
-const server = await startServer({
-  port: port(),
-  host: process.env.HOST || "0.0.0.0",
-  dir: fileURLToPath(new URL(".", import.meta.url)),
-  databaseUrl: databaseUrl(),
-  redisUrl: redisUrl(),
+// Startup fails in one line and exits: Next.js keeps the process alive after an uncaught
+// error (a database without its tables, Redis away), which would leave a server that never
+// listens and never says why.
+const server = await start().catch((err: Error) => {
+  console.error(`corral-web: cannot start: ${err.message}`);
+  process.exit(1);
 });
-const admin = await server.services.auth.ensureFirstAdmin(
-  process.env.CORRAL_ADMIN_EMAIL,
-  process.env.CORRAL_ADMIN_PASSWORD,
-);
-if (admin.created) {
-  console.log(
-    `corral-web: first admin ${admin.email} created from CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD`,
+
+async function start() {
+  const server = await startServer({
+    port: port(),
+    host: process.env.HOST || "0.0.0.0",
+    dir: fileURLToPath(new URL(".", import.meta.url)),
+    databaseUrl: databaseUrl(),
+    redisUrl: redisUrl(),
+  });
+  const admin = await server.services.auth.ensureFirstAdmin(
+    process.env.CORRAL_ADMIN_EMAIL,
+    process.env.CORRAL_ADMIN_PASSWORD,
   );
-}
-// No user and no password from the environment: only who reads this console can set Corral up.
-const setupToken = await server.services.setup.begin();
-if (setupToken) {
-  console.log(
-    `corral-web: no user yet: open ${server.url}/setup and enter the one-time setup token ${setupToken}`,
-  );
+  if (admin.created) {
+    console.log(
+      `corral-web: first admin ${admin.email} created from CORRAL_ADMIN_EMAIL/CORRAL_ADMIN_PASSWORD`,
+    );
+  }
+  // No user and no password from the environment: only who reads this console can set Corral up.
+  const setupToken = await server.services.setup.begin();
+  if (setupToken) {
+    console.log(
+      `corral-web: no user yet: open ${server.url}/setup and enter the one-time setup token ${setupToken}`,
+    );
+  }
+  return server;
 }
 console.log(`corral-web: listening on ${server.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,8 +1,9 @@
 // Two web processes, one fleet (CORRAL_REDIS_URL): a real agent joined to process A, a
-// browser's socket on process B. B sees the container's events and stats, a start/stop asked
-// of B reaches the agent on A, and a terminal opened on B runs in the container. One database
-// for both: A's (SQLite in A's data directory, WAL; PostgreSQL with CORRAL_TEST_DATABASE=postgresql,
-// as `npm test` also runs it).
+// browser's socket on process B. B sees the host's own load live and its history, the
+// container's events and stats, a start/stop asked of B reaches the agent on A, a terminal
+// opened on B runs in the container, and B lists the host's networks as online (asking its
+// agent on A). One database for both: A's (SQLite in A's data directory, WAL; PostgreSQL with
+// CORRAL_TEST_DATABASE=postgresql, as `npm test` also runs it).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -70,6 +71,52 @@ after(async () => {
   await b?.cleanup();
   await a?.cleanup();
   await redis?.stop();
+});
+
+test("B's browser watching the host gets its load live from the agent on A", async () => {
+  const times: number[] = [];
+  const twoPushes = new Promise<void>((resolve) => {
+    const on = (p: { hostId: string; samples: Array<{ time: string; cpuPercent: number }> }) => {
+      if (p.hostId !== hostId || p.samples.length === 0) return;
+      for (const s of p.samples) assert.ok(s.cpuPercent >= 0);
+      times.push(Date.parse(p.samples.at(-1)?.time ?? ""));
+      if (times.length < 2) return;
+      browser.off("host:stats", on);
+      resolve();
+    };
+    browser.on("host:stats", on);
+  });
+  browser.emit("hostStats:watch", { hostId });
+  await twoPushes;
+  // the second is a new sample (live), not the first repeated
+  assert.ok((times[1] as number) > (times[0] as number), JSON.stringify(times));
+  browser.emit("hostStats:unwatch", { hostId });
+  // the host page's history, read on B: the last minutes at 1 s, which A holds in memory
+  const history = await b.api<{ resolutionSeconds: number; points: Array<{ t: number }> }>(
+    "GET",
+    `/api/v1/hosts/${hostId}/stats?range=15m`,
+  );
+  assert.equal(history.status, 200, JSON.stringify(history.body));
+  assert.equal(history.body.resolutionSeconds, 1);
+  assert.ok(history.body.points.length >= 2, JSON.stringify(history.body));
+});
+
+test("B lists the host's networks and counts its volumes: the agent on A answers", async () => {
+  const nets = await b.api<{ items: unknown[]; unreachable: Array<{ error: string }> }>(
+    "GET",
+    "/api/v1/networks",
+  );
+  assert.equal(nets.status, 200, JSON.stringify(nets.body));
+  assert.deepEqual(nets.body.unreachable, []);
+  assert.ok(nets.body.items.length > 0, "the runtime's default network at least");
+  // the host page's counts (tRPC hosts.resources), read on B
+  const input = encodeURIComponent(JSON.stringify({ id: hostId }));
+  const counts = await b.api<{
+    result: { data: { networks: number | null; volumes: number | null } };
+  }>("GET", `/api/trpc/hosts.resources?input=${input}`);
+  assert.equal(counts.status, 200, JSON.stringify(counts.body));
+  assert.equal(counts.body.result.data.networks, nets.body.items.length);
+  assert.equal(typeof counts.body.result.data.volumes, "number");
 });
 
 test("a container made through B runs on A's agent; B's browser sees it and its stats", async () => {

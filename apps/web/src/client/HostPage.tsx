@@ -1,11 +1,11 @@
 "use client";
-// One host: what it is (facts), whether it is up, its own CPU and memory live (its agent's
-// 1 Hz samples), its containers, counts of its images, networks and volumes, and (admins)
-// drain, undrain and remove.
+// One host: what it is (facts), whether it is up, its own CPU and memory (its stored history,
+// then its agent's 1 Hz samples live), its containers, counts of its images, networks and
+// volumes, and (admins) drain, undrain and remove.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, type ReactNode } from "react";
+import { useMemo, useState, type ReactNode } from "react";
 import type { HostView } from "../server/services/hosts.ts";
 import { HostStatus } from "./badges.tsx";
 import { useCan } from "./can.tsx";
@@ -13,7 +13,16 @@ import { ContainersPage } from "./ContainersPage.tsx";
 import { ago, bytes, dateTime } from "./format.ts";
 import { useHostStats, type HostHistory } from "./hostStats.ts";
 import { keys } from "./live.tsx";
-import { Chart, cpuFormat } from "./StatsCharts.tsx";
+import { livePoint } from "./stats-merge.ts";
+import {
+  Chart,
+  cpuFormat,
+  LIVE_KEEP,
+  RangePicker,
+  SPAN,
+  StatsToolbar,
+  useStoredStats,
+} from "./StatsCharts.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
@@ -97,63 +106,116 @@ function Resources({ h }: { h: HostView }) {
   );
 }
 
-/** Seconds the host graphs span: the live samples the page keeps (hostStats.ts). */
-const HOST_SPAN = 300;
-
-function Load({ h, history }: { h: HostView; history: HostHistory | undefined }) {
-  if (h.status !== "online" && !history?.series.t.length)
+/**
+ * The host's CPU and memory: its stored history over the chosen range (from the server, so the
+ * graphs do not start empty), then its agent's 1 Hz samples as they are pushed.
+ */
+function Load({ h, live }: { h: HostView; live: HostHistory | undefined }) {
+  const series = live?.series;
+  const livePoints = useMemo(
+    () =>
+      series ? series.t.map((t, i) => livePoint(t, series.cpu[i] ?? 0, series.mem[i] ?? 0)) : [],
+    [series],
+  );
+  const { range, setRange, stored, points } = useStoredStats(
+    ["hostStats", h.id],
+    (r) => trpc.hosts.stats.query({ id: h.id, range: r }),
+    livePoints,
+  );
+  const last = live?.last;
+  const chart = useMemo(
+    () => ({
+      t: points.map((p) => p.t),
+      cpu: [
+        {
+          label: range === "15m" ? "CPU" : "CPU (minute average)",
+          values: points.map((p) => p.cpu),
+          color: "#1f6feb",
+        },
+      ],
+      mem: [
+        {
+          label: range === "15m" ? "used" : "used (average)",
+          values: points.map((p) => p.mem),
+          color: "#8250df",
+        },
+      ],
+    }),
+    [points, range],
+  );
+  if (points.length === 0 && !stored.isPending)
     return (
-      <div className="panel state">
-        <strong>No live load</strong>
-        The host&apos;s agent is not connected: its CPU and memory show here again once it is.
+      <div className="panel state" data-testid="host-stats-empty">
+        {h.status === "online" ? (
+          <>
+            <strong>No measurements yet</strong>
+            The host&apos;s agent sends its CPU and memory every second: they show here from its
+            first sample.
+          </>
+        ) : (
+          <>
+            <strong>
+              No load {range === "15m" ? "in the last 15 minutes" : `in the last ${range}`}
+            </strong>
+            The host&apos;s agent is not connected: its CPU and memory show here again once it is
+            {range === "24h" ? "." : ", or look at a longer range."}
+          </>
+        )}
+        <RangePicker range={range} onChange={setRange} />
       </div>
     );
-  const series = history?.series ?? { t: [], cpu: [], mem: [] };
-  const last = history?.last;
   return (
-    <div className="grid2" data-testid="host-stats" data-samples={series.t.length}>
-      <section className="panel">
-        <h2>CPU</h2>
-        <div className="big" data-testid="host-cpu-now">
-          {last ? cpuFormat(last.cpuPercent) : "…"}
-          {last && (
-            <span className="sub" style={{ fontSize: 13 }}>
-              {" "}
-              of {last.cpus} CPU · load {last.load1.toFixed(2)} {last.load5.toFixed(2)}{" "}
-              {last.load15.toFixed(2)}
-            </span>
-          )}
-        </div>
-        <Chart
-          title="Host CPU"
-          span={HOST_SPAN}
-          floor={1}
-          t={series.t}
-          lines={[{ label: "CPU", values: series.cpu, color: "#1f6feb" }]}
-          format={cpuFormat}
-        />
-      </section>
-      <section className="panel">
-        <h2>Memory</h2>
-        <div className="big">
-          {last ? bytes(last.memoryUsedBytes) : "…"}
-          {last && (
-            <span className="sub" style={{ fontSize: 13 }}>
-              {" "}
-              of {bytes(last.memoryTotalBytes)} · disk {bytes(last.diskUsedBytes)} of{" "}
-              {bytes(last.diskTotalBytes)}
-            </span>
-          )}
-        </div>
-        <Chart
-          title="Host memory"
-          span={HOST_SPAN}
-          floor={1024 * 1024}
-          t={series.t}
-          lines={[{ label: "used", values: series.mem, color: "#8250df" }]}
-          format={bytes}
-        />
-      </section>
+    <div
+      data-testid="host-stats"
+      data-samples={points.length}
+      data-history={stored.isPending ? "loading" : "loaded"}
+      data-range={range}
+    >
+      <StatsToolbar range={range} onChange={setRange} stored={stored} />
+      <div className="grid2">
+        <section className="panel">
+          <h2>CPU</h2>
+          <div className="big" data-testid="host-cpu-now">
+            {last ? cpuFormat(last.cpuPercent) : "…"}
+            {last && (
+              <span className="sub" style={{ fontSize: 13 }}>
+                {" "}
+                of {last.cpus} CPU · load {last.load1.toFixed(2)} {last.load5.toFixed(2)}{" "}
+                {last.load15.toFixed(2)}
+              </span>
+            )}
+          </div>
+          <Chart
+            title="Host CPU"
+            span={SPAN[range]}
+            floor={1}
+            t={chart.t}
+            lines={chart.cpu}
+            format={cpuFormat}
+          />
+        </section>
+        <section className="panel">
+          <h2>Memory</h2>
+          <div className="big">
+            {last ? bytes(last.memoryUsedBytes) : "…"}
+            {last && (
+              <span className="sub" style={{ fontSize: 13 }}>
+                {" "}
+                of {bytes(last.memoryTotalBytes)} · disk {bytes(last.diskUsedBytes)} of{" "}
+                {bytes(last.diskTotalBytes)}
+              </span>
+            )}
+          </div>
+          <Chart
+            title="Host memory"
+            span={SPAN[range]}
+            floor={1024 * 1024}
+            t={chart.t}
+            lines={chart.mem}
+            format={bytes}
+          />
+        </section>
+      </div>
     </div>
   );
 }
@@ -269,7 +331,8 @@ export function HostPage({ id }: { id: string }) {
   const mayManage = useCan("hosts.manage");
   const now = useNow();
   const h = hosts.data?.find((x) => x.id === id);
-  const stats = useHostStats(h ? [h.id] : []);
+  // as many live samples as the shortest range spans: they follow its history
+  const stats = useHostStats(h ? [h.id] : [], LIVE_KEEP);
 
   if (hosts.isPending) return <div className="state">Loading the host…</div>;
   if (hosts.isError)
@@ -307,7 +370,7 @@ export function HostPage({ id }: { id: string }) {
           running ones are untouched.
         </div>
       )}
-      <Load h={h} history={stats.get(h.id)} />
+      <Load h={h} live={stats.get(h.id)} />
       <div className="grid2" style={{ marginTop: 16 }}>
         <Facts h={h} />
         <Resources h={h} />

@@ -2,18 +2,19 @@
 // CPU, memory and I/O of one container: its history from the server (the last 15 minutes at
 // 1 Hz, or 1-minute points over 1 h / 24 h, so the graphs survive a closed tab), then the 1 Hz
 // samples its host pushes (stats:watch) appended live. Drawn with uPlot.
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { StatsSample } from "@corral/protocol";
-import type { StatsPoint, StatsRange } from "../server/services/stats-history.ts";
+import type { StatsHistoryView, StatsPoint, StatsRange } from "../server/services/stats-history.ts";
 import { bytes } from "./format.ts";
 import { useLive } from "./live.tsx";
+import { livePoint, mergeLive } from "./stats-merge.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 
 /** Live samples kept in the page: 15 minutes at 1 Hz (the shortest range's span). */
-const KEEP = 900;
+export const LIVE_KEEP = 900;
 export const RANGES: StatsRange[] = ["15m", "1h", "24h"];
 
 export interface Series {
@@ -128,26 +129,13 @@ export function Chart({
 
 export const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 const rateFormat = (v: number) => (v < 1024 ? `${Math.round(v)} B/s` : `${bytes(v)}/s`);
-const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
+/** Seconds each range's graph spans. */
+export const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
 
 export interface StatsHistory {
   /** the 1 Hz samples pushed while the page is open (any tab) */
   live: StatsSample[];
   last: StatsSample | null;
-}
-
-function livePoint(s: StatsSample): StatsPoint {
-  return {
-    t: Date.parse(s.time) / 1000,
-    cpu: s.cpuPercent,
-    cpuMax: s.cpuPercent,
-    mem: s.memoryUsageBytes,
-    memMax: s.memoryUsageBytes,
-    netRx: null,
-    netTx: null,
-    blockRead: null,
-    blockWrite: null,
-  };
 }
 
 /**
@@ -165,7 +153,7 @@ export function useStatsHistory(id: string): StatsHistory {
       setHistory((cur) => {
         const prev = cur.live.at(-1);
         if (prev && Date.parse(s.time) <= Date.parse(prev.time)) return { ...cur, last: s };
-        const cut = cur.live.length >= KEEP ? 1 : 0;
+        const cut = cur.live.length >= LIVE_KEEP ? 1 : 0;
         return { last: s, live: [...cur.live.slice(cut), s] };
       });
     };
@@ -182,10 +170,51 @@ export function useStatsHistory(id: string): StatsHistory {
   return history;
 }
 
-/** History, then the live samples newer than its last point. */
-function merge(points: StatsPoint[], live: StatsSample[]): StatsPoint[] {
-  const after = points.at(-1)?.t ?? 0;
-  return [...points, ...live.map(livePoint).filter((p) => p.t > after)];
+/** What a page asks the server for: a subject's stored history over one range. */
+type HistoryQuery = (range: StatsRange) => Promise<StatsHistoryView>;
+
+/**
+ * A graph's range (15 min, 1 h, 24 h), the subject's stored history over it, and that history
+ * followed by the live points (mergeLive): the container and host pages draw the same way.
+ * `key` names the subject in the query cache.
+ */
+export function useStoredStats(key: readonly unknown[], query: HistoryQuery, live: StatsPoint[]) {
+  const [range, setRange] = useState<StatsRange>("15m");
+  const stored = useQuery({
+    queryKey: [...key, range],
+    queryFn: () => query(range),
+    // Read again each time the graph is shown (the history moved on meanwhile), drawing the
+    // cached points until the new ones arrive: switching tabs never empties the graph.
+    staleTime: 0,
+  });
+  const points = useMemo(() => mergeLive(stored.data?.points ?? [], live), [stored.data, live]);
+  return { range, setRange, stored, points };
+}
+
+/** The graphs' toolbar: the range buttons and what the points are (or why there are none). */
+export function StatsToolbar({
+  range,
+  onChange,
+  stored,
+}: {
+  range: StatsRange;
+  onChange: (r: StatsRange) => void;
+  stored: UseQueryResult<StatsHistoryView>;
+}) {
+  return (
+    <div className="toolbar">
+      <RangePicker range={range} onChange={onChange} />
+      <span className="sub">
+        {stored.isPending
+          ? "loading the history…"
+          : stored.isError
+            ? `history unavailable (${errorMessage(stored.error)}): showing live samples`
+            : range !== "15m"
+              ? "1-minute points (average and peak), then live"
+              : "every second, live"}
+      </span>
+    </div>
+  );
 }
 
 export function StatsCharts({
@@ -197,15 +226,15 @@ export function StatsCharts({
   history: StatsHistory;
   running: boolean;
 }) {
-  const [range, setRange] = useState<StatsRange>("15m");
-  const stored = useQuery({
-    queryKey: ["stats", id, range],
-    queryFn: () => trpc.containers.stats.query({ id, range }),
-    // Read again each time the graph is shown (the history moved on meanwhile), drawing the
-    // cached points until the new ones arrive: switching tabs never empties the graph.
-    staleTime: 0,
-  });
-  const points = useMemo(() => merge(stored.data?.points ?? [], live), [stored.data, live]);
+  const livePoints = useMemo(
+    () => live.map((s) => livePoint(Date.parse(s.time) / 1000, s.cpuPercent, s.memoryUsageBytes)),
+    [live],
+  );
+  const { range, setRange, stored, points } = useStoredStats(
+    ["stats", id],
+    (r) => trpc.containers.stats.query({ id, range: r }),
+    livePoints,
+  );
   const minutes = range !== "15m";
   const series = useMemo(() => {
     const col = <K extends keyof StatsPoint>(k: K) => points.map((p) => p[k] as number | null);
@@ -247,18 +276,7 @@ export function StatsCharts({
     );
   return (
     <div data-testid="stats" data-samples={points.length} data-range={range}>
-      <div className="toolbar">
-        <RangePicker range={range} onChange={setRange} />
-        <span className="sub">
-          {stored.isPending
-            ? "loading the history…"
-            : stored.isError
-              ? `history unavailable (${errorMessage(stored.error)}): showing live samples`
-              : minutes
-                ? "1-minute points (average and peak), then live"
-                : "every second, live"}
-        </span>
-      </div>
+      <StatsToolbar range={range} onChange={setRange} stored={stored} />
       <div className="grid2">
         <section className="panel">
           <h2>CPU</h2>
@@ -341,7 +359,7 @@ export function StatsCharts({
   );
 }
 
-function RangePicker({
+export function RangePicker({
   range,
   onChange,
 }: {

@@ -1,12 +1,13 @@
 "use client";
-// The hosts' own load as their agents push it (hostStats:watch), kept per host for the last
-// five minutes: the fleet's sparklines and the host page's graphs read the same samples.
+// The hosts' own load as their agents push it (hostStats:watch), kept per host (five minutes
+// for the fleet's sparklines, more for the host page's graphs, which draw them after the
+// host's stored history).
 import { useEffect, useState } from "react";
 import type { HostStatsSample } from "@corral/protocol";
 import type { Series } from "./StatsCharts.tsx";
 import { useLive } from "./live.tsx";
 
-/** Five minutes at 1 Hz. */
+/** Five minutes at 1 Hz: what the fleet's sparklines keep. */
 const KEEP = 300;
 
 export interface HostHistory {
@@ -17,7 +18,7 @@ export interface HostHistory {
 
 const EMPTY: HostHistory = { series: { t: [], cpu: [], mem: [] }, last: null };
 
-function append(cur: HostHistory, samples: HostStatsSample[]): HostHistory {
+function append(cur: HostHistory, samples: HostStatsSample[], keep: number): HostHistory {
   let { t, cpu, mem } = cur.series;
   let last = cur.last;
   for (const s of samples) {
@@ -28,15 +29,18 @@ function append(cur: HostHistory, samples: HostStatsSample[]): HostHistory {
     mem = [...mem, s.memoryUsedBytes];
     last = s;
   }
-  const cut = Math.max(0, t.length - KEEP);
+  const cut = Math.max(0, t.length - keep);
   return {
     series: { t: t.slice(cut), cpu: cpu.slice(cut), mem: mem.slice(cut) },
     last,
   };
 }
 
-/** Live samples of each host in `hostIds` (watched while the calling page is open). */
-export function useHostStats(hostIds: string[]): Map<string, HostHistory> {
+/**
+ * Live samples of each host in `hostIds` (watched while the calling page is open), the last
+ * `keep` of each.
+ */
+export function useHostStats(hostIds: string[], keep = KEEP): Map<string, HostHistory> {
   const { socket } = useLive();
   const [byHost, setByHost] = useState<Map<string, HostHistory>>(new Map());
   const key = [...hostIds].sort().join(",");
@@ -47,7 +51,7 @@ export function useHostStats(hostIds: string[]): Map<string, HostHistory> {
     const wanted = new Set(ids);
     const onStats = ({ hostId, samples }: { hostId: string; samples: HostStatsSample[] }) => {
       if (!wanted.has(hostId)) return;
-      setByHost((cur) => new Map(cur).set(hostId, append(cur.get(hostId) ?? EMPTY, samples)));
+      setByHost((cur) => new Map(cur).set(hostId, append(cur.get(hostId) ?? EMPTY, samples, keep)));
     };
     const watch = () => {
       for (const hostId of ids) socket.emit("hostStats:watch", { hostId });
@@ -60,6 +64,6 @@ export function useHostStats(hostIds: string[]): Map<string, HostHistory> {
       socket.off("connect", watch);
       for (const hostId of ids) socket.emit("hostStats:unwatch", { hostId });
     };
-  }, [socket, key]);
+  }, [socket, key, keep]);
   return byHost;
 }

@@ -4,7 +4,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
-import { joinCluster, type Cluster } from "./cluster.ts";
+import { joinCluster, shareStatsHistory, type Cluster } from "./cluster.ts";
 import { isHttps } from "./auth-request.ts";
 import { createDb, prepareDb } from "./db.ts";
 import { csrfRefusal } from "./csrf.ts";
@@ -65,7 +65,10 @@ export async function startServer(opts: {
   const io = new SocketServer(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });
   socketSecurityHeaders(io);
   let shared: Cluster | undefined;
-  if (opts.redisUrl) shared = await joinCluster(io, opts.redisUrl);
+  if (opts.redisUrl) {
+    shared = await joinCluster(io, opts.redisUrl);
+    shareStatsHistory(io, services);
+  }
   services.hub.attach(io, { cluster });
   attachBrowserNamespace(io, services, { cluster });
 

@@ -2,7 +2,15 @@
 // broadcasts, acknowledged emits to rooms and server-side events between the processes.
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
-import type { Server } from "socket.io";
+import type { Namespace, Server } from "socket.io";
+import type { Services } from "./services/index.ts";
+import {
+  STATS_RANGES,
+  type StatsHistoryView,
+  type StatsRange,
+  type SubjectKind,
+  SUBJECT_KINDS,
+} from "./services/stats-history.ts";
 
 export interface Cluster {
   close(): Promise<void>;
@@ -41,4 +49,36 @@ export async function joinCluster(
       await Promise.allSettled([pub.quit(), sub.quit()]);
     },
   };
+}
+
+interface HistoryPeerEvents {
+  "stats:history": (
+    kind: SubjectKind,
+    id: string,
+    range: StatsRange,
+    ack: (view: StatsHistoryView | null) => void,
+  ) => void;
+}
+
+/**
+ * A subject's stats history is asked of the other processes when its samples do not come to
+ * this one (StatsHistoryService.history): one server-side request per graph opened, answered
+ * within the adapter's request timeout or not at all.
+ */
+export function shareStatsHistory(io: Server, services: Services): void {
+  const ns = io.of("/") as unknown as Namespace<
+    Record<string, never>,
+    Record<string, never>,
+    HistoryPeerEvents
+  >;
+  ns.on("stats:history", (kind, id, range, ack) => {
+    if (!SUBJECT_KINDS.includes(kind) || !(range in STATS_RANGES) || typeof id !== "string")
+      return ack(null);
+    services.statsHistory.ownHistory(kind, id, range).then(ack, () => ack(null));
+  });
+  services.statsHistory.askPeers(async (kind, id, range) =>
+    (await ns.serverSideEmitWithAck("stats:history", kind, id, range)).filter(
+      (v): v is StatsHistoryView => v !== null,
+    ),
+  );
 }

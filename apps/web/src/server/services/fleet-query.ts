@@ -35,8 +35,10 @@ export async function acrossHosts<T>(
   }
   const hosts = await db.host.findMany({ where: { revokedAt: null }, orderBy: { name: "asc" } });
   const answers = await Promise.allSettled(
+    // the database's status, not this process's connections: with several web processes
+    // (CORRAL_REDIS_URL) the agent may be on another one, and the command reaches it there
     hosts.map((h) =>
-      hub.isOnline(h.id) ? ask(h.id) : Promise.reject(new Error("offline: start its agent")),
+      h.status === "online" ? ask(h.id) : Promise.reject(new Error("offline: start its agent")),
     ),
   );
   const items: T[] = [];

@@ -17,7 +17,10 @@ export async function hostResourceCounts(
   hub: AgentHub,
   hostId: string,
 ): Promise<HostResourceCounts> {
-  const online = hub.isOnline(hostId);
+  // the database's status: with several web processes the agent may be on another one
+  const online =
+    (await db.host.findUnique({ where: { id: hostId }, select: { status: true } }))?.status ===
+    "online";
   const [images, networks, volumes] = await Promise.all([
     db.image.count({ where: { hostId } }),
     online

@@ -81,6 +81,10 @@ export class StatsHistoryService {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** the other web processes (askPeers) */
+  private peers:
+    ((kind: SubjectKind, id: string, range: StatsRange) => Promise<StatsHistoryView[]>) | undefined;
+
   /** Starts the periodic batch writes and pruning (not in unit tests that drive them by hand). */
   start(): void {
     const every = (ms: number, f: () => Promise<void>) => {
@@ -164,8 +168,33 @@ export class StatsHistoryService {
     return r.count;
   }
 
-  /** A subject's graph: full rate for 15m, minute points (stored, pending and open) otherwise. */
+  /**
+   * Several web processes (CORRAL_REDIS_URL): a subject's samples arrive on the process its
+   * agent reached, which alone holds its last 15 minutes at full rate and its unwritten
+   * minutes. `ask` gets the other processes' own views of a subject (app.ts wires it).
+   */
+  askPeers(ask: (kind: SubjectKind, id: string, range: StatsRange) => Promise<StatsHistoryView[]>) {
+    this.peers = ask;
+  }
+
+  /**
+   * A subject's graph: full rate for 15m, minute points (stored, pending and open) otherwise.
+   * A subject whose samples do not come to this process is read from the one they come to.
+   */
   async history(
+    kind: SubjectKind,
+    subjectId: string,
+    range: StatsRange,
+  ): Promise<StatsHistoryView> {
+    const own = await this.ownHistory(kind, subjectId, range);
+    const recentSec = Math.floor((this.now() - 2 * MINUTE_MS) / 1000);
+    if (!this.peers || this.live.read(key(kind, subjectId), recentSec).length > 0) return own;
+    const theirs = await this.peers(kind, subjectId, range).catch(() => []);
+    return theirs.reduce((a, b) => (b.points.length > a.points.length ? b : a), own);
+  }
+
+  /** This process's view of a subject's graph (what another process asks of it). */
+  async ownHistory(
     kind: SubjectKind,
     subjectId: string,
     range: StatsRange,

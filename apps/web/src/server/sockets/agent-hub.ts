@@ -177,11 +177,6 @@ export class AgentHub {
     return this.connections.get(hostId)?.running.get(id);
   }
 
-  /** Whether the host's agent is connected to this process (the database says for the fleet). */
-  isOnline(hostId: string): boolean {
-    return this.connections.has(hostId);
-  }
-
   /** Cuts a host's agent off, on whichever process it is (a removed host: refused from then on). */
   disconnect(hostId: string): void {
     this.ns?.in(hostRoom(hostId)).disconnectSockets(true);

@@ -40,7 +40,8 @@ const WEBHOOKS_ROOM = "webhooks";
 const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const STATS_ROOM = "stats:";
 const statsRoom = (id: string) => STATS_ROOM + id;
-const hostStatsRoom = (hostId: string) => `hoststats:${hostId}`;
+const HOST_STATS_ROOM = "hoststats:";
+const hostStatsRoom = (hostId: string) => HOST_STATS_ROOM + hostId;
 interface StreamEntry {
   close(): void;
   terminal?: Terminal;
@@ -120,13 +121,31 @@ export function attachBrowserLive(
   opts: { cluster?: boolean } = {},
 ): void {
   const ns = anyNs as unknown as BrowserNamespace;
-  // Several web processes: the browsers watching a container may be on another one.
+  // Several web processes: the browsers watching a container or a host may be on another one.
   const elsewhere = opts.cluster
-    ? new StatsInterest(anyNs, STATS_ROOM, (id) => {
-        const last = services.hub.stats.get(id);
-        if (last) ns.to(statsRoom(id)).emit("stats", last);
+    ? new StatsInterest(anyNs, [STATS_ROOM, HOST_STATS_ROOM], (room) => {
+        if (room.startsWith(HOST_STATS_ROOM)) {
+          // the last two minutes (the agent's process has them): the other process's new
+          // watcher does not start empty; a watcher that had them drops the repeats by time
+          const hostId = room.slice(HOST_STATS_ROOM.length);
+          const samples = services.hostStats.recent(hostId);
+          if (samples.length) ns.to(room).emit("host:stats", { hostId, samples });
+          return;
+        }
+        const last = services.hub.stats.get(room.slice(STATS_ROOM.length));
+        if (last) ns.to(room).emit("stats", last);
       })
     : undefined;
+  /**
+   * To a stats room's browsers: through the adapter (Redis) only while a browser on another
+   * process watches it, else to this process's alone (nothing leaves the process).
+   */
+  const toWatchers = (room: string) =>
+    elsewhere?.watchedElsewhere(room)
+      ? ns.to(room)
+      : ns.adapter.rooms.has(room)
+        ? ns.local.to(room)
+        : undefined;
   const terminals = new TerminalService(services.containers, services.hub, services.audit);
   const hub = services.hub.changes;
 
@@ -152,9 +171,13 @@ export function attachBrowserLive(
   });
   hub.on("resync", (hostId) => ns.to(FLEET_ROOM).emit("resync", { hostId }));
   hub.on("removed", (hostId) => ns.to(FLEET_ROOM).emit("host:gone", { hostId }));
+  // A host's load reaches the browsers of every process the way a container's stats do, by
+  // lease, not as a room broadcast through the adapter: at 200+ hosts × 1 Hz a broadcast is a
+  // Redis PUBLISH a sample that every process receives and decodes, watched or not (most of the
+  // time nobody has a host page or the fleet open); with leases a sample crosses only while
+  // another process watches that host, and the lease traffic is a few messages a minute.
   services.hostStats.changes.on("sample", (hostId, sample) => {
-    const room = hostStatsRoom(hostId);
-    if (ns.adapter.rooms.has(room)) ns.to(room).emit("host:stats", { hostId, samples: [sample] });
+    toWatchers(hostStatsRoom(hostId))?.emit("host:stats", { hostId, samples: [sample] });
   });
   for (const kind of ["images", "networks", "volumes"] as const)
     hub.on(kind, (hostId) => ns.to(FLEET_ROOM).emit(kind, { hostId }));
@@ -162,11 +185,7 @@ export function attachBrowserLive(
   services.notices.changes.on("notice", (n) => ns.to(FLEET_ROOM).emit("notice", n));
   services.webhooks.changes.on("delivery", () => ns.to(WEBHOOKS_ROOM).emit("webhooks:changed"));
   hub.on("stats", (_hostId, samples) => {
-    for (const s of samples) {
-      const room = statsRoom(s.id);
-      if (elsewhere?.watchedElsewhere(s.id)) ns.to(room).emit("stats", s);
-      else if (ns.adapter.rooms.has(room)) ns.local.to(room).emit("stats", s);
-    }
+    for (const s of samples) toWatchers(statsRoom(s.id))?.emit("stats", s);
   });
 
   // A password change renews this browser's session secret (services/auth.ts): its sockets on

@@ -3,6 +3,7 @@ import { publicUrl } from "../../auth-request.ts";
 import { drainInput } from "../../services/host-admin.ts";
 import { hostResourceCounts } from "../../services/host-resources.ts";
 import { createJoinTokenInput } from "../../services/join-tokens.ts";
+import { statsRangeInput } from "../../services/stats-history.ts";
 import { roleProcedure, router } from "../trpc.ts";
 
 const hostId = z.object({ id: z.string().min(1, "a host id is required") });
@@ -12,6 +13,10 @@ export const hostsRouter = router({
   get: roleProcedure("read")
     .input(hostId)
     .query(({ ctx, input }) => ctx.services.hosts.get(input.id)),
+  /** the host's own CPU and memory history (as GET /api/v1/hosts/:id/stats) */
+  stats: roleProcedure("read")
+    .input(hostId.extend(statsRangeInput.shape))
+    .query(({ ctx, input }) => ctx.services.statsHistory.forHost(input.id, input.range)),
   /** counts of its images (stored), networks and volumes (asked of its agent) */
   resources: roleProcedure("read")
     .input(hostId)

@@ -7,12 +7,13 @@ import Link from "next/link";
 import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
 import { memo, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
+import type { HostView } from "../server/services/hosts.ts";
 import { ContainerState } from "./badges.tsx";
 import { BulkBar, useBulk } from "./BulkActions.tsx";
 import { useCan } from "./can.tsx";
 import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
-import { keys } from "./live.tsx";
+import { keys, useSeedRefresh } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
@@ -97,9 +98,7 @@ export function ActionButtons({ c, small = true }: { c: ContainerView; small?: b
 const byText = new Intl.Collator().compare;
 /** A desktop row's height before it is measured (the name and its id on two lines). */
 const ROW_PX = 53;
-/** A phone's card (one line per column) before it is measured. */
-const CARD_PX = 200;
-const PHONE = "(max-width: 700px)";
+const FIRST_SCREEN = { width: 1280, height: 900 };
 
 /** A row's height with its margin (the phone's cards are spaced by a margin). */
 function rowHeight(el: Element, entry?: ResizeObserverEntry): number {
@@ -160,7 +159,10 @@ const ContainerRow = memo(function ContainerRow({
         {c.image}
       </td>
       <td data-label="Host">{hostLabel}</td>
-      <td data-label="Created">{created}</td>
+      {/* "12 s ago" may differ by a second between the server's HTML and its hydration */}
+      <td data-label="Created" suppressHydrationWarning>
+        {created}
+      </td>
       {mayWrite && (
         <td data-label="Actions">
           <ActionButtons c={c} />
@@ -171,20 +173,32 @@ const ContainerRow = memo(function ContainerRow({
 });
 
 /** `embedded`: inside a host's page (a section heading, no host picker). */
+/**
+ * `embedded`: inside a host's page (a section heading, no host picker). `seed`: the lists as the
+ * server read them for this page's HTML.
+ */
 export function ContainersPage({
   hostId,
   embedded = false,
+  seed,
 }: {
   hostId?: string;
   embedded?: boolean;
+  seed?: { containers: ContainerView[]; hosts: HostView[] };
 }) {
   const mayWrite = useCan("containers.write");
   const now = useNow(10000);
-  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+  const hosts = useQuery({
+    queryKey: keys.hosts,
+    queryFn: () => trpc.hosts.list.query(),
+    ...(seed ? { initialData: seed.hosts } : {}),
+  });
   const containers = useQuery({
     queryKey: keys.containers(hostId),
     queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
+    ...(seed ? { initialData: seed.containers } : {}),
   });
+  useSeedRefresh(seed !== undefined, [keys.containers(hostId), keys.hosts]);
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
 
@@ -230,12 +244,14 @@ export function ContainersPage({
   const [top, setTop] = useState(0);
   const virtual = useWindowVirtualizer({
     count: rows.length,
-    estimateSize: () =>
-      typeof window !== "undefined" && window.matchMedia(PHONE).matches ? CARD_PX : ROW_PX,
+    estimateSize: () => ROW_PX,
     getItemKey: (i) => (rows[i] as ContainerView).id,
     measureElement: rowHeight,
     overscan: 8,
     scrollMargin: top,
+    // The server renders the rows of a typical first screen (the client's first render, which
+    // hydrates that HTML, renders the same ones, then measures the real window).
+    initialRect: FIRST_SCREEN,
   });
   // Where the rows start in the page (the notices and bulk results above them come and go).
   useLayoutEffect(() => {

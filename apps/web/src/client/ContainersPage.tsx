@@ -175,7 +175,7 @@ const ContainerRow = memo(function ContainerRow({
 /** `embedded`: inside a host's page (a section heading, no host picker). */
 /**
  * `embedded`: inside a host's page (a section heading, no host picker). `seed`: the lists as the
- * server read them for this page's HTML.
+ * server read them for this page's HTML, as JSON (see app/_server/seed.ts).
  */
 export function ContainersPage({
   hostId,
@@ -184,21 +184,24 @@ export function ContainersPage({
 }: {
   hostId?: string;
   embedded?: boolean;
-  seed?: { containers: ContainerView[]; hosts: HostView[] };
+  seed?: string;
 }) {
+  const [seeded] = useState(() =>
+    seed ? (JSON.parse(seed) as { containers: ContainerView[]; hosts: HostView[] }) : undefined,
+  );
   const mayWrite = useCan("containers.write");
   const now = useNow(10000);
   const hosts = useQuery({
     queryKey: keys.hosts,
     queryFn: () => trpc.hosts.list.query(),
-    ...(seed ? { initialData: seed.hosts } : {}),
+    ...(seeded ? { initialData: seeded.hosts } : {}),
   });
   const containers = useQuery({
     queryKey: keys.containers(hostId),
     queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
-    ...(seed ? { initialData: seed.containers } : {}),
+    ...(seeded ? { initialData: seeded.containers } : {}),
   });
-  useSeedRefresh(seed !== undefined, [keys.containers(hostId), keys.hosts]);
+  useSeedRefresh(seeded !== undefined, [keys.containers(hostId), keys.hosts]);
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
 

@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
-import { memo, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
 import { ContainerState } from "./badges.tsx";
@@ -256,6 +256,11 @@ export function ContainersPage({
     // hydrates that HTML, renders the same ones, then measures the real window).
     initialRect: FIRST_SCREEN,
   });
+  // The rows came with the HTML: a scroll before this page's scripts ran is not known to the
+  // virtualiser (it listens from now on), which would keep showing the first rows. Tell it.
+  useEffect(() => {
+    if (window.scrollY > 0) window.dispatchEvent(new Event("scroll"));
+  }, []);
   // Where the rows start in the page (the notices and bulk results above them come and go).
   useLayoutEffect(() => {
     const el = body.current;

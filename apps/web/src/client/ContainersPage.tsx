@@ -5,15 +5,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { memo, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
-import type { HostView } from "../server/services/hosts.ts";
 import { ContainerState } from "./badges.tsx";
 import { BulkBar, useBulk } from "./BulkActions.tsx";
 import { useCan } from "./can.tsx";
 import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
-import { keys, useSeedRefresh } from "./live.tsx";
+import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
@@ -98,7 +97,9 @@ export function ActionButtons({ c, small = true }: { c: ContainerView; small?: b
 const byText = new Intl.Collator().compare;
 /** A desktop row's height before it is measured (the name and its id on two lines). */
 const ROW_PX = 53;
-const FIRST_SCREEN = { width: 1280, height: 900 };
+/** A phone's card (one line per column) before it is measured. */
+const CARD_PX = 200;
+const PHONE = "(max-width: 700px)";
 
 /** A row's height with its margin (the phone's cards are spaced by a margin). */
 function rowHeight(el: Element, entry?: ResizeObserverEntry): number {
@@ -159,10 +160,7 @@ const ContainerRow = memo(function ContainerRow({
         {c.image}
       </td>
       <td data-label="Host">{hostLabel}</td>
-      {/* "12 s ago" may differ by a second between the server's HTML and its hydration */}
-      <td data-label="Created" suppressHydrationWarning>
-        {created}
-      </td>
+      <td data-label="Created">{created}</td>
       {mayWrite && (
         <td data-label="Actions">
           <ActionButtons c={c} />
@@ -173,35 +171,20 @@ const ContainerRow = memo(function ContainerRow({
 });
 
 /** `embedded`: inside a host's page (a section heading, no host picker). */
-/**
- * `embedded`: inside a host's page (a section heading, no host picker). `seed`: the lists as the
- * server read them for this page's HTML, as JSON (see app/_server/seed.ts).
- */
 export function ContainersPage({
   hostId,
   embedded = false,
-  seed,
 }: {
   hostId?: string;
   embedded?: boolean;
-  seed?: string;
 }) {
-  const [seeded] = useState(() =>
-    seed ? (JSON.parse(seed) as { containers: ContainerView[]; hosts: HostView[] }) : undefined,
-  );
   const mayWrite = useCan("containers.write");
   const now = useNow(10000);
-  const hosts = useQuery({
-    queryKey: keys.hosts,
-    queryFn: () => trpc.hosts.list.query(),
-    ...(seeded ? { initialData: seeded.hosts } : {}),
-  });
+  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
   const containers = useQuery({
     queryKey: keys.containers(hostId),
     queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
-    ...(seeded ? { initialData: seeded.containers } : {}),
   });
-  useSeedRefresh(seeded !== undefined, [keys.containers(hostId), keys.hosts]);
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
 
@@ -247,20 +230,13 @@ export function ContainersPage({
   const [top, setTop] = useState(0);
   const virtual = useWindowVirtualizer({
     count: rows.length,
-    estimateSize: () => ROW_PX,
+    estimateSize: () =>
+      typeof window !== "undefined" && window.matchMedia(PHONE).matches ? CARD_PX : ROW_PX,
     getItemKey: (i) => (rows[i] as ContainerView).id,
     measureElement: rowHeight,
     overscan: 8,
     scrollMargin: top,
-    // The server renders the rows of a typical first screen (the client's first render, which
-    // hydrates that HTML, renders the same ones, then measures the real window).
-    initialRect: FIRST_SCREEN,
   });
-  // The rows came with the HTML: a scroll before this page's scripts ran is not known to the
-  // virtualiser (it listens from now on), which would keep showing the first rows. Tell it.
-  useEffect(() => {
-    if (window.scrollY > 0) window.dispatchEvent(new Event("scroll"));
-  }, []);
   // Where the rows start in the page (the notices and bulk results above them come and go).
   useLayoutEffect(() => {
     const el = body.current;

@@ -76,65 +76,6 @@ export interface ContainerView {
   reportedAt: string;
 }
 
-/**
- * `online`: the host's status in the database, which every web process writes (with several
- * processes, its agent may be connected to another one).
- */
-export function containerView(c: Container, online: boolean): ContainerView {
-  return {
-    id: c.id,
-    hostId: c.hostId,
-    name: c.name,
-    image: c.image,
-    imageId: c.imageId,
-    command: JSON.parse(c.command) as string[],
-    state: online ? (c.state as ContainerInfo["state"]) : "unknown",
-    reportedState: c.state as ContainerInfo["state"],
-    pid: c.pid,
-    exitCode: c.exitCode,
-    oomKilled: c.oomKilled,
-    error: c.error,
-    restartCount: c.restartCount,
-    restartPolicy: c.restartPolicy,
-    created: c.createdAt,
-    startedAt: c.startedAt,
-    finishedAt: c.finishedAt,
-    labels: JSON.parse(c.labels) as Record<string, string>,
-    ports: JSON.parse(c.ports) as ContainerInfo["ports"],
-    memoryLimitBytes: c.memoryLimit,
-    cpus: c.cpus,
-    managed: c.managed,
-    desiredState: c.desiredState,
-    reportedAt: c.reportedAt.toISOString(),
-  };
-}
-
-/**
- * One host's containers or every host's (an unknown or revoked host is a 404), as the lists
- * show them. A function of the database alone: the containers page's server render reads it.
- */
-export async function listContainers(db: Db, hostId?: string): Promise<ContainerView[]> {
-  if (hostId !== undefined) await requireHost(db, hostId);
-  const rows = await db.container.findMany({
-    where: hostId ? { hostId } : {},
-    orderBy: [{ hostId: "asc" }, { name: "asc" }],
-  });
-  const online = new Set(
-    (
-      await db.host.findMany({
-        where: { status: "online", ...(hostId ? { id: hostId } : {}) },
-        select: { id: true },
-      })
-    ).map((h) => h.id),
-  );
-  return rows.map((c) => containerView(c, online.has(c.hostId)));
-}
-
-async function requireHost(db: Db, hostId: string): Promise<void> {
-  const h = await db.host.findFirst({ where: { id: hostId, revokedAt: null } });
-  if (!h) throw notFound(`no host ${hostId}`);
-}
-
 export class ContainerService {
   constructor(
     private readonly db: Db,
@@ -142,12 +83,54 @@ export class ContainerService {
     private readonly audit: AuditService,
   ) {}
 
+  /**
+   * `online`: the host's status in the database, which every web process writes (with several
+   * processes, its agent may be connected to another one).
+   */
   private view(c: Container, online: boolean): ContainerView {
-    return containerView(c, online);
+    return {
+      id: c.id,
+      hostId: c.hostId,
+      name: c.name,
+      image: c.image,
+      imageId: c.imageId,
+      command: JSON.parse(c.command) as string[],
+      state: online ? (c.state as ContainerInfo["state"]) : "unknown",
+      reportedState: c.state as ContainerInfo["state"],
+      pid: c.pid,
+      exitCode: c.exitCode,
+      oomKilled: c.oomKilled,
+      error: c.error,
+      restartCount: c.restartCount,
+      restartPolicy: c.restartPolicy,
+      created: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      labels: JSON.parse(c.labels) as Record<string, string>,
+      ports: JSON.parse(c.ports) as ContainerInfo["ports"],
+      memoryLimitBytes: c.memoryLimit,
+      cpus: c.cpus,
+      managed: c.managed,
+      desiredState: c.desiredState,
+      reportedAt: c.reportedAt.toISOString(),
+    };
   }
 
-  list(hostId?: string): Promise<ContainerView[]> {
-    return listContainers(this.db, hostId);
+  async list(hostId?: string): Promise<ContainerView[]> {
+    if (hostId !== undefined) await this.requireHost(hostId);
+    const rows = await this.db.container.findMany({
+      where: hostId ? { hostId } : {},
+      orderBy: [{ hostId: "asc" }, { name: "asc" }],
+    });
+    const online = new Set(
+      (
+        await this.db.host.findMany({
+          where: { status: "online", ...(hostId ? { id: hostId } : {}) },
+          select: { id: true },
+        })
+      ).map((h) => h.id),
+    );
+    return rows.map((c) => this.view(c, online.has(c.hostId)));
   }
 
   async get(id: string): Promise<ContainerView> {
@@ -175,8 +158,9 @@ export class ContainerService {
     return c;
   }
 
-  private requireHost(hostId: string): Promise<void> {
-    return requireHost(this.db, hostId);
+  private async requireHost(hostId: string): Promise<void> {
+    const h = await this.db.host.findFirst({ where: { id: hostId, revokedAt: null } });
+    if (!h) throw notFound(`no host ${hostId}`);
   }
 
   /** A host that may take a new container: 404 when unknown, 409 while it is draining. */

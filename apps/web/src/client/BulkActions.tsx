@@ -2,7 +2,7 @@
 // Bulk start/stop/restart/remove of the selected containers. Each container is its own
 // request (a few at a time), so one failure does not hide the others: every row's result is
 // listed, failures first with the host's reason.
-import { useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { ContainerView } from "../server/services/containers.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 
@@ -28,6 +28,17 @@ export function useBulk(all: ContainerView[] | undefined, shown: ContainerView[]
     [all, picked],
   );
   const allShown = shown.length > 0 && shown.every((c) => selected.has(c.id));
+  // Stable: memoised rows take it as a prop, and a new function would render every row again.
+  const toggle = useCallback(
+    (id: string, on: boolean) =>
+      setPicked((s) => {
+        const next = new Set(s);
+        if (on) next.add(id);
+        else next.delete(id);
+        return next;
+      }),
+    [],
+  );
 
   async function run(action: BulkAction): Promise<void> {
     const targets = (all ?? []).filter((c) => selected.has(c.id));
@@ -62,13 +73,8 @@ export function useBulk(all: ContainerView[] | undefined, shown: ContainerView[]
     results,
     run,
     clearResults: () => setResults(null),
-    toggle: (id: string, on: boolean) =>
-      setPicked((s) => {
-        const next = new Set(s);
-        if (on) next.add(id);
-        else next.delete(id);
-        return next;
-      }),
+    toggle,
+    /** every row the filter shows, not only those on screen */
     selectShown: (on: boolean) =>
       setPicked((s) => {
         const next = new Set(s);

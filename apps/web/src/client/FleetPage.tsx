@@ -10,7 +10,7 @@ import { useCan } from "./can.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { ago, bytes, dateTime } from "./format.ts";
 import { useHostStats, type HostHistory } from "./hostStats.ts";
-import { keys } from "./live.tsx";
+import { keys, useSeedRefresh } from "./live.tsx";
 import { Sparkline } from "./Sparkline.tsx";
 import { cpuFormat } from "./StatsCharts.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
@@ -213,8 +213,14 @@ function Memory({ h, history }: { h: HostView; history: HostHistory | undefined 
   );
 }
 
-export function FleetPage() {
-  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+/** `seed`: the hosts as the server read them for this page's HTML. */
+export function FleetPage({ seed }: { seed?: HostView[] }) {
+  const hosts = useQuery({
+    queryKey: keys.hosts,
+    queryFn: () => trpc.hosts.list.query(),
+    ...(seed ? { initialData: seed } : {}),
+  });
+  useSeedRefresh(seed !== undefined, [keys.hosts]);
   const [adding, setAdding] = useState(false);
   const mayManage = useCan("hosts.manage");
   const now = useNow();
@@ -311,7 +317,8 @@ export function FleetPage() {
                 <td data-label="Agent" className="mono">
                   {h.agentVersion || "—"}
                 </td>
-                <td data-label="Last seen">
+                {/* "12 s ago" may differ by a second between the server's HTML and its hydration */}
+                <td data-label="Last seen" suppressHydrationWarning>
                   {h.status === "online" ? "connected" : ago(h.lastSeenAt, now)}
                 </td>
               </tr>

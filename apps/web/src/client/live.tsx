@@ -1,8 +1,13 @@
 "use client";
 // The page's one socket.io connection (namespace /browser, the session cookie authenticates it)
 // and what it pushes, written straight into the query cache: pages never poll.
-import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
-import { createContext, useContext, useEffect, useState, type ReactNode } from "react";
+import {
+  QueryClient,
+  QueryClientProvider,
+  useQueryClient,
+  type QueryKey,
+} from "@tanstack/react-query";
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
 import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
@@ -28,6 +33,23 @@ export const keys = {
   networks: (hostId?: string) => ["networks", hostId ?? "all"] as const,
   volumes: (hostId?: string) => ["volumes", hostId ?? "all"] as const,
 };
+
+/**
+ * A page whose lists came with its HTML (read by the server render) reads them once more when
+ * the live channel is first up: what changed in between was pushed before it listened.
+ */
+export function useSeedRefresh(seeded: boolean, queryKeys: readonly QueryKey[]): void {
+  const qc = useQueryClient();
+  const { status } = useLive();
+  const pending = useRef(seeded);
+  const latest = useRef(queryKeys);
+  latest.current = queryKeys;
+  useEffect(() => {
+    if (status !== "live" || !pending.current) return;
+    pending.current = false;
+    for (const queryKey of latest.current) void qc.invalidateQueries({ queryKey });
+  }, [status, qc]);
+}
 
 function toLogin(): void {
   window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);

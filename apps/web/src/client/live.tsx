@@ -51,7 +51,18 @@ export function useSeedRefresh(seeded: boolean, queryKeys: readonly QueryKey[]):
   }, [status, qc]);
 }
 
+let loggingOut = false;
+
+/**
+ * Called as the logout form is sent: the server then ends this session and cuts the live socket,
+ * which must not race the form's own redirect with a login page that comes back here (`next`).
+ */
+export function markLoggingOut(): void {
+  loggingOut = true;
+}
+
 function toLogin(): void {
+  if (loggingOut) return;
   window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
 }
 

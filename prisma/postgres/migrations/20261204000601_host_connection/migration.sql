@@ -1,3 +1,4 @@
 -- AlterTable
-ALTER TABLE "Host" ADD COLUMN     "connectionId" TEXT;
+ALTER TABLE "Host" ADD COLUMN     "connectedAt" TIMESTAMP(3),
+ADD COLUMN     "connectionId" TEXT;
 

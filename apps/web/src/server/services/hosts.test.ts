@@ -261,3 +261,20 @@ test("a closed connection marks its host offline only while the host is still th
   assert.equal(await hosts.markOffline(hostId, "socket-on-c"), false);
   assert.equal(await offlineEvents(), 2);
 });
+
+test("an older connection's late online write does not take the host from a newer one", async () => {
+  const { hostId } = await newHost();
+  const t = Date.now();
+  // B stored the agent's reconnect before A's write for the older connection got through.
+  assert.equal(await hosts.markOnline(hostId, "1", "newer-on-b", new Date(t)), true);
+  assert.equal(await hosts.markOnline(hostId, "1", "older-on-a", new Date(t - 3000)), false);
+  // so the older connection's close changes nothing; the newer one's does
+  assert.equal(await hosts.markOffline(hostId, "older-on-a"), false);
+  assert.equal((await hosts.get(hostId)).status, "online");
+  assert.equal(await hosts.markOffline(hostId, "newer-on-b"), true);
+  // offline, any connection may bring it back (even one whose clock is behind)
+  assert.equal(await hosts.markOnline(hostId, "1", "next", new Date(t - 60_000)), true);
+  assert.equal((await hosts.get(hostId)).status, "online");
+  const onlineEvents = await db.event.count({ where: { hostId, type: "host-online" } });
+  assert.equal(onlineEvents, 2);
+});

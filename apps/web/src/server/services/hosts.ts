@@ -229,17 +229,37 @@ export class HostService {
   }
 
   /**
-   * The host's agent connected (`connectionId`: its socket's id, unique across web processes):
-   * from now on only that connection's close marks the host offline (markOffline).
+   * The host's agent connected (`connectionId`: its socket's id, unique across web processes;
+   * `openedAt`: when that connection was opened): from now on only that connection's close
+   * marks the host offline (markOffline). A connection opened before the one the host names
+   * (its online write delayed until after its agent's reconnect was stored) changes nothing
+   * while the host is online: returns whether the host is now this connection's.
    */
-  async markOnline(hostId: string, agentVersion: string, connectionId: string): Promise<void> {
-    await this.db.$transaction([
-      this.db.host.update({
-        where: { id: hostId },
-        data: { status: "online", connectionId, lastSeenAt: new Date(), agentVersion },
-      }),
-      this.db.event.create({ data: { hostId, type: "host-online", time: new Date() } }),
-    ]);
+  async markOnline(
+    hostId: string,
+    agentVersion: string,
+    connectionId: string,
+    openedAt = new Date(),
+  ): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const r = await tx.host.updateMany({
+        // (only while online: a clock set back cannot keep an offline host from coming back)
+        where: {
+          id: hostId,
+          OR: [{ status: "offline" }, { connectedAt: null }, { connectedAt: { lte: openedAt } }],
+        },
+        data: {
+          status: "online",
+          connectionId,
+          connectedAt: openedAt,
+          lastSeenAt: new Date(),
+          agentVersion,
+        },
+      });
+      if (r.count === 0) return false;
+      await tx.event.create({ data: { hostId, type: "host-online", time: new Date() } });
+      return true;
+    });
   }
 
   /**

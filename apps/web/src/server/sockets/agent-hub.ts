@@ -224,16 +224,20 @@ export class AgentHub {
       });
     };
     serial("online", async () => {
-      try {
-        await this.hosts.markOnline(hostId, socket.data.agentVersion as string, socket.id);
-        this.changes.emit("host", hostId);
-        this.changes.emit("online", hostId);
-      } finally {
-        // A second connection for one host (a reconnect racing the old socket's close, on this
-        // process or another) wins: the older ones are closed wherever they are, once the host
-        // names this connection, so their close (markOffline) changes nothing.
-        ns.in(hostRoom(hostId)).except(socket.id).disconnectSockets(true);
+      const opened = new Date(socket.handshake.issued);
+      const version = socket.data.agentVersion as string;
+      if (!(await this.hosts.markOnline(hostId, version, socket.id, opened))) {
+        // A newer connection of its agent (on another process) was stored first: this one is
+        // stale, closed as that one closes the older ones.
+        socket.disconnect(true);
+        return;
       }
+      // A second connection for one host (a reconnect racing the old socket's close, on this
+      // process or another) wins: the older ones are closed wherever they are, once the host
+      // names this connection, so that their close (markOffline) changes nothing.
+      ns.in(hostRoom(hostId)).except(socket.id).disconnectSockets(true);
+      this.changes.emit("host", hostId);
+      this.changes.emit("online", hostId);
     });
     const invalid = (what: string, error: string): void => {
       this.log(`host ${hostId}: refused a ${what}: ${error}`);

@@ -3,7 +3,8 @@
 // container's events and stats, a start/stop asked of B reaches the agent on A, a terminal
 // opened on B runs in the container, and B lists the host's networks as online (asking its
 // agent on A). One database for both: A's (SQLite in A's data directory, WAL; PostgreSQL with
-// CORRAL_TEST_DATABASE=postgresql, as `npm test` also runs it).
+// CORRAL_TEST_DATABASE=postgresql, as `npm test` also runs it). The agent reaches A through a
+// proxy that can send it to B instead: its connection then moves from A to B.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
@@ -12,10 +13,12 @@ import { BROWSER_NAMESPACE } from "@corral/protocol";
 import { TEST_IMAGE_NAME } from "../../../packages/runtime/test/fixtures/images.ts";
 import { startRedis, type TestRedis } from "./fixtures/redis.ts";
 import { startStack, startWebStack, waitFor, type Stack, type WebStack } from "./fixtures/stack.ts";
+import { startSwitchProxy, type SwitchProxy } from "./fixtures/switch-proxy.ts";
 
 let redis: TestRedis;
 let a: Stack;
 let b: WebStack;
+let proxy: SwitchProxy;
 let agent: ChildProcess;
 let hostId: string;
 let browser: Socket;
@@ -44,7 +47,8 @@ before(async () => {
   a = await startStack("cluster", { env });
   b = await startWebStack("cluster-b", { dataDir: a.dataDir, databaseUrl: a.databaseUrl, env });
   const jt = await b.api<{ token: string }>("POST", "/api/v1/hosts/join-tokens");
-  agent = a.startAgent({ name: "cluster-host", token: jt.body.token });
+  proxy = await startSwitchProxy(a.url);
+  agent = a.startAgent({ name: "cluster-host", token: jt.body.token, server: proxy.url });
   hostId = await waitFor("the host online, as B reads it", async () => {
     const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
     return hosts.body.find((h) => h.status === "online")?.id;
@@ -68,6 +72,7 @@ before(async () => {
 after(async () => {
   browser?.close();
   agent?.kill("SIGKILL");
+  await proxy?.close();
   await b?.cleanup();
   await a?.cleanup();
   await redis?.stop();
@@ -189,12 +194,58 @@ test("a terminal opened on B runs in the container on A: hostname answers", asyn
   assert.equal((await ended).exitCode, 3);
 });
 
-test("the agent killed on A: B sees the host offline and its containers as unknown", async () => {
-  agent.kill("SIGKILL");
-  await waitFor("B to call the host offline", async () => {
-    const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
-    return hosts.body.find((h) => h.id === hostId)?.status === "offline";
+/** The host's status as B's API reads it. */
+async function statusOnB(): Promise<string | undefined> {
+  const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
+  return hosts.body.find((h) => h.id === hostId)?.status;
+}
+
+test("the agent's connection moves from A to B (A sees the old one close late): the host never shows offline", async () => {
+  const seen = new Set<string | undefined>();
+  const pushed = new Set<string>();
+  const onHost = (h: { id: string; status: string }): void => {
+    if (h.id === hostId) pushed.add(h.status);
+  };
+  browser.on("host", onHost);
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      seen.add(await statusOnB());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  // Resolves once A has closed its side of the old connection: B cut it when the agent
+  // reconnected there (or A's heartbeat window ended it).
+  await proxy.moveTo(b.url);
+  // the agent answers, on B now (the proxy sends nothing to A any more)
+  await waitFor("the agent to answer through B", async () => {
+    const nets = await b.api<{ unreachable: unknown[] }>("GET", "/api/v1/networks");
+    return nets.status === 200 && nets.body.unreachable.length === 0;
   });
+  // A's handling of the old socket's close is done by now
+  await new Promise((r) => setTimeout(r, 2000));
+  watching = false;
+  await watch;
+  browser.off("host", onHost);
+  assert.deepEqual([...seen], ["online"]);
+  assert.ok(!pushed.has("offline"), `pushed: ${[...pushed].join()}`);
+});
+
+test("the agent killed while A is too busy to answer: B calls the host offline within seconds, containers unknown", async () => {
+  // The agent is on B. A's event loop answers nothing (stopped): B must not need it.
+  const pidA = a.webPid();
+  assert.ok(pidA);
+  process.kill(pidA, "SIGSTOP");
+  try {
+    const killed = Date.now();
+    agent.kill("SIGKILL");
+    await waitFor("B to call the host offline", async () => (await statusOnB()) === "offline");
+    // not the silent-host sweep's minute, nor the Redis adapter's 5 s wait for A's answer
+    const took = Date.now() - killed;
+    assert.ok(took < 10_000, `offline after ${took} ms`);
+  } finally {
+    process.kill(pidA, "SIGCONT");
+  }
   const c = await b.api<{ state: string }>("GET", `/api/v1/containers/${containerId}`);
   assert.equal(c.body.state, "unknown");
   const refused = await b.api<{ error: string }>("POST", `/api/v1/containers/${containerId}/stop`);

@@ -161,13 +161,13 @@ test("an offline host's containers count as unknown, not running", async () => {
   assert.deepEqual(h.containers, { running: 0, total: 3, unknown: 3 });
   const states = (await s.containers.list(hostId)).map((c) => c.state);
   assert.deepEqual(states, ["unknown", "unknown", "unknown"]);
-  await s.hosts.markOnline(hostId, "0.1.0");
+  await s.hosts.markOnline(hostId, "0.1.0", "conn-1");
   assert.deepEqual((await s.hosts.get(hostId)).containers, { running: 2, total: 3, unknown: 0 });
 });
 
 test("removing a host forgets its rows and events and refuses its credential; late reports change nothing", async () => {
   const { hostId, credential } = await newHost("gone");
-  await s.hosts.markOnline(hostId, "0.1.0");
+  await s.hosts.markOnline(hostId, "0.1.0", "conn-1");
   await s.hosts.applySnapshot(hostId, {
     version: { epoch: "e", seq: 1 },
     facts,
@@ -196,7 +196,7 @@ test("removing a host forgets its rows and events and refuses its credential; la
     containers: [container("d")],
     images: [],
   });
-  await s.hosts.markOffline(hostId);
+  await s.hosts.markOffline(hostId, "conn-1");
   assert.equal(await db.container.count({ where: { hostId } }), 0);
   assert.equal(await db.event.count({ where: { hostId } }), 0);
   const audit = await db.auditEntry.findFirst({ where: { action: "host.remove", target: hostId } });

@@ -207,7 +207,7 @@ test("the same delta sent many times at once is applied once (transactions run s
 test("get reads one host as list shows it; a revoked host is not found", async () => {
   const { hostId } = await newHost();
   await hosts.applySnapshot(hostId, snapshot("g1", 1, [c("d"), c("e", { state: "exited" })]));
-  await hosts.markOnline(hostId, "1");
+  await hosts.markOnline(hostId, "1", "conn-g");
   const one = await hosts.get(hostId);
   assert.deepEqual(
     one,
@@ -222,7 +222,7 @@ test("with several web processes, a host nobody has heard from is marked offline
   const silent = (await newHost()).hostId;
   const here = (await newHost()).hostId;
   const fresh = (await newHost()).hostId;
-  for (const id of [silent, here, fresh]) await hosts.markOnline(id, "1");
+  for (const id of [silent, here, fresh]) await hosts.markOnline(id, "1", `conn-${id}`);
   const old = new Date(Date.now() - 120_000);
   await db.host.updateMany({ where: { id: { in: [silent, here] } }, data: { lastSeenAt: old } });
   const cutoff = new Date(Date.now() - 60_000);
@@ -235,4 +235,46 @@ test("with several web processes, a host nobody has heard from is marked offline
   assert.equal(await status(fresh), "online");
   const events = await db.event.findMany({ where: { hostId: silent, type: "host-offline" } });
   assert.equal(events.length, 1);
+});
+
+test("a closed connection marks its host offline only while the host is still that connection's", async () => {
+  const { hostId } = await newHost();
+  const offlineEvents = () => db.event.count({ where: { hostId, type: "host-offline" } });
+  // The agent was on process A, then reconnected to process B before A saw its old socket close.
+  await hosts.markOnline(hostId, "1", "socket-on-a");
+  await hosts.markOnline(hostId, "1", "socket-on-b");
+  assert.equal(await hosts.markOffline(hostId, "socket-on-a"), false, "A's stale close");
+  assert.equal((await hosts.get(hostId)).status, "online");
+  assert.equal(await offlineEvents(), 0);
+  // The agent dies: B's close is the current connection's.
+  assert.equal(await hosts.markOffline(hostId, "socket-on-b"), true);
+  assert.equal((await hosts.get(hostId)).status, "offline");
+  assert.equal(await offlineEvents(), 1);
+  // Seen twice (or after the silent-host sweep): once only.
+  assert.equal(await hosts.markOffline(hostId, "socket-on-b"), false);
+  assert.equal(await offlineEvents(), 1);
+  // The sweep clears the connection too: its late close adds no second offline event.
+  await hosts.markOnline(hostId, "1", "socket-on-c");
+  await db.host.update({ where: { id: hostId }, data: { lastSeenAt: new Date(0) } });
+  const swept = await hosts.markSilentOffline(new Date(Date.now() - 60_000), new Set());
+  assert.ok(swept.includes(hostId));
+  assert.equal(await hosts.markOffline(hostId, "socket-on-c"), false);
+  assert.equal(await offlineEvents(), 2);
+});
+
+test("an older connection's late online write does not take the host from a newer one", async () => {
+  const { hostId } = await newHost();
+  const t = Date.now();
+  // B stored the agent's reconnect before A's write for the older connection got through.
+  assert.equal(await hosts.markOnline(hostId, "1", "newer-on-b", new Date(t)), true);
+  assert.equal(await hosts.markOnline(hostId, "1", "older-on-a", new Date(t - 3000)), false);
+  // so the older connection's close changes nothing; the newer one's does
+  assert.equal(await hosts.markOffline(hostId, "older-on-a"), false);
+  assert.equal((await hosts.get(hostId)).status, "online");
+  assert.equal(await hosts.markOffline(hostId, "newer-on-b"), true);
+  // offline, any connection may bring it back (even one whose clock is behind)
+  assert.equal(await hosts.markOnline(hostId, "1", "next", new Date(t - 60_000)), true);
+  assert.equal((await hosts.get(hostId)).status, "online");
+  const onlineEvents = await db.event.count({ where: { hostId, type: "host-online" } });
+  assert.equal(onlineEvents, 2);
 });

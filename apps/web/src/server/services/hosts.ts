@@ -198,7 +198,13 @@ export class HostService {
     const [, containers] = await this.db.$transaction([
       this.db.host.update({
         where: { id: hostId },
-        data: { revokedAt: new Date(), status: "offline", drainingAt: null, drainReason: "" },
+        data: {
+          revokedAt: new Date(),
+          status: "offline",
+          connectionId: null,
+          drainingAt: null,
+          drainReason: "",
+        },
       }),
       this.db.container.deleteMany({ where: { hostId } }),
       this.db.image.deleteMany({ where: { hostId } }),
@@ -216,29 +222,62 @@ export class HostService {
 
   /** Nobody is connected when the server starts. */
   async markAllOffline(): Promise<void> {
-    await this.db.host.updateMany({ where: { status: "online" }, data: { status: "offline" } });
+    await this.db.host.updateMany({
+      where: { status: "online" },
+      data: { status: "offline", connectionId: null },
+    });
   }
 
-  async markOnline(hostId: string, agentVersion: string): Promise<void> {
-    await this.db.$transaction([
-      this.db.host.update({
-        where: { id: hostId },
-        data: { status: "online", lastSeenAt: new Date(), agentVersion },
-      }),
-      this.db.event.create({ data: { hostId, type: "host-online", time: new Date() } }),
-    ]);
+  /**
+   * The host's agent connected (`connectionId`: its socket's id, unique across web processes;
+   * `openedAt`: when that connection was opened): from now on only that connection's close
+   * marks the host offline (markOffline). A connection opened before the one the host names
+   * (its online write delayed until after its agent's reconnect was stored) changes nothing
+   * while the host is online: returns whether the host is now this connection's.
+   */
+  async markOnline(
+    hostId: string,
+    agentVersion: string,
+    connectionId: string,
+    openedAt = new Date(),
+  ): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
+      const r = await tx.host.updateMany({
+        // (only while online: a clock set back cannot keep an offline host from coming back)
+        where: {
+          id: hostId,
+          OR: [{ status: "offline" }, { connectedAt: null }, { connectedAt: { lte: openedAt } }],
+        },
+        data: {
+          status: "online",
+          connectionId,
+          connectedAt: openedAt,
+          lastSeenAt: new Date(),
+          agentVersion,
+        },
+      });
+      if (r.count === 0) return false;
+      await tx.event.create({ data: { hostId, type: "host-online", time: new Date() } });
+      return true;
+    });
   }
 
-  async markOffline(hostId: string): Promise<void> {
-    await this.db.$transaction(async (tx) => {
+  /**
+   * The connection `connectionId` closed: the host goes offline if it is still that
+   * connection's. When its agent has already reconnected (to this web process or another) the
+   * row names the new connection and nothing changes; no question to the other processes is
+   * needed. Returns whether the host went offline.
+   */
+  async markOffline(hostId: string, connectionId: string): Promise<boolean> {
+    return this.db.$transaction(async (tx) => {
       // A removed host's agent is cut off after its rows are gone: no event for it then.
       const r = await tx.host.updateMany({
-        where: { id: hostId, revokedAt: null },
-        data: { status: "offline" },
+        where: { id: hostId, connectionId, revokedAt: null },
+        data: { status: "offline", connectionId: null },
       });
-      if (r.count) {
-        await tx.event.create({ data: { hostId, type: "host-offline", time: new Date() } });
-      }
+      if (r.count === 0) return false;
+      await tx.event.create({ data: { hostId, type: "host-offline", time: new Date() } });
+      return true;
     });
   }
 
@@ -258,7 +297,7 @@ export class HostService {
       const done = await this.db.$transaction(async (tx) => {
         const r = await tx.host.updateMany({
           where: { id, status: "online", lastSeenAt: { lt: before } },
-          data: { status: "offline" },
+          data: { status: "offline", connectionId: null },
         });
         if (r.count !== 1) return false;
         await tx.event.create({ data: { hostId: id, type: "host-offline", time: new Date() } });

@@ -8,7 +8,10 @@
 // an agent streams back (logs, terminal bytes, pull progress) for a stream this process did not
 // open is passed on to the others as a server-side event, and the process that opened it
 // delivers it. socket.io's own addressing (rooms, broadcast acks, serverSideEmit), so no second
-// registry of who is where can go stale.
+// registry of who is where can go stale. The host's row names the connection that made it
+// online (Host.connectionId): a socket's close marks the host offline only if it still does,
+// so an old socket closing after its agent reconnected to another process changes nothing,
+// without asking the other processes (which a busy one may not answer in time).
 import { EventEmitter } from "node:events";
 import type { Namespace, Server, Socket } from "socket.io";
 import {
@@ -215,16 +218,24 @@ export class AgentHub {
     };
     this.connections.set(hostId, conn);
     void socket.join(hostRoom(hostId));
-    // A second connection for one host (a reconnect racing the old socket's close, on this
-    // process or another) wins: the older ones are closed wherever they are.
-    ns.in(hostRoom(hostId)).except(socket.id).disconnectSockets(true);
     const serial = (what: string, task: () => Promise<void>): void => {
       conn.queue = conn.queue.then(task).catch((err: Error) => {
         this.log(`host ${hostId}: ${what}: ${err.message}`);
       });
     };
     serial("online", async () => {
-      await this.hosts.markOnline(hostId, socket.data.agentVersion as string);
+      const opened = new Date(socket.handshake.issued);
+      const version = socket.data.agentVersion as string;
+      if (!(await this.hosts.markOnline(hostId, version, socket.id, opened))) {
+        // A newer connection of its agent (on another process) was stored first: this one is
+        // stale, closed as that one closes the older ones.
+        socket.disconnect(true);
+        return;
+      }
+      // A second connection for one host (a reconnect racing the old socket's close, on this
+      // process or another) wins: the older ones are closed wherever they are, once the host
+      // names this connection, so that their close (markOffline) changes nothing.
+      ns.in(hostRoom(hostId)).except(socket.id).disconnectSockets(true);
       this.changes.emit("host", hostId);
       this.changes.emit("online", hostId);
     });
@@ -305,9 +316,10 @@ export class AgentHub {
       this.forgetStats(hostId, () => true);
       this.hostStats.forget(hostId);
       serial("offline", async () => {
-        // ... or on another process (its reconnect reached another web process).
-        if (this.cluster && (await ns.in(hostRoom(hostId)).fetchSockets()).length > 0) return;
-        await this.hosts.markOffline(hostId);
+        // ... or on another process (its reconnect reached another web process): then the
+        // host names that connection and this changes nothing; no question to the cluster
+        // (whose answer a busy process may not give in time).
+        if (!(await this.hosts.markOffline(hostId, socket.id))) return;
         this.changes.emit("resync", hostId);
         this.changes.emit("host", hostId);
         if (!this.closing) this.changes.emit("offline", hostId);

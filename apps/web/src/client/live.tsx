@@ -11,6 +11,7 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
 import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
+import { containerListRow, type ContainerRow } from "../server/services/container-row.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
 import { isUnauthorized } from "./trpc.ts";
@@ -49,6 +50,19 @@ export function useSeedRefresh(seeded: boolean, queryKeys: readonly QueryKey[]):
     pending.current = false;
     for (const queryKey of latest.current) void qc.invalidateQueries({ queryKey });
   }, [status, qc]);
+}
+
+/**
+ * A cached containers list with one container's row replaced, added (at the end) or removed
+ * (`row` null). The other rows keep their objects, so only the changed row renders again.
+ */
+export function putRow(list: ContainerRow[], id: string, row: ContainerRow | null): ContainerRow[] {
+  const at = list.findIndex((c) => c.id === id);
+  if (!row) return at < 0 ? list : list.filter((c) => c.id !== id);
+  if (at < 0) return [...list, row];
+  const next = [...list];
+  next[at] = row;
+  return next;
 }
 
 let loggingOut = false;
@@ -92,15 +106,12 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
           : list,
       );
     const onContainer = (e: { hostId: string; id: string; container: ContainerView | null }) => {
+      // The push carries the full view (the container's page shows it); lists keep their rows.
+      const row = e.container && containerListRow(e.container);
       for (const hostKey of ["all", e.hostId]) {
-        qc.setQueryData<ContainerView[]>(["containers", hostKey], (list) => {
-          if (!list) return list;
-          const rest = list.filter((c) => c.id !== e.id);
-          if (!e.container) return rest;
-          const at = list.findIndex((c) => c.id === e.id);
-          if (at < 0) return [...rest, e.container];
-          return list.map((c) => (c.id === e.id ? (e.container as ContainerView) : c));
-        });
+        qc.setQueryData<ContainerRow[]>(["containers", hostKey], (list) =>
+          list && putRow(list, e.id, row),
+        );
       }
       qc.setQueryData(keys.container(e.id), e.container);
     };

@@ -6,13 +6,14 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
 import { memo, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { containerListRow, type ContainerRow } from "../server/services/container-row.ts";
+import { containerListRow, putRow, type ContainerRow } from "../server/services/container-row.ts";
 import { ContainerState } from "./badges.tsx";
 import { BulkBar, useBulk } from "./BulkActions.tsx";
 import { useCan } from "./can.tsx";
 import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
-import { keys, putRow } from "./live.tsx";
+import { keys } from "./live.tsx";
+import { readPreloaded } from "./preload.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
@@ -179,10 +180,17 @@ export function ContainersPage({
 }) {
   const mayWrite = useCan("containers.write");
   const now = useNow(10000);
-  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+  // Preloaded by the page's HTML (app/(dash)/containers/page.tsx): see preload.ts.
+  const hosts = useQuery({
+    queryKey: keys.hosts,
+    queryFn: () => readPreloaded("hosts.list", undefined, () => trpc.hosts.list.query()),
+  });
   const containers = useQuery({
     queryKey: keys.containers(hostId),
-    queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
+    queryFn: () => {
+      const input = hostId ? { hostId } : undefined;
+      return readPreloaded("containers.list", input, () => trpc.containers.list.query(input));
+    },
   });
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });

@@ -9,9 +9,9 @@ import {
 } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
-import { BROWSER_NAMESPACE } from "@corral/protocol";
+import { BROWSER_NAMESPACE } from "@corral/protocol/names";
 import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
-import { containerListRow, type ContainerRow } from "../server/services/container-row.ts";
+import { containerListRow, putRow, type ContainerRow } from "../server/services/container-row.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
 import { isUnauthorized } from "./trpc.ts";
@@ -50,19 +50,6 @@ export function useSeedRefresh(seeded: boolean, queryKeys: readonly QueryKey[]):
     pending.current = false;
     for (const queryKey of latest.current) void qc.invalidateQueries({ queryKey });
   }, [status, qc]);
-}
-
-/**
- * A cached containers list with one container's row replaced, added (at the end) or removed
- * (`row` null). The other rows keep their objects, so only the changed row renders again.
- */
-export function putRow(list: ContainerRow[], id: string, row: ContainerRow | null): ContainerRow[] {
-  const at = list.findIndex((c) => c.id === id);
-  if (!row) return at < 0 ? list : list.filter((c) => c.id !== id);
-  if (at < 0) return [...list, row];
-  const next = [...list];
-  next[at] = row;
-  return next;
 }
 
 let loggingOut = false;
@@ -109,8 +96,9 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
       // The push carries the full view (the container's page shows it); lists keep their rows.
       const row = e.container && containerListRow(e.container);
       for (const hostKey of ["all", e.hostId]) {
-        qc.setQueryData<ContainerRow[]>(["containers", hostKey], (list) =>
-          list && putRow(list, e.id, row),
+        qc.setQueryData<ContainerRow[]>(
+          ["containers", hostKey],
+          (list) => list && putRow(list, e.id, row),
         );
       }
       qc.setQueryData(keys.container(e.id), e.container);

@@ -25,3 +25,16 @@ export function containerListRow(v: ContainerRow): ContainerRow {
   for (const k of CONTAINER_ROW_FIELDS) row[k] = v[k];
   return row as ContainerRow;
 }
+
+/**
+ * A cached containers list with one container's row replaced, added (at the end) or removed
+ * (`row` null). The other rows keep their objects, so only the changed row renders again.
+ */
+export function putRow(list: ContainerRow[], id: string, row: ContainerRow | null): ContainerRow[] {
+  const at = list.findIndex((c) => c.id === id);
+  if (!row) return at < 0 ? list : list.filter((c) => c.id !== id);
+  if (at < 0) return [...list, row];
+  const next = [...list];
+  next[at] = row;
+  return next;
+}

@@ -17,14 +17,14 @@ export function queryUrl(path: string, input?: object): string {
 
 /**
  * For a server component: the browser starts these queries with the HTML. Only on a document
- * load (a client-side navigation, `RSC: 1`, may find them cached; an unused preload is a
- * wasted request): pass `navigation` from the request's headers.
+ * load (`Sec-Fetch-Dest: document`): a client-side navigation may find them cached, and an
+ * unused preload is a wasted request (Next.js hides its own `RSC` header from the page).
  */
 export function preloadQueries(
-  navigation: boolean,
+  documentLoad: boolean,
   queries: ReadonlyArray<{ path: string; input?: object }>,
 ): void {
-  if (navigation) return;
+  if (!documentLoad) return;
   for (const { path, input } of queries)
     preload(queryUrl(path, input), { as: "fetch", crossOrigin: "anonymous" });
 }

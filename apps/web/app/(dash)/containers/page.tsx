@@ -7,7 +7,7 @@ export const metadata = { title: "Containers · Corral" };
 export default async function Page({ searchParams }: { searchParams: Promise<{ host?: string }> }) {
   const { host } = await searchParams;
   // The list's requests start with the HTML, not after hydration (src/client/preload.ts).
-  preloadQueries((await headers()).get("rsc") === "1", [
+  preloadQueries((await headers()).get("sec-fetch-dest") === "document", [
     { path: "containers.list", ...(host ? { input: { hostId: host } } : {}) },
     { path: "hosts.list" },
   ]);

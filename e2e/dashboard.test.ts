@@ -3,13 +3,16 @@
 // page without a reload, and type `hostname` into the container's terminal.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Page } from "playwright-core";
+import type { Page, Request } from "playwright-core";
 import { join } from "node:path";
 import { buildTestImages } from "../packages/runtime/test/fixtures/images.ts";
 import { freePort } from "../packages/runtime/test/fixtures/ports.ts";
 import { pushWithSkopeo, startRegistry } from "../packages/runtime/test/fixtures/registry.ts";
+import { CONTAINER_ROW_FIELDS } from "../apps/web/src/server/services/container-row.ts";
 import { waitFor } from "../apps/web/test/fixtures/stack.ts";
 import { HOST_NAME, IMAGE, logIn, startUiStack, type UiStack } from "./fixtures.ts";
+
+type Row = Record<string, unknown>;
 
 let ui: UiStack;
 let page: Page;
@@ -65,9 +68,25 @@ test("a container made in the form runs; a kill on the host shows without a relo
     cmd: ["sleep", "3600"],
   });
   assert.equal(victim.status, 200, JSON.stringify(victim.body));
+  // The list is read once, by the request its HTML preloads, as the list's slim rows.
+  const lists: string[] = [];
+  const onRequest = (r: Request) => {
+    if (r.url().includes("/api/trpc/containers.list")) lists.push(r.url());
+  };
+  page.on("request", onRequest);
+  const answer = page.waitForResponse((r) => r.url().includes("/api/trpc/containers.list"));
   await page.goto(`${ui.stack.url}/containers`);
   const row = page.locator("tr[data-container='victim']");
   await row.getByText("running").waitFor();
+  page.off("request", onRequest);
+  assert.equal(lists.length, 1, `the list was requested ${lists.length} times: ${lists.join(" ")}`);
+  const listed = ((await (await answer).json()) as { result: { data: Row[] } }).result.data;
+  const slim = listed.find((c) => c.id === victim.body.id);
+  assert.deepEqual(Object.keys(slim ?? {}).sort(), [...CONTAINER_ROW_FIELDS].sort());
+  // REST keeps every field (API users read them)
+  const rest = await ui.stack.api<Row[]>("GET", "/api/v1/containers");
+  const full = rest.body.find((c) => c.id === victim.body.id);
+  assert.ok((full?.pid as number) > 0 && Array.isArray(full?.command), JSON.stringify(full));
   const kill = ui.stack.runtime.rt("kill", victim.body.id);
   assert.equal(kill.code, 0, kill.err);
   await row.getByText(/exited \(137\)/).waitFor();

@@ -3,11 +3,7 @@
 import { z } from "zod";
 import { hostFactsSchema } from "./state.js";
 
-export const JOIN_PATH = "/api/v1/agents/join";
-/** The socket.io namespace agents connect to. */
-export const AGENT_NAMESPACE = "/agent";
-/** The socket.io namespace browsers connect to (session cookie). */
-export const BROWSER_NAMESPACE = "/browser";
+export { AGENT_NAMESPACE, BROWSER_NAMESPACE, JOIN_PATH } from "./names.js";
 
 export const joinRequestSchema = z.object({
   token: z.string().min(1, "a join token is required").max(256),

@@ -3,7 +3,7 @@
 // request (a few at a time), so one failure does not hide the others: every row's result is
 // listed, failures first with the host's reason.
 import { useCallback, useMemo, useState } from "react";
-import type { ContainerView } from "../server/services/containers.ts";
+import type { ContainerRow } from "../server/services/container-row.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 
 type BulkAction = "start" | "stop" | "restart" | "remove";
@@ -18,7 +18,7 @@ interface RowResult {
   error?: string;
 }
 
-export function useBulk(all: ContainerView[] | undefined, shown: ContainerView[]) {
+export function useBulk(all: ContainerRow[] | undefined, shown: ContainerRow[]) {
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [running, setRunning] = useState<BulkAction | null>(null);
   const [results, setResults] = useState<{ action: BulkAction; rows: RowResult[] } | null>(null);

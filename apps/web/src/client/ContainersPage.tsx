@@ -6,20 +6,21 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
 import { memo, useLayoutEffect, useMemo, useRef, useState } from "react";
-import type { ContainerView } from "../server/services/containers.ts";
+import { containerListRow, putRow, type ContainerRow } from "../server/services/container-row.ts";
 import { ContainerState } from "./badges.tsx";
 import { BulkBar, useBulk } from "./BulkActions.tsx";
 import { useCan } from "./can.tsx";
 import { HostPicker } from "./HostPicker.tsx";
 import { ago, shortId } from "./format.ts";
 import { keys } from "./live.tsx";
+import { readPreloaded } from "./preload.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 import { useNow } from "./useNow.ts";
 
 type SortKey = "name" | "host" | "image" | "state" | "created";
 type Action = "start" | "stop" | "restart" | "remove";
 
-const STATE_ORDER: Record<ContainerView["state"], number> = {
+const STATE_ORDER: Record<ContainerRow["state"], number> = {
   running: 0,
   restarting: 1,
   paused: 2,
@@ -30,7 +31,7 @@ const STATE_ORDER: Record<ContainerView["state"], number> = {
 };
 
 /** What a user may do to a container in its state (the host refuses the rest anyway). */
-export function actionsFor(state: ContainerView["state"]): Action[] {
+export function actionsFor(state: ContainerRow["state"]): Action[] {
   if (state === "unknown") return [];
   if (state === "running" || state === "paused" || state === "restarting")
     return ["stop", "restart", "remove"];
@@ -41,7 +42,7 @@ export function actionsFor(state: ContainerView["state"]): Action[] {
 export function useContainerAction() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: async ({ c, action }: { c: ContainerView; action: Action }) => {
+    mutationFn: async ({ c, action }: { c: ContainerRow; action: Action }) => {
       if (action === "remove") {
         await trpc.containers.remove.mutate({ id: c.id, force: c.state === "running" });
         return { c, updated: null };
@@ -49,18 +50,17 @@ export function useContainerAction() {
       return { c, updated: await trpc.containers.action.mutate({ id: c.id, action }) };
     },
     onSuccess: ({ c, updated }) => {
+      const row = updated && containerListRow(updated);
       for (const key of [keys.containers(), keys.containers(c.hostId)])
-        qc.setQueryData<ContainerView[]>(key, (list) =>
-          list
-            ?.map((x) => (x.id === c.id ? updated : x))
-            .filter((x): x is ContainerView => x !== null),
+        qc.setQueryData<ContainerRow[]>(key, (list) =>
+          list?.some((x) => x.id === c.id) ? putRow(list, c.id, row) : list,
         );
       qc.setQueryData(keys.container(c.id), updated);
     },
   });
 }
 
-export function ActionButtons({ c, small = true }: { c: ContainerView; small?: boolean }) {
+export function ActionButtons({ c, small = true }: { c: ContainerRow; small?: boolean }) {
   const act = useContainerAction();
   const mayWrite = useCan("containers.write");
   if (!mayWrite) return null;
@@ -111,7 +111,7 @@ function rowHeight(el: Element, entry?: ResizeObserverEntry): number {
  * One container's row. Memoised: a pushed change replaces that container's object only (the
  * live cache keeps the others), so one push renders one row.
  */
-const ContainerRow = memo(function ContainerRow({
+const Row = memo(function Row({
   c,
   index,
   hostLabel,
@@ -121,7 +121,7 @@ const ContainerRow = memo(function ContainerRow({
   onToggle,
   measure,
 }: {
-  c: ContainerView;
+  c: ContainerRow;
   index: number;
   hostLabel: string;
   created: string;
@@ -180,10 +180,17 @@ export function ContainersPage({
 }) {
   const mayWrite = useCan("containers.write");
   const now = useNow(10000);
-  const hosts = useQuery({ queryKey: keys.hosts, queryFn: () => trpc.hosts.list.query() });
+  // Preloaded by the page's HTML (app/(dash)/containers/page.tsx): see preload.ts.
+  const hosts = useQuery({
+    queryKey: keys.hosts,
+    queryFn: () => readPreloaded("hosts.list", undefined, () => trpc.hosts.list.query()),
+  });
   const containers = useQuery({
     queryKey: keys.containers(hostId),
-    queryFn: () => trpc.containers.list.query(hostId ? { hostId } : undefined),
+    queryFn: () => {
+      const input = hostId ? { hostId } : undefined;
+      return readPreloaded("containers.list", input, () => trpc.containers.list.query(input));
+    },
   });
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; asc: boolean }>({ key: "state", asc: true });
@@ -194,7 +201,7 @@ export function ContainersPage({
   );
   const rows = useMemo(() => {
     const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
-    const value = (c: ContainerView): string | number => {
+    const value = (c: ContainerRow): string | number => {
       switch (sort.key) {
         case "name":
           return c.name;
@@ -232,7 +239,7 @@ export function ContainersPage({
     count: rows.length,
     estimateSize: () =>
       typeof window !== "undefined" && window.matchMedia(PHONE).matches ? CARD_PX : ROW_PX,
-    getItemKey: (i) => (rows[i] as ContainerView).id,
+    getItemKey: (i) => (rows[i] as ContainerRow).id,
     measureElement: rowHeight,
     overscan: 8,
     scrollMargin: top,
@@ -372,9 +379,9 @@ export function ContainersPage({
           <tbody ref={body}>
             {spacer(before, "before")}
             {items.map((v) => {
-              const c = rows[v.index] as ContainerView;
+              const c = rows[v.index] as ContainerRow;
               return (
-                <ContainerRow
+                <Row
                   key={v.key}
                   c={c}
                   index={v.index}

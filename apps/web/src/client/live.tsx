@@ -9,8 +9,9 @@ import {
 } from "@tanstack/react-query";
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { io, type Socket } from "socket.io-client";
-import { BROWSER_NAMESPACE } from "@corral/protocol";
+import { BROWSER_NAMESPACE } from "@corral/protocol/names";
 import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
+import { containerListRow, putRow, type ContainerRow } from "../server/services/container-row.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
 import { isUnauthorized } from "./trpc.ts";
@@ -92,15 +93,13 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
           : list,
       );
     const onContainer = (e: { hostId: string; id: string; container: ContainerView | null }) => {
+      // The push carries the full view (the container's page shows it); lists keep their rows.
+      const row = e.container && containerListRow(e.container);
       for (const hostKey of ["all", e.hostId]) {
-        qc.setQueryData<ContainerView[]>(["containers", hostKey], (list) => {
-          if (!list) return list;
-          const rest = list.filter((c) => c.id !== e.id);
-          if (!e.container) return rest;
-          const at = list.findIndex((c) => c.id === e.id);
-          if (at < 0) return [...rest, e.container];
-          return list.map((c) => (c.id === e.id ? (e.container as ContainerView) : c));
-        });
+        qc.setQueryData<ContainerRow[]>(
+          ["containers", hostKey],
+          (list) => list && putRow(list, e.id, row),
+        );
       }
       qc.setQueryData(keys.container(e.id), e.container);
     };

@@ -506,7 +506,7 @@ export function restRoutes(s: Services): RestRouter {
       "GET",
       "/api/v1/containers",
       "read",
-      async (r) => s.containers.list(hostFilter.parse(query(r)).hostId),
+      async (r) => s.containers.listViews(hostFilter.parse(query(r)).hostId),
       {
         summary: "containers of every host (or one); state 'unknown' while a host is offline",
         query: hostFilter,

@@ -16,7 +16,10 @@ import { maskEnv, type EnvEntry } from "../secrets.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
 import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
+import { containerListRow, type ContainerRow } from "./container-row.ts";
 import { containerRow, drainingError } from "./hosts.ts";
+
+export { CONTAINER_ROW_FIELDS, containerListRow, type ContainerRow } from "./container-row.ts";
 
 // Strict: a misspelt field (`memory` for `memoryBytes`) is a 400 naming it, never a limit
 // silently dropped.
@@ -116,7 +119,13 @@ export class ContainerService {
     };
   }
 
-  async list(hostId?: string): Promise<ContainerView[]> {
+  /** The containers list's rows (the dashboard's list query): see container-row.ts. */
+  async list(hostId?: string): Promise<ContainerRow[]> {
+    return (await this.listViews(hostId)).map(containerListRow);
+  }
+
+  /** Every field of each container (REST's `GET /api/v1/containers`, which API users read). */
+  async listViews(hostId?: string): Promise<ContainerView[]> {
     if (hostId !== undefined) await this.requireHost(hostId);
     const rows = await this.db.container.findMany({
       where: hostId ? { hostId } : {},

@@ -17,8 +17,16 @@ export interface ContainerInput {
   drained(): Promise<void>;
   end(): void;
   resize(cols: number, rows: number): void;
-  close(): void;
+  /** At the container's exit: resolves once what it wrote is in its log (or gave up waiting). */
+  close(): Promise<void>;
 }
+
+/**
+ * How long an exited container's terminal may take to hand its last output to the log. The
+ * master reads EIO once every slave is closed, which the init's exit (the pid namespace's end)
+ * brings at once; a slave leaked to a process outside the container must not hold the exit.
+ */
+const TERMINAL_DRAIN_MS = 2000;
 
 /**
  * A tty container's terminal master stays with the daemon (as Docker's stays with its shim):
@@ -42,12 +50,27 @@ export function holdTerminal(
   });
   terminal.pipe(log);
   terminal.on("error", () => undefined);
+  // The pipe ends the log when the master reads EIO: then every byte the container wrote is in it.
+  const logged = new Promise<void>((resolve) => {
+    log.once("finish", resolve);
+    log.once("close", resolve);
+  });
   const input: ContainerInput = {
     write: (data) => terminal.write(data),
     drained: () => whenWritable(terminal),
     end: () => undefined, // a terminal has no end of input; ^D is the user's to type
     resize: (cols, rows) => terminal.resize({ cols, rows }),
-    close: () => terminal.destroy(),
+    // Destroying the master at once dropped output still in the pty (`run -it … sh -c 'tty'`
+    // printed nothing now and then): it drains to the log first.
+    close: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        logged,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, TERMINAL_DRAIN_MS))),
+      ]);
+      clearTimeout(timer);
+      terminal.destroy();
+    },
   };
   return { pty, input };
 }
@@ -59,6 +82,6 @@ export function stdinPipeInput(stdin: Writable): ContainerInput {
     drained: () => whenWritable(stdin),
     end: () => stdin.end(),
     resize: () => undefined,
-    close: () => stdin.destroy(),
+    close: async () => void stdin.destroy(),
   };
 }

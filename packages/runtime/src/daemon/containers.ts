@@ -472,7 +472,7 @@ export class ContainerService extends EventEmitter {
       )
         return;
       this.logs.unwatch(id);
-      this.inputs.get(id)?.close();
+      await this.inputs.get(id)?.close();
       this.inputs.delete(id);
       await this.releaseNetwork(r);
       const exitFile = join(this.containerDir(id), "exit");

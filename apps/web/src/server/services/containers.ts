@@ -185,11 +185,20 @@ export class ContainerService {
       ...containerRow(hostId, c),
       ...(desiredState ? { desiredState } : {}),
     };
-    return this.db.container.upsert({
-      where: { id: c.id },
-      create: { id: c.id, ...data },
-      update: data,
-    });
+    const [row] = await this.db.$transaction([
+      this.db.container.upsert({
+        where: { id: c.id },
+        create: { id: c.id, ...data },
+        update: data,
+      }),
+      this.rowsChanged(hostId),
+    ]);
+    return row;
+  }
+
+  /** The host's rows are no longer exactly its last snapshot's (see Host.snapshotHash). */
+  private rowsChanged(hostId: string) {
+    return this.db.host.updateMany({ where: { id: hostId }, data: { snapshotHash: null } });
   }
 
   async create(input: CreateContainerInput, actor: Actor): Promise<ContainerView> {
@@ -225,7 +234,10 @@ export class ContainerService {
   async remove(id: string, force: boolean, actor: Actor): Promise<void> {
     const c = await this.row(id);
     await this.hub.command(c.hostId, { type: "remove", id, force, volumes: false });
-    await this.db.container.deleteMany({ where: { id } });
+    await this.db.$transaction([
+      this.db.container.deleteMany({ where: { id } }),
+      this.rowsChanged(c.hostId),
+    ]);
     await this.audit.record(actor, "container.remove", id, { hostId: c.hostId, force });
   }
 

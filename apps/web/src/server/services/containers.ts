@@ -185,13 +185,14 @@ export class ContainerService {
       ...containerRow(hostId, c),
       ...(desiredState ? { desiredState } : {}),
     };
-    const [row] = await this.db.$transaction([
+    // the host's row first, as a snapshot or delta locks it (the other order deadlocks them)
+    const [, row] = await this.db.$transaction([
+      this.rowsChanged(hostId),
       this.db.container.upsert({
         where: { id: c.id },
         create: { id: c.id, ...data },
         update: data,
       }),
-      this.rowsChanged(hostId),
     ]);
     return row;
   }
@@ -235,8 +236,8 @@ export class ContainerService {
     const c = await this.row(id);
     await this.hub.command(c.hostId, { type: "remove", id, force, volumes: false });
     await this.db.$transaction([
-      this.db.container.deleteMany({ where: { id } }),
       this.rowsChanged(c.hostId),
+      this.db.container.deleteMany({ where: { id } }),
     ]);
     await this.audit.record(actor, "container.remove", id, { hostId: c.hostId, force });
   }

@@ -217,6 +217,8 @@ export class AgentHub {
     try {
       await this.hosts.touch(hostIds);
     } catch (err) {
+      // next second, with the beats heard meanwhile
+      for (const id of hostIds) this.beaten.add(id);
       this.log(`storing ${hostIds.length} hosts' heartbeats: ${(err as Error).message}`);
     } finally {
       this.flushing = false;

@@ -185,11 +185,21 @@ export class ContainerService {
       ...containerRow(hostId, c),
       ...(desiredState ? { desiredState } : {}),
     };
-    return this.db.container.upsert({
-      where: { id: c.id },
-      create: { id: c.id, ...data },
-      update: data,
-    });
+    // the host's row first, as a snapshot or delta locks it (the other order deadlocks them)
+    const [, row] = await this.db.$transaction([
+      this.rowsChanged(hostId),
+      this.db.container.upsert({
+        where: { id: c.id },
+        create: { id: c.id, ...data },
+        update: data,
+      }),
+    ]);
+    return row;
+  }
+
+  /** The host's rows are no longer exactly its last snapshot's (see Host.snapshotHash). */
+  private rowsChanged(hostId: string) {
+    return this.db.host.updateMany({ where: { id: hostId }, data: { snapshotHash: null } });
   }
 
   async create(input: CreateContainerInput, actor: Actor): Promise<ContainerView> {
@@ -225,7 +235,10 @@ export class ContainerService {
   async remove(id: string, force: boolean, actor: Actor): Promise<void> {
     const c = await this.row(id);
     await this.hub.command(c.hostId, { type: "remove", id, force, volumes: false });
-    await this.db.container.deleteMany({ where: { id } });
+    await this.db.$transaction([
+      this.rowsChanged(c.hostId),
+      this.db.container.deleteMany({ where: { id } }),
+    ]);
     await this.audit.record(actor, "container.remove", id, { hostId: c.hostId, force });
   }
 

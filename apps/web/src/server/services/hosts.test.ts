@@ -149,6 +149,46 @@ test("a snapshot records what happened while the agent was away", async () => {
   assert.ok(events.some((e) => e.type === "destroy" && e.containerId === "d".repeat(64)));
 });
 
+test("an unchanged snapshot (a reconnect) is one write; after a delta the same snapshot is applied in full", async () => {
+  const { hostId } = await newHost();
+  const events = () => db.event.count({ where: { hostId } });
+  const state = async () =>
+    (await db.container.findUniqueOrThrow({ where: { id: "h".repeat(64) } })).state;
+  assert.equal(await hosts.applySnapshot(hostId, snapshot("e1", 1, [c("h"), c("i")])), "changed");
+  const recorded = await events();
+  // The agent reconnects (a new epoch, fresh facts), its containers as they were, listed in
+  // another order.
+  const again = { ...snapshot("e2", 1, [c("i"), c("h")]), facts: { ...facts, diskFreeBytes: 5 } };
+  assert.equal(await hosts.applySnapshot(hostId, again), "unchanged");
+  assert.equal(await events(), recorded, "nothing happened, nothing recorded");
+  const h = await db.host.findUniqueOrThrow({ where: { id: hostId } });
+  assert.equal(h.stateEpoch, "e2", "the new numbering is stored");
+  assert.equal(JSON.parse(h.facts).diskFreeBytes, 5, "the new facts are stored");
+  // A delta changes the rows (h exited); the agent's next snapshot says h runs again, exactly
+  // as in the first snapshot: it must be applied, not taken for "nothing changed".
+  await hosts.applyDelta(hostId, {
+    version: { epoch: "e2", seq: 2 },
+    change: {
+      kind: "container",
+      event: {
+        type: "die",
+        id: "h".repeat(64),
+        name: "ch",
+        image: "busybox",
+        time: "2026-01-01T00:00:03Z",
+      },
+      container: c("h", { state: "exited" }),
+    },
+  });
+  assert.equal(await state(), "exited");
+  assert.equal(await hosts.applySnapshot(hostId, snapshot("e3", 1, [c("h"), c("i")])), "changed");
+  assert.equal(await state(), "running");
+  // A removed host's snapshot stores nothing.
+  await hosts.remove(hostId);
+  assert.equal(await hosts.applySnapshot(hostId, snapshot("e3", 2, [c("h"), c("i")])), "unchanged");
+  assert.equal(await db.container.count({ where: { hostId } }), 0);
+});
+
 test("byte counts over 2 GiB and a state seq past 2^31 are stored exactly (Int is 32-bit)", async () => {
   const { hostId } = await newHost();
   const GiB = 2 ** 30;
@@ -235,6 +275,20 @@ test("with several web processes, a host nobody has heard from is marked offline
   assert.equal(await status(fresh), "online");
   const events = await db.event.findMany({ where: { hostId: silent, type: "host-offline" } });
   assert.equal(events.length, 1);
+});
+
+test("beating hosts, stored in one write, are not swept as silent; a host that stopped beating is", async () => {
+  const ids = [(await newHost()).hostId, (await newHost()).hostId, (await newHost()).hostId];
+  for (const id of ids) await hosts.markOnline(id, "1", `conn-${id}`);
+  const old = new Date(Date.now() - 120_000);
+  await db.host.updateMany({ where: { id: { in: ids } }, data: { lastSeenAt: old } });
+  await hosts.touch([ids[0]!, ids[1]!]);
+  const seen = await Promise.all(ids.map(async (id) => (await hosts.get(id)).lastSeenAt));
+  assert.ok(Date.parse(seen[0]!) > Date.now() - 10_000, "the first host's beat is stored");
+  assert.equal(seen[1], seen[0], "both in one write");
+  assert.equal(seen[2], old.toISOString(), "a host that did not beat is left as it was");
+  const swept = await hosts.markSilentOffline(new Date(Date.now() - 60_000), new Set());
+  assert.ok(swept.includes(ids[2]!) && !swept.includes(ids[0]!) && !swept.includes(ids[1]!));
 });
 
 test("a closed connection marks its host offline only while the host is still that connection's", async () => {

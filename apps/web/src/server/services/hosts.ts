@@ -1,6 +1,7 @@
 // Hosts: joining (join token -> credential), online/offline, draining and removal, and applying
 // what agents report (snapshots and numbered deltas) to the database, recording the events it
 // implies.
+import { createHash } from "node:crypto";
 import {
   MANAGED_BY_WEB,
   MANAGED_LABEL,
@@ -66,6 +67,16 @@ export function containerRow(hostId: string, c: ContainerInfo) {
     managed: c.labels[MANAGED_LABEL] === MANAGED_BY_WEB,
     reportedAt: new Date(),
   };
+}
+
+/**
+ * What a snapshot reports, as a hash: its containers and images in id order (the agent's list
+ * order is not promised), not its facts (a disk's free bytes change all the time).
+ */
+export function hashSnapshot(s: Snapshot): string {
+  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const text = JSON.stringify([s.containers.toSorted(byId), s.images.toSorted(byId)]);
+  return createHash("sha256").update(text).digest("hex");
 }
 
 /** Whether a stored row already says what a report says (reportedAt aside). */
@@ -308,19 +319,38 @@ export class HostService {
     return changed;
   }
 
-  async touch(hostId: string): Promise<void> {
-    await this.db.host.update({ where: { id: hostId }, data: { lastSeenAt: new Date() } });
+  /** The hosts' agents were heard from now (their heartbeats, batched by the hub). */
+  async touch(hostIds: readonly string[]): Promise<void> {
+    await this.db.host.updateMany({
+      where: { id: { in: [...hostIds] } },
+      data: { lastSeenAt: new Date() },
+    });
   }
 
   /**
    * A full snapshot replaces the host's containers and images. What changed while nobody
    * listened (an exit while the agent was down, a container removed) becomes events here.
+   * "unchanged" when it reports exactly what the last snapshot stored did and nothing changed
+   * the rows since (the host's snapshotHash): then only the host's own row is written, one
+   * UPDATE, which is most of a reconnect storm.
    */
-  async applySnapshot(hostId: string, s: Snapshot): Promise<void> {
-    await this.db.$transaction(async (tx) => {
+  async applySnapshot(hostId: string, s: Snapshot): Promise<"changed" | "unchanged"> {
+    const snapshotHash = hashSnapshot(s);
+    const hostData = {
+      facts: JSON.stringify(s.facts),
+      stateEpoch: s.version.epoch,
+      stateSeq: s.version.seq,
+      lastSeenAt: new Date(),
+    };
+    const same = await this.db.host.updateMany({
+      where: { id: hostId, revokedAt: null, snapshotHash },
+      data: hostData,
+    });
+    if (same.count === 1) return "unchanged";
+    const stored = await this.db.$transaction(async (tx) => {
       await this.lockHost(tx, hostId);
       // removed while its snapshot waited in line: nothing of it comes back
-      if (!(await tx.host.findFirst({ where: { id: hostId, revokedAt: null } }))) return;
+      if (!(await tx.host.findFirst({ where: { id: hostId, revokedAt: null } }))) return false;
       const before = new Map(
         (await tx.container.findMany({ where: { hostId } })).map((c) => [c.id, c]),
       );
@@ -369,16 +399,10 @@ export class HostService {
         .sort()
         .join();
       if (known !== reported) await this.replaceImages(tx, hostId, s.images);
-      await tx.host.update({
-        where: { id: hostId },
-        data: {
-          facts: JSON.stringify(s.facts),
-          stateEpoch: s.version.epoch,
-          stateSeq: s.version.seq,
-          lastSeenAt: new Date(),
-        },
-      });
+      await tx.host.update({ where: { id: hostId }, data: { ...hostData, snapshotHash } });
+      return true;
     });
+    return stored ? "changed" : "unchanged";
   }
 
   /** Applies a delta in order; "gap" when one was missed (the caller asks for a snapshot). */
@@ -414,7 +438,8 @@ export class HostService {
       }
       await tx.host.update({
         where: { id: hostId },
-        data: { stateSeq: d.version.seq, lastSeenAt: new Date() },
+        // the rows are no longer exactly the last snapshot's
+        data: { stateSeq: d.version.seq, lastSeenAt: new Date(), snapshotHash: null },
       });
       return "ok";
     });

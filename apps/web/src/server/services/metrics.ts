@@ -12,8 +12,6 @@ import type { StatsSample } from "@corral/protocol";
 import type { Db } from "../db.ts";
 import type { AgentHub } from "../sockets/agent-hub.ts";
 
-type Sample = StatsSample & { hostId: string };
-
 const CONTAINER_LABELS = ["id", "name", "image", "host", "host_id"] as const;
 type ContainerLabels = Record<(typeof CONTAINER_LABELS)[number], string>;
 
@@ -21,7 +19,7 @@ const METRICS: Array<{
   name: string;
   type: "counter" | "gauge";
   help: string;
-  value: (s: Sample) => number;
+  value: (s: StatsSample) => number;
 }> = [
   {
     name: "container_cpu_usage_seconds_total",
@@ -89,7 +87,7 @@ const METRICS: Array<{
 interface Scrape {
   hosts: Array<{ id: string; name: string; status: string }>;
   /** each sample with its labels, made once per scrape rather than once per metric */
-  series: Array<{ sample: Sample; labels: ContainerLabels }>;
+  series: Array<{ sample: StatsSample; labels: ContainerLabels }>;
 }
 
 export class MetricsService {
@@ -169,16 +167,16 @@ export class MetricsService {
     });
     const hostName = new Map(hosts.map((h) => [h.id, h.name]));
     const series: Scrape["series"] = [];
-    for (const sample of this.hub.stats.values()) {
-      const c = this.hub.runningContainer(sample.hostId, sample.id);
+    for (const [hostId, sample] of this.hub.stats.entries()) {
+      const c = this.hub.runningContainer(hostId, sample.id);
       series.push({
         sample,
         labels: {
           id: `/corral/${sample.id}`,
           name: c?.name ?? "",
           image: c?.image ?? "",
-          host: hostName.get(sample.hostId) ?? "",
-          host_id: sample.hostId,
+          host: hostName.get(hostId) ?? "",
+          host_id: hostId,
         },
       });
     }

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, mock, test } from "node:test";
 import { EventEmitter } from "node:events";
 import { TRPCError } from "@trpc/server";
+import { LastSamples } from "../sockets/last-samples.ts";
 import { can, PERMISSIONS, ROLES, type Permission } from "../permissions.ts";
 import { restRoutes } from "../rest/routes.ts";
 import type { Services } from "../services/index.ts";
@@ -34,7 +35,7 @@ const services = new Proxy({} as Services, {
         userForSession: async () => undefined,
         renewals: new EventEmitter(),
       };
-    if (name === "hub") return { changes: new EventEmitter(), stats: new Map() };
+    if (name === "hub") return { changes: new EventEmitter(), stats: new LastSamples() };
     if (name === "audit") return { entries: new EventEmitter() };
     // the live channel subscribes to these at start; a handler never reaches them here
     if (name === "hostStats" || name === "notices" || name === "webhooks")

@@ -124,7 +124,15 @@ test("screenshots of the fleet and host pages, wide and narrow, light and dark",
         async () => Number(await p.getByTestId("host-stats").getAttribute("data-samples")) >= 5,
       );
       await p.locator("tr[data-container='worker']").waitFor();
+      await waitFor(
+        "both graphs drawn",
+        async () => (await p.locator("[data-testid=host-stats] canvas").count()) >= 2,
+      );
       await p.screenshot({ path: `${SHOTS}host-${suffix}.png`, fullPage: true });
+      // the minute points: averages, their peaks dashed, then the live seconds
+      await p.getByRole("button", { name: "1 hour" }).click();
+      await p.locator("[data-testid=host-stats][data-range='1h'][data-history=loaded]").waitFor();
+      await p.screenshot({ path: `${SHOTS}host-1h-${suffix}.png` });
       await context.close();
     }
   }
@@ -161,6 +169,9 @@ test("the host page draws the host's stored history at once, then continues live
   await hour.waitFor();
   assert.ok(Number(await hour.getAttribute("data-samples")) >= minutes);
   await page.getByText("1-minute points (average and peak), then live").waitFor();
+  // as the toolbar says: the charts draw each minute's peak (dashed) with its average
+  await hour.getByLabel("Host CPU: CPU (minute average), CPU (minute peak)").waitFor();
+  await hour.getByLabel("Host memory: Memory (average), Memory (peak)").waitFor();
   await page.getByRole("button", { name: "15 min" }).click();
 });
 

@@ -196,6 +196,12 @@ test("screenshots of stats, logs, terminal and notices: wide and narrow, light a
       "a few samples",
       async () => Number(await p.getByTestId("stats").getAttribute("data-samples")) >= 5,
     );
+    // the newest sample in big and both graphs drawn (uPlot loads after the points)
+    await p.getByTestId("cpu-now").filter({ hasNotText: "…" }).waitFor();
+    await waitFor(
+      "both graphs",
+      async () => (await p.locator("[data-testid=stats] canvas").count()) >= 2,
+    );
     await p.screenshot({ path: `${SHOTS}live-stats-${tag}.png` });
     await p.getByRole("button", { name: "1 hour" }).click();
     await p.getByText("1-minute points (average and peak), then live").waitFor();

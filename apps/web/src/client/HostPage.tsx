@@ -7,19 +7,18 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type ReactNode } from "react";
 import type { HostView } from "../server/services/hosts.ts";
+import { samplePoint } from "../stats-point.ts";
 import { HostStatus } from "./badges.tsx";
 import { useCan } from "./can.tsx";
 import { ContainersPage } from "./ContainersPage.tsx";
 import { ago, bytes, dateTime } from "./format.ts";
 import { useHostStats, type HostHistory } from "./hostStats.ts";
 import { keys } from "./live.tsx";
-import { livePoint } from "./stats-merge.ts";
 import {
-  Chart,
   cpuFormat,
   LIVE_KEEP,
   RangePicker,
-  SPAN,
+  StatPanel,
   StatsToolbar,
   useStoredStats,
 } from "./StatsCharts.tsx";
@@ -111,38 +110,18 @@ function Resources({ h }: { h: HostView }) {
  * graphs do not start empty), then its agent's 1 Hz samples as they are pushed.
  */
 function Load({ h, live }: { h: HostView; live: HostHistory | undefined }) {
-  const series = live?.series;
+  const pushed = live?.series;
   const livePoints = useMemo(
     () =>
-      series ? series.t.map((t, i) => livePoint(t, series.cpu[i] ?? 0, series.mem[i] ?? 0)) : [],
-    [series],
+      pushed ? pushed.t.map((t, i) => samplePoint(t, pushed.cpu[i] ?? 0, pushed.mem[i] ?? 0)) : [],
+    [pushed],
   );
-  const { range, setRange, stored, points } = useStoredStats(
+  const { range, setRange, stored, points, series } = useStoredStats(
     ["hostStats", h.id],
     (r) => trpc.hosts.stats.query({ id: h.id, range: r }),
     livePoints,
   );
   const last = live?.last;
-  const chart = useMemo(
-    () => ({
-      t: points.map((p) => p.t),
-      cpu: [
-        {
-          label: range === "15m" ? "CPU" : "CPU (minute average)",
-          values: points.map((p) => p.cpu),
-          color: "#1f6feb",
-        },
-      ],
-      mem: [
-        {
-          label: range === "15m" ? "used" : "used (average)",
-          values: points.map((p) => p.mem),
-          color: "#8250df",
-        },
-      ],
-    }),
-    [points, range],
-  );
   if (points.length === 0 && !stored.isPending)
     return (
       <div className="panel state" data-testid="host-stats-empty">
@@ -173,48 +152,29 @@ function Load({ h, live }: { h: HostView; live: HostHistory | undefined }) {
     >
       <StatsToolbar range={range} onChange={setRange} stored={stored} />
       <div className="grid2">
-        <section className="panel">
-          <h2>CPU</h2>
-          <div className="big" data-testid="host-cpu-now">
-            {last ? cpuFormat(last.cpuPercent) : "…"}
-            {last && (
-              <span className="sub" style={{ fontSize: 13 }}>
-                {" "}
-                of {last.cpus} CPU · load {last.load1.toFixed(2)} {last.load5.toFixed(2)}{" "}
-                {last.load15.toFixed(2)}
-              </span>
-            )}
-          </div>
-          <Chart
-            title="Host CPU"
-            span={SPAN[range]}
-            floor={1}
-            t={chart.t}
-            lines={chart.cpu}
-            format={cpuFormat}
-          />
-        </section>
-        <section className="panel">
-          <h2>Memory</h2>
-          <div className="big">
-            {last ? bytes(last.memoryUsedBytes) : "…"}
-            {last && (
-              <span className="sub" style={{ fontSize: 13 }}>
-                {" "}
-                of {bytes(last.memoryTotalBytes)} · disk {bytes(last.diskUsedBytes)} of{" "}
-                {bytes(last.diskTotalBytes)}
-              </span>
-            )}
-          </div>
-          <Chart
-            title="Host memory"
-            span={SPAN[range]}
-            floor={1024 * 1024}
-            t={chart.t}
-            lines={chart.mem}
-            format={bytes}
-          />
-        </section>
+        <StatPanel
+          graph="cpu"
+          range={range}
+          series={series}
+          chartTitle="Host CPU"
+          now={last ? cpuFormat(last.cpuPercent) : null}
+          detail={
+            last &&
+            `of ${last.cpus} CPU · load ${last.load1.toFixed(2)} ${last.load5.toFixed(2)} ${last.load15.toFixed(2)}`
+          }
+          nowTestId="host-cpu-now"
+        />
+        <StatPanel
+          graph="mem"
+          range={range}
+          series={series}
+          chartTitle="Host memory"
+          now={last ? bytes(last.memoryUsedBytes) : null}
+          detail={
+            last &&
+            `of ${bytes(last.memoryTotalBytes)} · disk ${bytes(last.diskUsedBytes)} of ${bytes(last.diskTotalBytes)}`
+          }
+        />
       </div>
     </div>
   );

@@ -3,14 +3,15 @@
 // 1 Hz, or 1-minute points over 1 h / 24 h, so the graphs survive a closed tab), then the 1 Hz
 // samples its host pushes (stats:watch) appended live. Drawn with uPlot.
 import { useQuery, type UseQueryResult } from "@tanstack/react-query";
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { StatsSample } from "@corral/protocol";
-import type { StatsHistoryView, StatsPoint, StatsRange } from "../server/services/stats-history.ts";
+import type { StatsHistoryView, StatsRange } from "../server/services/stats-history.ts";
+import { samplePoint, type StatsPoint } from "../stats-point.ts";
 import { bytes } from "./format.ts";
 import { useLive } from "./live.tsx";
-import { livePoint, mergeLive } from "./stats-merge.ts";
+import { graphLines, mergeLive, type GraphLines, type Line } from "./stats-merge.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 
 /** Live samples kept in the page: 15 minutes at 1 Hz (the shortest range's span). */
@@ -23,22 +24,7 @@ export interface Series {
   mem: number[];
 }
 
-interface Line {
-  label: string;
-  values: Array<number | null>;
-  color: string;
-  dash?: boolean;
-}
-
-/** One live line chart (uPlot), sized to its box; shared by the container and host pages. */
-export function Chart({
-  title,
-  t,
-  lines,
-  format,
-  span,
-  floor,
-}: {
+interface ChartProps {
   title: string;
   t: number[];
   lines: Line[];
@@ -47,7 +33,10 @@ export function Chart({
   span: number;
   /** the y axis goes at least this high (an idle container's graph is not all noise) */
   floor: number;
-}) {
+}
+
+/** One live line chart (uPlot), sized to its box: StatPanel's graph. */
+function Chart({ title, t, lines, format, span, floor }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const shape = lines.map((l) => `${l.label}:${l.color}:${l.dash ? 1 : 0}`).join();
@@ -130,7 +119,66 @@ export function Chart({
 export const cpuFormat = (v: number) => `${v.toFixed(v < 1 ? 2 : v < 10 ? 1 : 0)} %`;
 const rateFormat = (v: number) => (v < 1024 ? `${Math.round(v)} B/s` : `${bytes(v)}/s`);
 /** Seconds each range's graph spans. */
-export const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
+const SPAN: Record<StatsRange, number> = { "15m": 900, "1h": 3600, "24h": 86400 };
+
+/** Each graph's heading, axis format and least height, the same on every page. */
+const GRAPHS = {
+  cpu: { title: "CPU", format: cpuFormat, floor: 1 },
+  mem: { title: "Memory", format: bytes, floor: 1024 * 1024 },
+  net: { title: "Network", format: rateFormat, floor: 1024 },
+  block: { title: "Block I/O", format: rateFormat, floor: 1024 },
+} satisfies Record<keyof Omit<GraphLines, "t">, Omit<ChartProps, "t" | "lines" | "span">>;
+
+/**
+ * One graph's panel: its heading, the newest value in big (with what it is out of, in small),
+ * then its chart over the range. The container and host pages draw their graphs with it.
+ */
+export function StatPanel({
+  graph,
+  range,
+  series,
+  chartTitle,
+  now,
+  detail,
+  nowTestId,
+}: {
+  graph: keyof typeof GRAPHS;
+  range: StatsRange;
+  series: GraphLines;
+  /** the chart's accessible name when it says more than the heading ("Host CPU") */
+  chartTitle?: string;
+  /** the newest value, big above the chart; null: none yet ("…"); absent: no big number */
+  now?: string | null;
+  /** after the big number, small: what it is out of ("of 2 CPU", "of 64 MiB") */
+  detail?: ReactNode;
+  nowTestId?: string;
+}) {
+  const { title, format, floor } = GRAPHS[graph];
+  return (
+    <section className="panel">
+      <h2>{title}</h2>
+      {now !== undefined && (
+        <div className="big" data-testid={nowTestId}>
+          {now ?? "…"}
+          {now !== null && detail ? (
+            <span className="sub" style={{ fontSize: 13 }}>
+              {" "}
+              {detail}
+            </span>
+          ) : null}
+        </div>
+      )}
+      <Chart
+        title={chartTitle ?? title}
+        span={SPAN[range]}
+        floor={floor}
+        t={series.t}
+        lines={series[graph]}
+        format={format}
+      />
+    </section>
+  );
+}
 
 export interface StatsHistory {
   /** the 1 Hz samples pushed while the page is open (any tab) */
@@ -174,8 +222,9 @@ export function useStatsHistory(id: string): StatsHistory {
 type HistoryQuery = (range: StatsRange) => Promise<StatsHistoryView>;
 
 /**
- * A graph's range (15 min, 1 h, 24 h), the subject's stored history over it, and that history
- * followed by the live points (mergeLive): the container and host pages draw the same way.
+ * A graph's range (15 min, 1 h, 24 h), the subject's stored history over it, that history
+ * followed by the live points (mergeLive) and their lines (graphLines): the container and host
+ * pages draw the same way.
  * `key` names the subject in the query cache.
  */
 export function useStoredStats(key: readonly unknown[], query: HistoryQuery, live: StatsPoint[]) {
@@ -188,7 +237,8 @@ export function useStoredStats(key: readonly unknown[], query: HistoryQuery, liv
     staleTime: 0,
   });
   const points = useMemo(() => mergeLive(stored.data?.points ?? [], live), [stored.data, live]);
-  return { range, setRange, stored, points };
+  const series = useMemo(() => graphLines(points, range), [points, range]);
+  return { range, setRange, stored, points, series };
 }
 
 /** The graphs' toolbar: the range buttons and what the points are (or why there are none). */
@@ -227,41 +277,15 @@ export function StatsCharts({
   running: boolean;
 }) {
   const livePoints = useMemo(
-    () => live.map((s) => livePoint(Date.parse(s.time) / 1000, s.cpuPercent, s.memoryUsageBytes)),
+    () => live.map((s) => samplePoint(Date.parse(s.time) / 1000, s.cpuPercent, s.memoryUsageBytes)),
     [live],
   );
-  const { range, setRange, stored, points } = useStoredStats(
+  const { range, setRange, stored, points, series } = useStoredStats(
     ["stats", id],
     (r) => trpc.containers.stats.query({ id, range: r }),
     livePoints,
   );
   const minutes = range !== "15m";
-  const series = useMemo(() => {
-    const col = <K extends keyof StatsPoint>(k: K) => points.map((p) => p[k] as number | null);
-    return {
-      t: points.map((p) => p.t),
-      cpu: [
-        { label: minutes ? "CPU (minute average)" : "CPU", values: col("cpu"), color: "#1f6feb" },
-        ...(minutes
-          ? [{ label: "CPU (minute peak)", values: col("cpuMax"), color: "#1f6feb", dash: true }]
-          : []),
-      ],
-      mem: [
-        { label: minutes ? "Memory (average)" : "Memory", values: col("mem"), color: "#8250df" },
-        ...(minutes
-          ? [{ label: "Memory (peak)", values: col("memMax"), color: "#8250df", dash: true }]
-          : []),
-      ],
-      net: [
-        { label: "Network received", values: col("netRx"), color: "#1a7f37" },
-        { label: "Network sent", values: col("netTx"), color: "#bf8700" },
-      ],
-      block: [
-        { label: "Block read", values: col("blockRead"), color: "#0969da" },
-        { label: "Block written", values: col("blockWrite"), color: "#cf222e" },
-      ],
-    };
-  }, [points, minutes]);
 
   if (!running && points.length === 0 && !stored.isPending)
     return (
@@ -278,64 +302,24 @@ export function StatsCharts({
     <div data-testid="stats" data-samples={points.length} data-range={range}>
       <StatsToolbar range={range} onChange={setRange} stored={stored} />
       <div className="grid2">
-        <section className="panel">
-          <h2>CPU</h2>
-          <div className="big" data-testid="cpu-now">
-            {last ? cpuFormat(last.cpuPercent) : "…"}
-          </div>
-          <Chart
-            title="CPU"
-            span={SPAN[range]}
-            floor={1}
-            t={series.t}
-            lines={series.cpu}
-            format={cpuFormat}
-          />
-        </section>
-        <section className="panel">
-          <h2>Memory</h2>
-          <div className="big">
-            {last ? bytes(last.memoryUsageBytes) : "…"}
-            {last && last.memoryLimitBytes > 0 && (
-              <span className="sub" style={{ fontSize: 13 }}>
-                {" "}
-                of {bytes(last.memoryLimitBytes)}
-              </span>
-            )}
-          </div>
-          <Chart
-            title="Memory"
-            span={SPAN[range]}
-            floor={1024 * 1024}
-            t={series.t}
-            lines={series.mem}
-            format={bytes}
-          />
-        </section>
+        <StatPanel
+          graph="cpu"
+          range={range}
+          series={series}
+          now={last ? cpuFormat(last.cpuPercent) : null}
+          nowTestId="cpu-now"
+        />
+        <StatPanel
+          graph="mem"
+          range={range}
+          series={series}
+          now={last ? bytes(last.memoryUsageBytes) : null}
+          detail={last && last.memoryLimitBytes > 0 && `of ${bytes(last.memoryLimitBytes)}`}
+        />
         {minutes && (
           <>
-            <section className="panel">
-              <h2>Network</h2>
-              <Chart
-                title="Network"
-                span={SPAN[range]}
-                floor={1024}
-                t={series.t}
-                lines={series.net}
-                format={rateFormat}
-              />
-            </section>
-            <section className="panel">
-              <h2>Block I/O</h2>
-              <Chart
-                title="Block I/O"
-                span={SPAN[range]}
-                floor={1024}
-                t={series.t}
-                lines={series.block}
-                format={rateFormat}
-              />
-            </section>
+            <StatPanel graph="net" range={range} series={series} />
+            <StatPanel graph="block" range={range} series={series} />
           </>
         )}
         {last && (

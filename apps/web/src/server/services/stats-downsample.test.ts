@@ -2,6 +2,7 @@
 // and resets, late samples, idle subjects; the full-rate ring's wrap-around.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { samplePoint } from "../../stats-point.ts";
 import { LiveRing, MinuteDownsampler, type Sample } from "./stats-downsample.ts";
 
 const T0 = Date.UTC(2026, 11, 3, 0, 0, 0);
@@ -101,4 +102,24 @@ test("the live ring keeps the newest samples in order and reads from a time on",
   assert.deepEqual(r.read("c:b", 0), []);
   r.forgetOlder(T0 / 1000 + 100);
   assert.deepEqual(r.read("c:a", 0), []);
+});
+
+test("the live ring's points are the pages' live points, at the sample's whole second", () => {
+  const r = new LiveRing(3);
+  // a sample 0.6 s into its second, 12.5 % of a CPU, 3 MiB: exact in the ring's Float32Array
+  r.add("h:a", at(7.6, { cpuPercent: 12.5, memoryBytes: 3 * 1024 * 1024 }));
+  // the page draws the same sample pushed live as samplePoint(7.6 s, …): the stored copy is
+  // that point at its whole second (what mergeLive relies on), with no rates and peak = value
+  assert.deepEqual(r.read("h:a", 0), [samplePoint(T0 / 1000 + 7, 12.5, 3 * 1024 * 1024)]);
+  assert.deepEqual(r.read("h:a", 0)[0], {
+    t: T0 / 1000 + 7,
+    cpu: 12.5,
+    cpuMax: 12.5,
+    mem: 3 * 1024 * 1024,
+    memMax: 3 * 1024 * 1024,
+    netRx: null,
+    netTx: null,
+    blockRead: null,
+    blockWrite: null,
+  });
 });

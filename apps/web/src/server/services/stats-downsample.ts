@@ -1,6 +1,7 @@
 // Turns 1 Hz samples of one subject (a container or a host) into 1-minute points: CPU and
 // memory as average and maximum, counters (network, block I/O) as rates. Pure and
 // synchronous: the history service owns storage and timers.
+import { samplePoint, type StatsPoint } from "../../stats-point.ts";
 
 export const SUBJECT_KINDS = ["container", "host"] as const;
 export type SubjectKind = (typeof SUBJECT_KINDS)[number];
@@ -16,19 +17,6 @@ export interface Sample {
   netTxBytes?: number;
   blockReadBytes?: number;
   blockWriteBytes?: number;
-}
-
-/** One point of a graph: `t` in seconds (a minute's start for minute points). Rates in bytes/s. */
-export interface StatsPoint {
-  t: number;
-  cpu: number;
-  cpuMax: number;
-  mem: number;
-  memMax: number;
-  netRx: number | null;
-  netTx: number | null;
-  blockRead: number | null;
-  blockWrite: number | null;
 }
 
 export const MINUTE_MS = 60_000;
@@ -200,19 +188,7 @@ export class LiveRing {
       const at = (first + i) % this.capacity;
       const t = r.t[at] as number;
       if (t < sinceSec) continue;
-      const cpu = r.cpu[at] as number;
-      const mem = r.mem[at] as number;
-      out.push({
-        t,
-        cpu,
-        cpuMax: cpu,
-        mem,
-        memMax: mem,
-        netRx: null,
-        netTx: null,
-        blockRead: null,
-        blockWrite: null,
-      });
+      out.push(samplePoint(t, r.cpu[at] as number, r.mem[at] as number));
     }
     return out;
   }

@@ -6,21 +6,16 @@ import type { StatsSample } from "@corral/protocol";
 import { z } from "zod";
 import type { Db } from "../db.ts";
 import { notFound } from "../errors.ts";
+import type { StatsPoint } from "../../stats-point.ts";
 import {
   LiveRing,
   MINUTE_MS,
   MinuteDownsampler,
   type Sample,
-  type StatsPoint,
   type SubjectKind,
 } from "./stats-downsample.ts";
 
-export {
-  SUBJECT_KINDS,
-  type Sample,
-  type StatsPoint,
-  type SubjectKind,
-} from "./stats-downsample.ts";
+export { SUBJECT_KINDS, type Sample, type SubjectKind } from "./stats-downsample.ts";
 
 export const STATS_RANGES = {
   "15m": 15 * MINUTE_MS,

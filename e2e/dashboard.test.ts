@@ -155,10 +155,7 @@ test("a host port another container publishes: the form says so, leaves nothing,
   await page.getByLabel(/^Ports/).fill(`${other}:80`);
   await page.getByRole("button", { name: "Create" }).click();
   await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
-  await page
-    .getByRole("heading", { name: /web-2/ })
-    .getByText("running")
-    .waitFor();
+  await page.getByRole("heading", { name: /web-2/ }).getByText("running").waitFor();
 });
 
 test("an image the host lacks is pulled from a registry, then the container runs", async () => {

@@ -90,10 +90,9 @@ test("the form's run: a port another container holds is refused, nothing stays, 
     ["web-1"],
   );
   assert.deepEqual(onHost(), ["web-1"], "the host holds no web-2 either");
-  const audit = await stack.api<{ entries: Array<{ action: string; detail: { reason?: string } }> }>(
-    "GET",
-    "/api/v1/audit?action=container.",
-  );
+  const audit = await stack.api<{
+    entries: Array<{ action: string; detail: { reason?: string } }>;
+  }>("GET", "/api/v1/audit?action=container.");
   const [removal, creation] = audit.body.entries;
   assert.equal(creation?.action, "container.create");
   assert.equal(removal?.action, "container.remove", "the audit log says what was made and unmade");

@@ -70,7 +70,12 @@ test("the handler gets the parsed body and query and its path's params", async (
   });
   assert.deepEqual(r, { status: 200, body: { size: 6 } });
   assert.deepEqual(seen, [
-    { params: { id: "a/b", part: "lid" }, body: { size: 3 }, query: { force: true }, user: "operator" },
+    {
+      params: { id: "a/b", part: "lid" },
+      body: { size: 3 },
+      query: { force: true },
+      user: "operator",
+    },
   ]);
   const none = await call("DELETE", "/things/x", { role: "operator" });
   assert.deepEqual(none, { status: 200, body: {} });

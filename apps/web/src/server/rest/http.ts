@@ -30,8 +30,11 @@ export interface RestRequest<P = Record<string, string>, B = unknown, Q = unknow
   query: Q;
 }
 /** A request that passed its route's permission: who made it. */
-export interface AuthedRestRequest<P = Record<string, string>, B = unknown, Q = unknown>
-  extends RestRequest<P, B, Q> {
+export interface AuthedRestRequest<
+  P = Record<string, string>,
+  B = unknown,
+  Q = unknown,
+> extends RestRequest<P, B, Q> {
   user: AuthUser;
   actor: Actor;
 }

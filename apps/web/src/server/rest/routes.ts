@@ -211,8 +211,12 @@ export function restRoutes(s: Services): RestRouter {
       { summary: "creates a user ({email, password, role}); admins only", body: createUserInput },
       (r) => s.auth.createUser(r.body, r.actor),
     )
-    .on("GET", "/api/v1/users", "users.manage", { summary: "every user with its role; admins only" }, () =>
-      s.auth.listUsers(),
+    .on(
+      "GET",
+      "/api/v1/users",
+      "users.manage",
+      { summary: "every user with its role; admins only" },
+      () => s.auth.listUsers(),
     )
     .on(
       "PATCH",

@@ -230,7 +230,11 @@ export class ContainerService {
    * `remove` does; forced, since a start that timed out may have run it) and returns the
    * start's error, saying whether anything was left behind and, if so, what to do.
    */
-  private async undoRun(created: ContainerInfo, startError: unknown, actor: Actor): Promise<AppError> {
+  private async undoRun(
+    created: ContainerInfo,
+    startError: unknown,
+    actor: Actor,
+  ): Promise<AppError> {
     const failed = toAppError(startError);
     const what = `${created.name} (${created.id.slice(0, 12)})`;
     try {

@@ -103,7 +103,7 @@ test("an image the host cannot pull: the form shows the host's reason", async ()
   assert.match(page.url(), /\/containers\/new$/);
 });
 
-test("a host port another container publishes: the form names it and says what to do", async () => {
+test("a host port another container publishes: the form says so, leaves nothing, keeps every field, and runs once fixed", async () => {
   const port = await freePort();
   const web = await ui.stack.api<{ id: string }>("POST", "/api/v1/containers", {
     hostId: ui.hostId,
@@ -114,17 +114,48 @@ test("a host port another container publishes: the form names it and says what t
   });
   assert.equal(web.status, 200, JSON.stringify(web.body));
   await page.goto(`${ui.stack.url}/containers/new`);
-  await page.getByLabel(/^Image/).fill(IMAGE);
-  await page.getByLabel(/^Command/).fill("sleep 3600");
-  await page.getByLabel(/^Ports/).fill(`${port}:80`);
+  const typed: Array<[RegExp, string]> = [
+    [/^Image/, IMAGE],
+    [/^Name/, "web-2"],
+    [/^Command/, "sleep 3600"],
+    [/^Environment/, "TZ=UTC\nLOG_LEVEL=info"],
+    [/^Ports/, `${port}:80`],
+    [/^Memory limit/, "64"],
+    [/^CPUs/, "0.5"],
+  ];
+  for (const [label, value] of typed) await page.getByLabel(label).fill(value);
+  await page.getByRole("combobox", { name: /^Restart policy/ }).selectOption("on-failure");
+  await page.getByLabel(/^Maximum retries/).fill("3");
   await page.getByRole("button", { name: "Create" }).click();
   const alert = page.locator("form").getByRole("alert");
   await alert.waitFor();
   assert.equal(
     await alert.textContent(),
-    `Bind for 0.0.0.0:${port} failed: port is already allocated by container port-holder (${web.body.id.slice(0, 12)}) on this host: choose another host port`,
+    `Bind for 0.0.0.0:${port} failed: port is already allocated by container port-holder (${web.body.id.slice(0, 12)}) on this host: choose another host port (nothing was left behind: the container made for this run was removed)`,
   );
   assert.match(page.url(), /\/containers\/new$/);
+  // Nothing was left: neither in the list nor on the host.
+  const listed = await ui.stack.api<Array<{ name: string }>>("GET", "/api/v1/containers");
+  assert.ok(!listed.body.some((c) => c.name === "web-2"), JSON.stringify(listed.body));
+  assert.doesNotMatch(ui.stack.runtime.rt("ps", "-a", "--format", "{{.Names}}").out, /web-2/);
+  // Every field as the user typed it.
+  for (const [label, value] of typed) {
+    assert.equal(await page.getByLabel(label).inputValue(), value, String(label));
+  }
+  assert.equal(
+    await page.getByRole("combobox", { name: /^Restart policy/ }).inputValue(),
+    "on-failure",
+  );
+  assert.equal(await page.getByLabel(/^Maximum retries/).inputValue(), "3");
+  assert.equal(await page.getByRole("combobox", { name: /^Host/ }).inputValue(), ui.hostId);
+  assert.ok(await page.getByLabel("Start it now").isChecked());
+
+  // The user changes the host port only and sends the form again: the same name runs.
+  const other = await freePort();
+  await page.getByLabel(/^Ports/).fill(`${other}:80`);
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.waitForURL(/\/containers\/[0-9a-f]{64}$/);
+  await page.getByRole("heading", { name: /web-2/ }).getByText("running").waitFor();
 });
 
 test("an image the host lacks is pulled from a registry, then the container runs", async () => {

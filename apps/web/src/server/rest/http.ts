@@ -1,7 +1,8 @@
 // A small JSON router for /api/v1 (method + path pattern -> handler), with the errors every
 // route shares: zod failures are 400 naming the field, AppErrors carry their status. Deny by
 // default: a route cannot be added without its access (a permission, or "public"), and the
-// router checks it before the handler runs.
+// router checks it, then parses the body and query with the schemas its doc names, before the
+// handler runs.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { AppError, badRequest, TooManyRequests, toAppError, unauthorized } from "../errors.ts";
@@ -9,21 +10,35 @@ import { authorize, type Permission } from "../permissions.ts";
 import type { Actor } from "../services/audit.ts";
 import type { AuthUser } from "../services/auth.ts";
 
-export interface RestRequest {
+/** A path's `:name` parts, each a string: `/containers/:id/:action` gives `{id, action}`. */
+export type PathParams<P extends string> = P extends `${string}:${infer K}/${infer Rest}`
+  ? { [k in K]: string } & PathParams<Rest>
+  : P extends `${string}:${infer K}`
+    ? { [k in K]: string }
+    : Record<never, string>;
+
+/** What a schema of the route's doc parsed to; undefined when the route declares none. */
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RestRequest<P = Record<string, string>, B = unknown, Q = unknown> {
   req: IncomingMessage;
   res: ServerResponse;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body(): Promise<unknown>;
+  params: P;
+  /** the JSON body, parsed with the route's `body` schema (undefined without one) */
+  body: B;
+  /** the query string, parsed with the route's `query` schema (undefined without one) */
+  query: Q;
 }
 /** A request that passed its route's permission: who made it. */
-export interface AuthedRestRequest extends RestRequest {
+export interface AuthedRestRequest<
+  P = Record<string, string>,
+  B = unknown,
+  Q = unknown,
+> extends RestRequest<P, B, Q> {
   user: AuthUser;
   actor: Actor;
 }
 
-type Handler = (r: RestRequest) => Promise<unknown>;
-type AuthedHandler = (r: AuthedRestRequest) => Promise<unknown>;
 /** Who may call a route: anyone ("public"), or a caller whose role has the permission. */
 export type Access = Permission | "public";
 
@@ -33,11 +48,18 @@ export interface RestAuth {
   actorOf(user: AuthUser, req: IncomingMessage): Actor;
 }
 
-/** What /api/v1/openapi.json says about a route: made from the schemas the route parses. */
-export interface RouteDoc {
+/**
+ * A route's input and what /api/v1/openapi.json says about it: the router parses the body and
+ * the query with these very schemas (a 400 naming the field) before the handler runs, so the
+ * document describes what is parsed, and each schema is named once.
+ */
+export interface RouteDoc<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodObject | undefined = z.ZodObject | undefined,
+> {
   summary: string;
-  body?: z.ZodType;
-  query?: z.ZodObject;
+  body?: B;
+  query?: Q;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -68,6 +90,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** Any route's handler, as the router stores it (each `on` types its own). */
+type StoredHandler = (r: RestRequest | AuthedRestRequest) => unknown;
+
 export class RestRouter {
   private readonly routes: Array<{
     method: string;
@@ -75,26 +100,44 @@ export class RestRouter {
     pattern: RegExp;
     keys: string[];
     access: Access;
-    handler: AuthedHandler | Handler;
-    doc: RouteDoc | undefined;
+    doc: RouteDoc;
+    handler: StoredHandler;
   }> = [];
 
   constructor(private readonly auth: RestAuth) {}
 
-  on(method: string, path: string, access: "public", handler: Handler, doc?: RouteDoc): this;
-  on(
+  /**
+   * A route: method, path, who may call it, its doc (summary, body and query schemas), then
+   * what it does. The handler's answer is sent as JSON ({} for none) unless it wrote its own.
+   */
+  on<
+    P extends string,
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodObject | undefined = undefined,
+  >(
     method: string,
-    path: string,
+    path: P,
+    access: "public",
+    doc: RouteDoc<B, Q>,
+    handler: (r: RestRequest<PathParams<P>, Parsed<B>, Parsed<Q>>) => unknown,
+  ): this;
+  on<
+    P extends string,
+    B extends z.ZodType | undefined = undefined,
+    Q extends z.ZodObject | undefined = undefined,
+  >(
+    method: string,
+    path: P,
     access: Permission,
-    handler: AuthedHandler,
-    doc?: RouteDoc,
+    doc: RouteDoc<B, Q>,
+    handler: (r: AuthedRestRequest<PathParams<P>, Parsed<B>, Parsed<Q>>) => unknown,
   ): this;
   on(
     method: string,
     path: string,
     access: Access,
-    handler: AuthedHandler | Handler,
-    doc?: RouteDoc,
+    doc: RouteDoc,
+    handler: (r: never) => unknown,
   ): this {
     const keys: string[] = [];
     const pattern = new RegExp(
@@ -105,7 +148,15 @@ export class RestRouter {
         }) +
         "$",
     );
-    this.routes.push({ method, path, pattern, keys, access, handler, doc });
+    this.routes.push({
+      method,
+      path,
+      pattern,
+      keys,
+      access,
+      doc,
+      handler: handler as StoredHandler,
+    });
     return this;
   }
 
@@ -118,7 +169,6 @@ export class RestRouter {
   openapi(info: { title: string; version: string }): object {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const r of this.routes) {
-      if (!r.doc) continue;
       const path = r.path.replace(/:([a-zA-Z]+)/g, "{$1}");
       const parameters = [
         ...r.keys.map((k) => ({ name: k, in: "path", required: true, schema: { type: "string" } })),
@@ -179,22 +229,24 @@ export class RestRouter {
       const params = Object.fromEntries(
         route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1] as string)]),
       );
-      const request: RestRequest = {
+      const { doc } = route;
+      // Parsed once the caller may call the route: a 400 tells nothing to one who may not.
+      const request = async (): Promise<RestRequest> => ({
         req,
         res,
         params,
-        query: url.searchParams,
-        body: () => readJson(req),
-      };
+        query: doc.query ? doc.query.parse(Object.fromEntries(url.searchParams)) : undefined,
+        body: doc.body ? doc.body.parse(await readJson(req)) : undefined,
+      });
       let result: unknown;
       if (route.access === "public") {
-        result = await (route.handler as Handler)(request);
+        result = await route.handler(await request());
       } else {
         const user = await this.auth.authenticate(req);
         if (!user) throw unauthorized();
         authorize(user.role, route.access);
         const actor = this.auth.actorOf(user, req);
-        result = await (route.handler as AuthedHandler)({ ...request, user, actor });
+        result = await route.handler({ ...(await request()), user, actor });
       }
       if (!res.headersSent) sendJson(res, 200, result ?? {});
     } catch (err) {

@@ -10,7 +10,7 @@ import {
   type ContainerInfo,
 } from "@corral/protocol";
 import type { Db } from "../db.ts";
-import { notFound } from "../errors.ts";
+import { AppError, notFound, toAppError } from "../errors.ts";
 import { can } from "../permissions.ts";
 import { maskEnv, type EnvEntry } from "../secrets.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
@@ -202,26 +202,63 @@ export class ContainerService {
     return this.db.host.updateMany({ where: { id: hostId }, data: { snapshotHash: null } });
   }
 
+  /**
+   * Creates a container and, unless `start` is false, starts it: a run, all or nothing. When the
+   * start fails (e.g. a host port already taken), the container this call created is removed
+   * again, so that the same request, corrected, can be sent again under the same name.
+   * Create-then-start in two calls (`start: false`, then the start action) keeps what it made,
+   * as Docker's API does.
+   */
   async create(input: CreateContainerInput, actor: Actor): Promise<ContainerView> {
     const { hostId, start, ...spec } = input;
     await this.requirePlaceable(hostId);
     const labels = { ...(spec.labels ?? {}), [MANAGED_LABEL]: MANAGED_BY_WEB };
-    let { container } = await this.hub.command(hostId, {
+    const { container: created } = await this.hub.command(hostId, {
       type: "create",
       spec: { ...spec, labels },
     });
-    await this.store(hostId, container, start === false ? "stopped" : "running");
+    const row = await this.store(hostId, created, start === false ? "stopped" : "running");
     // env as given, its secret-looking values masked by the audit service
-    await this.audit.record(actor, "container.create", container.id, {
+    await this.audit.record(actor, "container.create", created.id, {
       hostId,
       image: spec.image,
-      name: container.name,
+      name: created.name,
       ...(spec.env?.length ? { env: spec.env } : {}),
     });
-    if (start !== false) {
-      container = (await this.hub.command(hostId, { type: "start", id: container.id })).container;
+    if (start === false) return this.viewOf(row);
+    let started: ContainerInfo;
+    try {
+      started = (await this.hub.command(hostId, { type: "start", id: created.id })).container;
+    } catch (err) {
+      throw await this.undoRun(created, err, actor);
     }
-    return this.viewOf(await this.store(hostId, container));
+    return this.viewOf(await this.store(hostId, started));
+  }
+
+  /**
+   * A run whose start failed: removes the container it created (through its host's agent, as
+   * `remove` does; forced, since a start that timed out may have run it) and returns the
+   * start's error, saying whether anything was left behind and, if so, what to do.
+   */
+  private async undoRun(
+    created: ContainerInfo,
+    startError: unknown,
+    actor: Actor,
+  ): Promise<AppError> {
+    const failed = toAppError(startError);
+    const what = `${created.name} (${created.id.slice(0, 12)})`;
+    try {
+      await this.remove(created.id, true, actor, `its run failed to start: ${failed.message}`);
+    } catch (err) {
+      return new AppError(
+        failed.status,
+        `${failed.message}; the container ${what} made for this run could not be removed (${toAppError(err).message}): remove it from the containers list before running it again under that name`,
+      );
+    }
+    return new AppError(
+      failed.status,
+      `${failed.message} (nothing was left behind: the container made for this run was removed)`,
+    );
   }
 
   async action(id: string, action: ContainerAction, actor: Actor): Promise<ContainerView> {
@@ -232,14 +269,19 @@ export class ContainerService {
     return this.viewOf(await this.store(c.hostId, container, desired));
   }
 
-  async remove(id: string, force: boolean, actor: Actor): Promise<void> {
+  /** `reason`: why the server removes it by itself (the audit log says so). */
+  async remove(id: string, force: boolean, actor: Actor, reason?: string): Promise<void> {
     const c = await this.row(id);
     await this.hub.command(c.hostId, { type: "remove", id, force, volumes: false });
     await this.db.$transaction([
       this.rowsChanged(c.hostId),
       this.db.container.deleteMany({ where: { id } }),
     ]);
-    await this.audit.record(actor, "container.remove", id, { hostId: c.hostId, force });
+    await this.audit.record(actor, "container.remove", id, {
+      hostId: c.hostId,
+      force,
+      ...(reason ? { reason } : {}),
+    });
   }
 
   /** Opens a log stream on the container's host; the returned function stops it. */

@@ -1,13 +1,29 @@
 "use client";
 // The list page the resources share: a head (title, summary, page-wide buttons), the page's own
 // form, a filter box with the page's controls (the host picker), loading / error / empty /
-// nothing-matches states, and a table (cards below 700 px) whose rows can be selected for bulk
-// actions, each row's result listed after. A page gives only what is its own: columns, row key,
-// row actions, bulk actions, and the words of its states. Live updates come through the query
-// the page passes (pushes refresh it), never a poll here.
+// nothing-matches states, and a table (cards below 700 px), sortable by the columns that say
+// how, whose rows can be selected for bulk actions, each row's result listed after. A page gives
+// only what is its own: columns, row key, row actions, bulk actions, and the words of its states.
+// Live updates come through the query the page passes (pushes refresh it), never a poll here.
+//
+// Rows are memoised: a row renders again when its item or its selection changes, or when the
+// page gives other `columns`, `rowActions` or `rowData`. A page that keeps those stable (useMemo,
+// module functions) and whose pushes replace one item's object renders one row per push. With
+// `virtual` only the rows on screen are in the DOM (@tanstack/react-virtual, the window
+// scrolls): thousands of rows load and update like twenty; "select all" still takes every row
+// the filter keeps, on screen or not.
 import { useMutation } from "@tanstack/react-query";
-import { useMemo, useState, type ReactNode } from "react";
-import { eachSettled, matchesFilter } from "./list-rows.ts";
+import { useWindowVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
+import {
+  memo,
+  useCallback,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from "react";
+import { eachSettled, matchesFilter, sortRows } from "./list-rows.ts";
 import { errorMessage } from "./trpc.ts";
 
 export interface Column<T> {
@@ -17,6 +33,10 @@ export interface Column<T> {
   /** the cell's class, the same for every row or per row */
   className?: string | ((row: T) => string | undefined);
   title?: (row: T) => string | undefined;
+  /** what the column sorts by (its header becomes a button); no sorting by it without */
+  sort?: (row: T) => string | number;
+  /** the class of its `<col>` in a virtual table (whose columns keep fixed widths) */
+  col?: string;
 }
 
 export interface BulkAction<T> {
@@ -30,6 +50,8 @@ export interface BulkAction<T> {
 
 export interface ResourceListProps<T> {
   title: string;
+  /** the title's level: h2 inside another page (a host's containers) */
+  heading?: "h1" | "h2";
   /** what the rows are, plural and lower case ("images"): the filter's and the states' words */
   noun: string;
   /** next to the title, e.g. the count (`false` or none: nothing) */
@@ -56,6 +78,8 @@ export interface ResourceListProps<T> {
   rowKey: (row: T) => string;
   /** a row's name: its checkbox's label and its line in the bulk results */
   rowName: (row: T) => string;
+  /** where a row is (its host), after its name in the bulk results */
+  rowPlace?: (row: T) => string;
   /** the row's data-* attributes (what tests and scripts find it by) */
   rowData?: (row: T) => Record<`data-${string}`, string>;
   /** `false` leaves a column out (e.g. Host when one host is shown) */
@@ -66,6 +90,13 @@ export interface ResourceListProps<T> {
   bulkActions?: Array<BulkAction<T>>;
   /** rows a bulk action may take (all by default) */
   selectable?: (row: T) => boolean;
+  /** the sortable column (its label) the rows are sorted by at first, and which way */
+  sortedBy?: { label: string; asc: boolean };
+  /**
+   * Only the rows on screen in the DOM, the window scrolling: for lists of thousands. The rows'
+   * heights in px until they are measured: a table row, and a card below 700 px.
+   */
+  virtual?: { rowPx: number; cardPx: number };
   /** extra class of the table, e.g. "events" */
   tableClass?: string;
   /** under the table (e.g. a button for older entries) */
@@ -78,6 +109,7 @@ const PARALLEL = 4;
 interface BulkResult {
   key: string;
   name: string;
+  place?: string;
   error?: string;
 }
 
@@ -95,6 +127,17 @@ function useSelection<T>(
   );
   const choosable = shown.filter(selectable);
   const keys = new Set(selected.map(rowKey));
+  // Stable: the memoised rows take it, and a new function would render every row again.
+  const toggle = useCallback(
+    (key: string, on: boolean) =>
+      setPicked((s) => {
+        const next = new Set(s);
+        if (on) next.add(key);
+        else next.delete(key);
+        return next;
+      }),
+    [],
+  );
   const change = (rows: T[], on: boolean) =>
     setPicked((s) => {
       const next = new Set(s);
@@ -105,9 +148,10 @@ function useSelection<T>(
     });
   return {
     selected,
-    has: (row: T) => keys.has(rowKey(row)),
+    has: (key: string) => keys.has(key),
     choosable,
     allShown: choosable.length > 0 && choosable.every((r) => keys.has(rowKey(r))),
+    toggle,
     change,
     keep: (rows: T[]) => setPicked(new Set(rows.map(rowKey))),
   };
@@ -123,12 +167,14 @@ function BulkBar<T>({
   selection,
   rowKey,
   rowName,
+  rowPlace,
 }: {
   actions: Array<BulkAction<T>>;
   showBar: boolean;
   selection: ReturnType<typeof useSelection<T>>;
   rowKey: (row: T) => string;
   rowName: (row: T) => string;
+  rowPlace: ((row: T) => string) | undefined;
 }) {
   const [running, setRunning] = useState<string | null>(null);
   const [results, setResults] = useState<{ action: string; rows: BulkResult[] } | null>(null);
@@ -146,6 +192,7 @@ function BulkBar<T>({
       rows: answers.map(({ item, error }) => ({
         key: rowKey(item),
         name: rowName(item),
+        ...(rowPlace ? { place: rowPlace(item) } : {}),
         ...(error !== undefined ? { error: errorMessage(error) } : {}),
       })),
     });
@@ -200,7 +247,9 @@ function BulkBar<T>({
           <ul>
             {[...failed, ...done].map((r) => (
               <li key={r.key} className={r.error !== undefined ? "failed" : "ok"}>
-                <b>{r.name}</b>: {r.error ?? "done"}
+                <b>{r.name}</b>
+                {r.place !== undefined && <span className="sub"> ({r.place})</span>}:{" "}
+                {r.error ?? "done"}
               </li>
             ))}
           </ul>
@@ -270,23 +319,198 @@ export function bulkRemove<T>(
 
 const everyRow = () => true;
 
+interface RowProps<T> {
+  row: T;
+  /** its key (what its checkbox toggles) and its name (the checkbox's label) */
+  id: string;
+  name: string;
+  columns: Array<Column<T>>;
+  /** the selection column is shown */
+  check: boolean;
+  selectable: boolean;
+  selected: boolean;
+  onToggle: (id: string, on: boolean) => void;
+  rowData: ((row: T) => Record<`data-${string}`, string>) | undefined;
+  rowActions: ((row: T) => ReactNode) | undefined;
+  /** virtual tables: its place in the list, and the virtualiser's measuring of its height */
+  index?: number;
+  measure?: (el: HTMLTableRowElement | null) => void;
+}
+
+function ListRow<T>(p: RowProps<T>) {
+  const { row } = p;
+  return (
+    <tr
+      ref={p.measure}
+      data-index={p.index}
+      aria-rowindex={p.index === undefined ? undefined : p.index + 2}
+      {...p.rowData?.(row)}
+    >
+      {p.check && (
+        <td className="check" data-label="Select">
+          {p.selectable && (
+            <input
+              type="checkbox"
+              aria-label={`Select ${p.name}`}
+              checked={p.selected}
+              onChange={(e) => p.onToggle(p.id, e.target.checked)}
+            />
+          )}
+        </td>
+      )}
+      {p.columns.map((c) => (
+        <td
+          key={c.label}
+          data-label={c.label}
+          className={typeof c.className === "function" ? c.className(row) : c.className}
+          title={c.title?.(row)}
+        >
+          {c.cell(row)}
+        </td>
+      ))}
+      {p.rowActions && <td data-label="Actions">{p.rowActions(row)}</td>}
+    </tr>
+  );
+}
+
+/** One row, memoised (see the top of this file): a push renders the row it changed only. */
+const Row = memo(ListRow) as typeof ListRow;
+
+const PHONE = "(max-width: 700px)";
+
+/** A row's height with its margin (the phone's cards are spaced by a margin). */
+function rowHeight(el: Element, entry?: ResizeObserverEntry): number {
+  const box = entry?.borderBoxSize?.[0]?.blockSize ?? el.getBoundingClientRect().height;
+  return Math.round(box + (parseFloat(getComputedStyle(el).marginBottom) || 0));
+}
+
+/**
+ * The body of a virtual table: the rows on screen (and a few either side) between two spacer
+ * rows that stand for the others, so the page scrolls as one.
+ */
+function VirtualBody<T>({
+  rows,
+  rowKey,
+  size,
+  colSpan,
+  render,
+}: {
+  rows: T[];
+  rowKey: (row: T) => string;
+  size: { rowPx: number; cardPx: number };
+  colSpan: number;
+  render: (row: T, index: number, measure: (el: HTMLTableRowElement | null) => void) => ReactNode;
+}) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  const [top, setTop] = useState(0);
+  const virtual = useWindowVirtualizer({
+    count: rows.length,
+    estimateSize: () =>
+      typeof window !== "undefined" && window.matchMedia(PHONE).matches ? size.cardPx : size.rowPx,
+    getItemKey: (i) => rowKey(rows[i] as T),
+    measureElement: rowHeight,
+    overscan: 8,
+    scrollMargin: top,
+  });
+  // Where the rows start in the page (the notices and bulk results above them come and go).
+  useLayoutEffect(() => {
+    const el = body.current;
+    if (!el) return;
+    const at = Math.round(el.getBoundingClientRect().top + window.scrollY);
+    if (at !== top) setTop(at);
+  });
+  const items = virtual.getVirtualItems();
+  // Item offsets count from the page's top.
+  const before = items.length ? (items[0] as VirtualItem).start - top : 0;
+  const after = items.length ? top + virtual.getTotalSize() - (items.at(-1) as VirtualItem).end : 0;
+  const spacer = (height: number, key: string) =>
+    height > 0 && (
+      <tr className="spacer" aria-hidden="true" key={key} style={{ height }}>
+        <td colSpan={colSpan} />
+      </tr>
+    );
+  return (
+    <tbody ref={body}>
+      {spacer(before, "before")}
+      {items.map((v) => render(rows[v.index] as T, v.index, virtual.measureElement))}
+      {spacer(after, "after")}
+    </tbody>
+  );
+}
+
 export function ResourceList<T>(props: ResourceListProps<T>) {
-  const { items, query, rowKey, rowName, rowActions, bulkActions, text, noun } = props;
+  const { items, query, rowKey, rowName, rowActions, bulkActions, text, noun, virtual } = props;
   const selectable = props.selectable ?? everyRow;
   const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState(props.sortedBy);
+  // A page that passes the same columns keeps every row's props the same (memoised rows).
+  const columns = useMemo(
+    () => props.columns.filter((c): c is Column<T> => c !== false),
+    [props.columns],
+  );
+  const sortBy = sort && columns.find((c) => c.label === sort.label)?.sort;
   const rows = useMemo(() => {
-    if (!text || !filter.trim()) return items ?? [];
-    return (items ?? []).filter((r) => matchesFilter(text(r), filter));
-  }, [items, filter, text]);
+    const kept =
+      !text || !filter.trim()
+        ? (items ?? [])
+        : (items ?? []).filter((r) => matchesFilter(text(r), filter));
+    return sortBy && sort ? sortRows(kept, sortBy, sort.asc, rowName) : kept;
+  }, [items, filter, text, sortBy, sort, rowName]);
   const selection = useSelection(items, rows, rowKey, selectable);
   // No selection where no row shown can be taken (only built-in networks, say).
   const bulk = bulkActions?.length && selection.choosable.length > 0 ? bulkActions : null;
-  const columns = props.columns.filter((c): c is Column<T> => c !== false);
+  const Heading = props.heading ?? "h1";
+  const tableClass = ["list", props.tableClass, virtual && "virtual"].filter(Boolean).join(" ");
+
+  const row = (r: T, index?: number, measure?: (el: HTMLTableRowElement | null) => void) => {
+    const id = rowKey(r);
+    return (
+      <Row<T>
+        key={id}
+        row={r}
+        id={id}
+        name={rowName(r)}
+        columns={columns}
+        check={bulk !== null}
+        selectable={selectable(r)}
+        selected={selection.has(id)}
+        onToggle={selection.toggle}
+        rowData={props.rowData}
+        rowActions={rowActions}
+        index={index}
+        measure={measure}
+      />
+    );
+  };
+  const header = (c: Column<T>) => {
+    if (!c.sort)
+      return (
+        <th key={c.label} scope="col">
+          {c.label}
+        </th>
+      );
+    const asc = sort?.label === c.label ? sort.asc : undefined;
+    return (
+      <th
+        key={c.label}
+        scope="col"
+        aria-sort={asc === undefined ? "none" : asc ? "ascending" : "descending"}
+      >
+        <button
+          onClick={() =>
+            setSort((s) => ({ label: c.label, asc: s?.label === c.label ? !s.asc : true }))
+          }
+        >
+          {c.label} {asc === undefined ? "" : asc ? "▲" : "▼"}
+        </button>
+      </th>
+    );
+  };
 
   return (
     <>
       <div className="page-head">
-        <h1>{props.title}</h1>
+        <Heading>{props.title}</Heading>
         {props.summary !== undefined && props.summary !== false && (
           <span className="sub">{props.summary}</span>
         )}
@@ -320,6 +544,7 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
           selection={selection}
           rowKey={rowKey}
           rowName={rowName}
+          rowPlace={props.rowPlace}
         />
       )}
       {query.isPending && <div className="state">{props.loading}</div>}
@@ -343,9 +568,19 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
         </div>
       )}
       {rows.length > 0 && (
-        <table className={props.tableClass ? `list ${props.tableClass}` : "list"}>
+        <table className={tableClass} aria-rowcount={virtual ? rows.length + 1 : undefined}>
+          {virtual && (
+            // Fixed widths: the rows on screen change as the page scrolls, the columns must not.
+            <colgroup>
+              {bulk && <col className="c-check" />}
+              {columns.map((c) => (
+                <col key={c.label} className={c.col} />
+              ))}
+              {rowActions && <col className="c-actions" />}
+            </colgroup>
+          )}
           <thead>
-            <tr>
+            <tr aria-rowindex={virtual ? 1 : undefined}>
               {bulk && (
                 <th className="check">
                   <input
@@ -356,43 +591,21 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
                   />
                 </th>
               )}
-              {columns.map((c) => (
-                <th key={c.label} scope="col">
-                  {c.label}
-                </th>
-              ))}
+              {columns.map(header)}
               {rowActions && <th scope="col">Actions</th>}
             </tr>
           </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={rowKey(r)} {...props.rowData?.(r)}>
-                {bulk && (
-                  <td className="check" data-label="Select">
-                    {selectable(r) && (
-                      <input
-                        type="checkbox"
-                        aria-label={`Select ${rowName(r)}`}
-                        checked={selection.has(r)}
-                        onChange={(e) => selection.change([r], e.target.checked)}
-                      />
-                    )}
-                  </td>
-                )}
-                {columns.map((c) => (
-                  <td
-                    key={c.label}
-                    data-label={c.label}
-                    className={typeof c.className === "function" ? c.className(r) : c.className}
-                    title={c.title?.(r)}
-                  >
-                    {c.cell(r)}
-                  </td>
-                ))}
-                {rowActions && <td data-label="Actions">{rowActions(r)}</td>}
-              </tr>
-            ))}
-          </tbody>
+          {virtual ? (
+            <VirtualBody
+              rows={rows}
+              rowKey={rowKey}
+              size={virtual}
+              colSpan={columns.length + (bulk ? 1 : 0) + (rowActions ? 1 : 0)}
+              render={row}
+            />
+          ) : (
+            <tbody>{rows.map((r) => row(r))}</tbody>
+          )}
         </table>
       )}
       {props.footer}

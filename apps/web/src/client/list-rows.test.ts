@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { eachSettled, matchesFilter } from "./list-rows.ts";
+import { eachSettled, matchesFilter, sortRows } from "./list-rows.ts";
 
 test("a filter keeps the rows that hold every word, in any case and order", () => {
   const row = "busybox:latest sha256:40cbb962f199 local";
@@ -35,4 +35,41 @@ test("a bulk action runs on every row, a few at a time, and a failure stops noth
   );
   assert.match(String(failed[0]?.error), /in use by web-1/);
   assert.deepEqual(await eachSettled([], async () => undefined, 4), []);
+});
+
+test("a sorted column orders numbers as numbers and text as a reader would, ties by name", () => {
+  const rows = [
+    { name: "web-10", state: 4, image: "nginx" },
+    { name: "web-2", state: 0, image: "Busybox" },
+    { name: "db", state: 0, image: "postgres" },
+    { name: "Cache", state: 10, image: "redis" },
+  ];
+  const name = (r: (typeof rows)[number]) => r.name;
+  const names = (sorted: typeof rows) => sorted.map(name);
+  // 10 after 4 (not as text), and the two of state 0 by name
+  assert.deepEqual(names(sortRows(rows, (r) => r.state, true, name)), [
+    "db",
+    "web-2",
+    "web-10",
+    "Cache",
+  ]);
+  // descending, the ties still by name ascending
+  assert.deepEqual(names(sortRows(rows, (r) => r.state, false, name)), [
+    "Cache",
+    "web-10",
+    "db",
+    "web-2",
+  ]);
+  // text in any case: Busybox before nginx
+  assert.deepEqual(names(sortRows(rows, (r) => r.image, true, name)), [
+    "web-2",
+    "web-10",
+    "db",
+    "Cache",
+  ]);
+  assert.deepEqual(
+    names(rows),
+    ["web-10", "web-2", "db", "Cache"],
+    "the list itself is not sorted",
+  );
 });

@@ -16,7 +16,7 @@ import { maskEnv, type EnvEntry } from "../secrets.ts";
 import type { AgentHub, StreamHandlers } from "../sockets/agent-hub.ts";
 import type { Container } from "../../generated/prisma/client.ts";
 import type { AuditService, Actor } from "./audit.ts";
-import { containerListRow, type ContainerRow } from "./container-row.ts";
+import { CONTAINER_ROW_SELECT, containerRowOf, type ContainerRow } from "./container-row.ts";
 import { containerRow, drainingError } from "./hosts.ts";
 
 export { CONTAINER_ROW_FIELDS, containerListRow, type ContainerRow } from "./container-row.ts";
@@ -79,6 +79,9 @@ export interface ContainerView {
   reportedAt: string;
 }
 
+/** The lists' order: by host, then by name. */
+const LIST_ORDER: Array<{ hostId: "asc" } | { name: "asc" }> = [{ hostId: "asc" }, { name: "asc" }];
+
 export class ContainerService {
   constructor(
     private readonly db: Db,
@@ -88,58 +91,63 @@ export class ContainerService {
 
   /**
    * `online`: the host's status in the database, which every web process writes (with several
-   * processes, its agent may be connected to another one).
+   * processes, its agent may be connected to another one). The list's row and the rest.
    */
   private view(c: Container, online: boolean): ContainerView {
     return {
-      id: c.id,
-      hostId: c.hostId,
-      name: c.name,
-      image: c.image,
+      ...containerRowOf(c, online),
       imageId: c.imageId,
       command: JSON.parse(c.command) as string[],
-      state: online ? (c.state as ContainerInfo["state"]) : "unknown",
       reportedState: c.state as ContainerInfo["state"],
       pid: c.pid,
-      exitCode: c.exitCode,
-      oomKilled: c.oomKilled,
       error: c.error,
       restartCount: c.restartCount,
       restartPolicy: c.restartPolicy,
-      created: c.createdAt,
       startedAt: c.startedAt,
       finishedAt: c.finishedAt,
       labels: JSON.parse(c.labels) as Record<string, string>,
       ports: JSON.parse(c.ports) as ContainerInfo["ports"],
       memoryLimitBytes: c.memoryLimit,
       cpus: c.cpus,
-      managed: c.managed,
       desiredState: c.desiredState,
       reportedAt: c.reportedAt.toISOString(),
     };
   }
 
-  /** The containers list's rows (the dashboard's list query): see container-row.ts. */
+  /**
+   * The containers list's rows (the dashboard's list query): only their columns are read, and
+   * each row is made once from its database row (see container-row.ts).
+   */
   async list(hostId?: string): Promise<ContainerRow[]> {
-    return (await this.listViews(hostId)).map(containerListRow);
+    if (hostId !== undefined) await this.requireHost(hostId);
+    const [rows, online] = await Promise.all([
+      this.db.container.findMany({
+        where: hostId ? { hostId } : {},
+        orderBy: LIST_ORDER,
+        select: CONTAINER_ROW_SELECT,
+      }),
+      this.onlineHosts(hostId),
+    ]);
+    return rows.map((c) => containerRowOf(c, online.has(c.hostId)));
   }
 
   /** Every field of each container (REST's `GET /api/v1/containers`, which API users read). */
   async listViews(hostId?: string): Promise<ContainerView[]> {
     if (hostId !== undefined) await this.requireHost(hostId);
-    const rows = await this.db.container.findMany({
-      where: hostId ? { hostId } : {},
-      orderBy: [{ hostId: "asc" }, { name: "asc" }],
-    });
-    const online = new Set(
-      (
-        await this.db.host.findMany({
-          where: { status: "online", ...(hostId ? { id: hostId } : {}) },
-          select: { id: true },
-        })
-      ).map((h) => h.id),
-    );
+    const [rows, online] = await Promise.all([
+      this.db.container.findMany({ where: hostId ? { hostId } : {}, orderBy: LIST_ORDER }),
+      this.onlineHosts(hostId),
+    ]);
     return rows.map((c) => this.view(c, online.has(c.hostId)));
+  }
+
+  /** The ids of the hosts that are online (of the one host when given). */
+  private async onlineHosts(hostId?: string): Promise<Set<string>> {
+    const hosts = await this.db.host.findMany({
+      where: { status: "online", ...(hostId ? { id: hostId } : {}) },
+      select: { id: true },
+    });
+    return new Set(hosts.map((h) => h.id));
   }
 
   async get(id: string): Promise<ContainerView> {

@@ -596,7 +596,11 @@ export class RegistryClient {
     }
     const cause = (err as { cause?: unknown }).cause;
     const detail = oneLine(messageOf(cause ?? err), 200);
-    return new ImageError("refused", `cannot reach ${url.origin}: ${detail}`);
+    const hint =
+      url.host === DOCKER_HUB_API_HOST
+        ? `check this host's network and DNS, or set registry-mirrors in ${configFile()} to a mirror it can reach`
+        : "check this host's network and DNS, and the registry's address";
+    return new ImageError("refused", `cannot reach ${url.origin}: ${detail}: ${hint}`);
   }
 
   /**

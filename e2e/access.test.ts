@@ -284,3 +284,50 @@ test("API tokens: made with the secret shown once, used, revoked; the admin's au
   assert.ok(!(await admin.content()).includes("a guess at the password"));
   await shoot(admin, "audit-failed-logins");
 });
+
+test("the Tokens page is live: a token made, used and revoked elsewhere shows without a reload, to its owner and admins only", async () => {
+  await viewer.goto(`${stack.url}/tokens`);
+  await admin.goto(`${stack.url}/tokens`);
+  for (const page of [viewer, admin]) await page.getByText("live", { exact: true }).waitFor();
+  // the viewer's script makes its own token through REST (no browser involved)
+  const cli = await stack.api<{ token: string }>("POST", "/api/v1/auth/login", VIEWER, null);
+  assert.equal(cli.status, 200);
+  const made = await stack.api<{ id: string; token: string }>(
+    "POST",
+    "/api/v1/tokens",
+    { name: "nightly-backup" },
+    cli.body.token,
+  );
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  const mine = viewer.locator("tr[data-token='nightly-backup']");
+  const seenByAdmin = admin.locator("tr[data-token='nightly-backup']");
+  await mine.waitFor();
+  await seenByAdmin.getByText(VIEWER.email).waitFor(); // an admin sees everyone's
+  assert.equal(await mine.locator("td[data-label='Last used']").textContent(), "never");
+  // the admin's own new token is not the viewer's to see
+  const adminsOwn = await stack.api("POST", "/api/v1/tokens", { name: "admin-only" });
+  assert.equal(adminsOwn.status, 200);
+  await admin.locator("tr[data-token='admin-only']").waitFor();
+
+  // the script uses it: "last used" moves on both pages
+  for (let i = 0; i < 20; i++)
+    assert.equal((await stack.api("GET", "/api/v1/hosts", undefined, made.body.token)).status, 200);
+  for (const row of [mine, seenByAdmin])
+    await row
+      .locator("td[data-label='Last used']")
+      .getByText(/^\d+ s ago$/)
+      .waitFor();
+
+  // revoked through REST (a script, another browser): both open pages drop it
+  const revoked = await stack.api(
+    "DELETE",
+    `/api/v1/tokens/${made.body.id}`,
+    undefined,
+    cli.body.token,
+  );
+  assert.equal(revoked.status, 200);
+  await mine.waitFor({ state: "detached" });
+  await seenByAdmin.waitFor({ state: "detached" });
+  // pushed before the revocation, had it been sent to the viewer at all
+  assert.equal(await viewer.locator("tr[data-token='admin-only']").count(), 0);
+});

@@ -248,11 +248,21 @@ test("a host whose agent dies shows offline without a reload, then online again"
   await row.getByText("online").waitFor();
 });
 
-test("log out ends the session: the pages ask for a login again", async () => {
+test("log out ends the session: the pages ask for a login again, the other tab's at once", async () => {
+  // another tab of this session (its cookie), on another page: the logout ends it there too
+  const other = await ui.browser.newContext();
+  await other.addCookies(await page.context().cookies());
+  const tab = await other.newPage();
+  await tab.goto(`${ui.stack.url}/containers`);
+  await tab.getByText("live", { exact: true }).waitFor();
   await page.goto(`${ui.stack.url}/`);
+  await page.getByText("live", { exact: true }).waitFor();
   await page.locator(".user-menu summary").click(); // the user menu holds it
   await page.getByRole("menuitem", { name: "Log out" }).click();
+  // the server tells both tabs' live sockets it was a logout: the login page, no way back (next)
   await page.waitForURL(/\/login$/);
+  await tab.waitForURL(/\/login$/);
+  await other.close();
   const cookies = await page.context().cookies();
   assert.equal(cookies.find((c) => c.name === "corral_session")?.value ?? "", "");
   await page.goto(`${ui.stack.url}/containers`);

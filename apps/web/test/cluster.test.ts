@@ -2,7 +2,8 @@
 // browser's socket on process B. B sees the host's own load live and its history, the
 // container's events and stats, a start/stop asked of B reaches the agent on A, a terminal
 // opened on B runs in the container, and B lists the host's networks as online (asking its
-// agent on A). One database for both: A's (SQLite in A's data directory, WAL; PostgreSQL with
+// agent on A), a change to a user or a logout made on A reaches their page on B, and one made on
+// B while A is stopped reaches B's own pages at once. One database for both: A's (SQLite in A's data directory, WAL; PostgreSQL with
 // CORRAL_TEST_DATABASE=postgresql, as `npm test` also runs it). The agent reaches A through a
 // proxy that can send it to B instead: its connection then moves from A to B.
 import assert from "node:assert/strict";
@@ -23,6 +24,48 @@ let agent: ChildProcess;
 let hostId: string;
 let browser: Socket;
 let containerId: string;
+const sockets: Socket[] = [];
+
+/** A browser logged in on B: its session cookie and its page's live socket on B. */
+async function pageOnB(who: {
+  email: string;
+  password: string;
+}): Promise<{ cookie: string; socket: Socket }> {
+  const login = await fetch(`${b.url}/api/v1/auth/session`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-corral-csrf": "1" },
+    body: JSON.stringify(who),
+  });
+  const cookie = login.headers.get("set-cookie")?.split(";")[0];
+  assert.ok(login.ok && cookie, `login on B: ${login.status}`);
+  const socket = io(b.url + BROWSER_NAMESPACE, {
+    transports: ["websocket"],
+    reconnection: false,
+    extraHeaders: { cookie },
+  });
+  sockets.push(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+  return { cookie, socket };
+}
+
+/** An operator's page on B and how its socket answers a terminal (by the role it has now). */
+async function operatorOnB(email: string) {
+  const who = { email, password: "operator's password" };
+  const made = await b.api<{ id: string }>("POST", "/api/v1/users", { ...who, role: "operator" });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  const page = await pageOnB(who);
+  const terminal = async () =>
+    JSON.stringify(
+      await page.socket
+        .timeout(10_000)
+        .emitWithAck("exec:open", { id: "nope", sid: `t${Math.random()}`, cols: 80, rows: 24 }),
+    );
+  assert.match(await terminal(), /no container nope/, "an operator may open one");
+  return { id: made.body.id, ...page, terminal };
+}
 
 interface ContainerPush {
   id: string;
@@ -53,24 +96,10 @@ before(async () => {
     const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
     return hosts.body.find((h) => h.status === "online")?.id;
   });
-  const login = await fetch(`${b.url}/api/v1/auth/session`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-corral-csrf": "1" },
-    body: JSON.stringify({ email: "admin@example.com", password: "correct horse" }),
-  });
-  const cookie = login.headers.get("set-cookie")?.split(";")[0];
-  assert.ok(login.ok && cookie, `login on B: ${login.status}`);
-  browser = io(b.url + BROWSER_NAMESPACE, {
-    transports: ["websocket"],
-    extraHeaders: { cookie },
-  });
-  await new Promise<void>((resolve, reject) => {
-    browser.once("connect", resolve);
-    browser.once("connect_error", reject);
-  });
+  browser = (await pageOnB({ email: "admin@example.com", password: "correct horse" })).socket;
 });
 after(async () => {
-  browser?.close();
+  for (const s of sockets) s.close();
   agent?.kill("SIGKILL");
   await proxy?.close();
   await b?.cleanup();
@@ -194,6 +223,26 @@ test("a terminal opened on B runs in the container on A: hostname answers", asyn
   assert.equal((await ended).exitCode, 3);
 });
 
+test("a role change and a logout made on A reach the user's page on B", async () => {
+  const op = await operatorOnB("op-a@example.com");
+  const demoted = await a.api("PATCH", `/api/v1/users/${op.id}`, { role: "viewer" });
+  assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+  await waitFor("the viewer's role on B's socket", async () =>
+    /may not terminal\.open/.test(await op.terminal()) ? true : undefined,
+  );
+  const heard: string[] = [];
+  op.socket.on("session:ended", (e: { reason: string }) => heard.push(e.reason));
+  const cut = new Promise<string>((resolve) => op.socket.once("disconnect", resolve));
+  const out = await fetch(`${a.url}/logout`, {
+    method: "POST",
+    headers: { cookie: op.cookie },
+    redirect: "manual",
+  });
+  assert.equal(out.status, 303);
+  assert.equal(await cut, "io server disconnect");
+  assert.deepEqual(heard, ["logout"], "the page is told it was a logout, before the cut");
+});
+
 /** The host's status as B's API reads it. */
 async function statusOnB(): Promise<string | undefined> {
   const hosts = await b.api<{ id: string; status: string }[]>("GET", "/api/v1/hosts");
@@ -251,4 +300,23 @@ test("the agent killed while A is too busy to answer: B calls the host offline w
   const refused = await b.api<{ error: string }>("POST", `/api/v1/containers/${containerId}/stop`);
   assert.equal(refused.status, 409);
   assert.match(refused.body.error, /offline: start its agent/);
+});
+
+test("A stopped: a role change made on B reaches B's own pages at once (no answer from A needed)", async () => {
+  const op = await operatorOnB("op-b@example.com");
+  const pidA = a.webPid();
+  assert.ok(pidA);
+  process.kill(pidA, "SIGSTOP");
+  try {
+    const demoted = await b.api("PATCH", `/api/v1/users/${op.id}`, { role: "viewer" });
+    assert.equal(demoted.status, 200, JSON.stringify(demoted.body));
+    // asking every process for its sockets (fetchSockets) would wait 5 s for A, then fail
+    await waitFor(
+      "the viewer's role on B's socket",
+      async () => (/may not terminal\.open/.test(await op.terminal()) ? true : undefined),
+      15_000,
+    );
+  } finally {
+    process.kill(pidA, "SIGCONT");
+  }
 });

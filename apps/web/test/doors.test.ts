@@ -3,6 +3,7 @@
 // a trusted proxy (and a client spoofing X-Forwarded-* believed in nothing), 400/401/403/429.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { cookieAttributes as attributes } from "./fixtures/set-cookie.ts";
 import { startWebStack, type WebStack } from "./fixtures/stack.ts";
 
 let fresh: WebStack;
@@ -128,18 +129,11 @@ test("the session cookie is Secure when a trusted proxy says https, never on a c
 
 test("logout clears the cookie with login's attributes: Secure behind a trusted https proxy only", async () => {
   const creds = { email: "admin@example.com", password: "correct horse" };
-  /** A Set-Cookie's attributes but its value and Max-Age, sorted. */
-  const attributes = (header: string) =>
-    header
-      .split("; ")
-      .slice(1)
-      .filter((a) => !a.startsWith("Max-Age="))
-      .sort();
   const cases: Array<{ s: WebStack; headers: Record<string, string>; secure: boolean }> = [
     { s: proxied, headers: { "x-forwarded-proto": "https" }, secure: true },
     { s: proxied, headers: { "x-forwarded-proto": "http" }, secure: false },
-    // a client's own X-Forwarded-Proto, or the custom server's header sent by the client,
-    // is believed by nobody
+    // a client's own X-Forwarded-Proto, or a header of its own claiming https, is believed by
+    // nobody
     { s: direct, headers: { "x-forwarded-proto": "https", "x-corral-https": "1" }, secure: false },
   ];
   for (const { s, headers, secure } of cases) {

@@ -5,7 +5,7 @@ import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { can, type Permission } from "../access.ts";
 import { RoleProvider } from "./can.tsx";
-import { LiveProvider, markLoggingOut, useLive } from "./live.tsx";
+import { LiveProvider, useLive } from "./live.tsx";
 import { NoticeBell } from "./NoticesPage.tsx";
 
 /** `permission`: shown only to roles that have it. */
@@ -74,7 +74,7 @@ export function Shell({
             <Link href="/tokens" role="menuitem">
               API tokens
             </Link>
-            <form method="post" action="/logout" onSubmit={markLoggingOut}>
+            <form method="post" action="/logout">
               <button type="submit" className="small" role="menuitem">
                 Log out
               </button>

@@ -2,17 +2,20 @@
 // API tokens for scripts: make one (its secret is shown here once, with an expiry if wanted), see
 // when each was last used and when it expires, revoke. Login tokens (a CLI's POST
 // /api/v1/auth/login, 30 days) are marked apart from named ones. An admin sees everyone's.
+// Live: a token made, used or revoked elsewhere (a script, REST, another browser) is pushed
+// (src/client/live.tsx), and one that expires leaves the list as the server's list would.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { TokenView } from "../server/services/api-tokens.ts";
 import { useCan } from "./can.tsx";
 import { CopyButton } from "./CopyButton.tsx";
 import { ago, dateTime, until } from "./format.ts";
+import { keys } from "./live.tsx";
 import { errorMessage, trpc } from "./trpc.ts";
 import { ResourceList } from "./ResourceList.tsx";
 import { useNow } from "./useNow.ts";
 
-const TOKENS = ["tokens"] as const;
+const TOKENS = keys.tokens;
 const EXPIRIES = [
   ["", "Never expires"],
   ["7", "Expires in 7 days"],
@@ -58,7 +61,7 @@ export function TokensPage() {
         </>
       }
       query={tokens}
-      items={tokens.data}
+      items={tokens.data?.filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now)}
       loading="Loading tokens…"
       empty={{
         title: "No API tokens",

@@ -12,8 +12,11 @@ import { io, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol/names";
 import type { BrowserToServer, ServerToBrowser } from "../live/events.ts";
 import { containerListRow, putRow, type ContainerRow } from "../server/services/container-row.ts";
+import type { TokenChange, TokenView } from "../server/services/api-tokens.ts";
+import type { SessionEndReason } from "../server/services/auth.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { HostView } from "../server/services/hosts.ts";
+import { applyTokenChange } from "./token-list.ts";
 import { isUnauthorized } from "./trpc.ts";
 
 export type LiveSocket = Socket<ServerToBrowser, BrowserToServer>;
@@ -33,6 +36,7 @@ export const keys = {
   images: (hostId?: string) => ["images", hostId ?? "all"] as const,
   networks: (hostId?: string) => ["networks", hostId ?? "all"] as const,
   volumes: (hostId?: string) => ["volumes", hostId ?? "all"] as const,
+  tokens: ["tokens"] as const,
 };
 
 /**
@@ -52,19 +56,19 @@ export function useSeedRefresh(seeded: boolean, queryKeys: readonly QueryKey[]):
   }, [status, qc]);
 }
 
-let loggingOut = false;
+let leaving = false;
 
 /**
- * Called as the logout form is sent: the server then ends this session and cuts the live socket,
- * which must not race the form's own redirect with a login page that comes back here (`next`).
+ * Leaves for the login page, once: the first sign that the session is over decides where to (a
+ * refused request or reconnect that follows says nothing new). A logout (this tab's form or
+ * another tab's) goes to the login page as the form's own redirect does; a session that is
+ * no longer valid comes back here after the login (`next`).
  */
-export function markLoggingOut(): void {
-  loggingOut = true;
-}
-
-function toLogin(): void {
-  if (loggingOut) return;
-  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+function toLogin(reason: SessionEndReason = "invalid"): void {
+  if (leaving) return;
+  leaving = true;
+  const next = encodeURIComponent(window.location.pathname);
+  window.location.assign(reason === "logout" ? "/login" : `/login?next=${next}`);
 }
 
 function makeQueryClient(): QueryClient {
@@ -120,9 +124,11 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
     const onImages = refetch("images");
     const onNetworks = refetch("networks");
     const onVolumes = refetch("volumes");
+    const onToken = (c: TokenChange) =>
+      qc.setQueryData<TokenView[]>(keys.tokens, (list) => list && applyTokenChange(list, c));
     const onReconnect = () => {
       onResync();
-      for (const kind of ["images", "networks", "volumes", "events"])
+      for (const kind of ["images", "networks", "volumes", "events", "tokens"])
         void qc.invalidateQueries({ queryKey: [kind] });
     };
     socket.on("host", onHost);
@@ -132,6 +138,7 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
     socket.on("images", onImages);
     socket.on("networks", onNetworks);
     socket.on("volumes", onVolumes);
+    socket.on("token", onToken);
     // After a reconnect, whatever was pushed meanwhile is lost: read everything again.
     socket.io.on("reconnect", onReconnect);
     return () => {
@@ -142,6 +149,7 @@ function LiveSync({ socket }: { socket: LiveSocket }) {
       socket.off("images", onImages);
       socket.off("networks", onNetworks);
       socket.off("volumes", onVolumes);
+      socket.off("token", onToken);
       socket.io.off("reconnect", onReconnect);
     };
   }, [qc, socket]);
@@ -156,9 +164,10 @@ export function LiveProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const s: LiveSocket = io(BROWSER_NAMESPACE, { withCredentials: true });
     s.on("connect", () => setStatus("live"));
+    // The server says why it ends this session's connection (then cuts it): log in again.
+    s.on("session:ended", ({ reason }) => toLogin(reason));
     s.on("disconnect", (reason) => {
       setStatus("offline");
-      // The server ends a removed user's or an ended session's connection: log in again.
       if (reason === "io server disconnect") toLogin();
     });
     s.on("connect_error", (err) => {

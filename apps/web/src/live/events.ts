@@ -3,7 +3,9 @@
 // browser are validated with these schemas on the server.
 import { z } from "zod";
 import { CONTAINER_EVENT_TYPES, type HostStatsSample, type StatsSample } from "@corral/protocol";
+import type { TokenChange } from "../server/services/api-tokens.ts";
 import type { AuditView } from "../server/services/audit.ts";
+import type { SessionEndReason } from "../server/services/auth.ts";
 import type { ContainerView } from "../server/services/containers.ts";
 import type { EventView } from "../server/services/events.ts";
 import type { HostView } from "../server/services/hosts.ts";
@@ -79,6 +81,10 @@ export interface ServerToBrowser {
   notice: (n: NoticeView) => void;
   /** a webhook delivery's status changed (sent to those who may manage webhooks) */
   "webhooks:changed": () => void;
+  /** an API token was made, used or revoked (to its owner and those who may see everyone's) */
+  token: (c: TokenChange) => void;
+  /** this browser's session ended, and why; the server disconnects the socket next */
+  "session:ended": (e: { reason: SessionEndReason }) => void;
   /** the answer to a stream:ping: the server still holds this stream */
   "stream:pong": (p: { sid: string; alive: boolean }) => void;
 }

@@ -5,13 +5,11 @@ import type { AddressInfo } from "node:net";
 import next from "next";
 import { Server as SocketServer } from "socket.io";
 import { joinCluster, shareStatsHistory, type Cluster } from "./cluster.ts";
-import { isHttps } from "./auth-request.ts";
 import { createDb, prepareDb } from "./db.ts";
 import { csrfRefusal } from "./csrf.ts";
 import { sendJson } from "./rest/http.ts";
 import { restRoutes } from "./rest/routes.ts";
 import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
-import { markHttps } from "./session-cookie.ts";
 import { createServices, type Services } from "./services/index.ts";
 import { attachBrowserNamespace } from "./sockets/browser.ts";
 import { TRPC_BASE, trpcHandler } from "./trpc/root.ts";
@@ -56,10 +54,7 @@ export async function startServer(opts: {
     }
     if (url.pathname.startsWith(TRPC_BASE)) return void trpc(req, res);
     void rest.handle(req, res, url).then((handled) => {
-      if (!handled) {
-        markHttps(req, isHttps(req)); // for app/logout's cookie, which Next.js cannot tell
-        void nextHandler(req, res);
-      }
+      if (!handled) void nextHandler(req, res);
     });
   });
   const io = new SocketServer(http, { serveClient: false, maxHttpBufferSize: 16 * 1024 * 1024 });

@@ -2,7 +2,7 @@
 // REST, tRPC and socket.io.
 import type { IncomingMessage } from "node:http";
 import { trustedProxies } from "./proxy-trust.ts";
-import { setSessionCookie } from "./session-cookie.ts";
+import { clearSessionCookie, setSessionCookie } from "./session-cookie.ts";
 import { SESSION_COOKIE, type AuthUser, type AuthService } from "./services/auth.ts";
 import type { Actor } from "./services/audit.ts";
 
@@ -38,6 +38,11 @@ export function isHttps(req: IncomingMessage): boolean {
 /** The Set-Cookie value of a new session: Secure whenever the browser came over https. */
 export function sessionCookie(session: string, req: IncomingMessage): string {
   return setSessionCookie(session, isHttps(req));
+}
+
+/** The Set-Cookie value that removes the session cookie (logout), with the attributes it had. */
+export function clearedSessionCookie(req: IncomingMessage): string {
+  return clearSessionCookie(isHttps(req));
 }
 
 /** The origins a page of this server has: CORRAL_PUBLIC_URL's and the one the browser used. */

@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { cookieAttributes as attributes } from "../../test/fixtures/set-cookie.ts";
 import { clearSessionCookie, setSessionCookie } from "./session-cookie.ts";
-
-/** A Set-Cookie value's attributes other than its value and Max-Age, for comparing two. */
-const attributes = (header: string) =>
-  header
-    .split("; ")
-    .slice(1)
-    .filter((a) => !a.startsWith("Max-Age="))
-    .sort();
 
 test("logout's cookie carries the attributes login's has, Secure exactly when over https", () => {
   for (const https of [true, false]) {

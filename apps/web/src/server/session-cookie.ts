@@ -2,15 +2,7 @@
 // sets and the one a logout clears. A browser replaces a cookie only by one with the same name,
 // path and domain, and (RFC 6265bis) an http answer cannot overwrite a Secure cookie: a
 // clearing cookie that lacks Secure may leave the https session cookie in place.
-import type { IncomingMessage } from "node:http";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./services/auth.ts";
-
-/**
- * Set by the custom server on every request it hands to Next.js (src/server/app.ts): "1" when
- * the browser came over https (directly or via a trusted proxy), else "0". A client's own value
- * is overwritten, so pages and route handlers (app/logout) can believe it.
- */
-export const HTTPS_HEADER = "x-corral-https";
 
 /**
  * The session cookie as a Set-Cookie value: httpOnly (no script reads it), SameSite=Lax (no
@@ -30,9 +22,4 @@ export function setSessionCookie(session: string, https: boolean): string {
 /** Set-Cookie that removes the session cookie (logout): the same attributes, expired. */
 export function clearSessionCookie(https: boolean): string {
   return sessionCookieHeader("", 0, https);
-}
-
-/** Marks a request for Next.js with what the custom server knows of its scheme (HTTPS_HEADER). */
-export function markHttps(req: IncomingMessage, https: boolean): void {
-  req.headers[HTTPS_HEADER] = https ? "1" : "0";
 }

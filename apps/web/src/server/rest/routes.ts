@@ -7,6 +7,7 @@ import { joinRequestSchema, JOIN_PATH } from "@corral/protocol";
 import {
   actorOf,
   authenticate,
+  clearedSessionCookie,
   clientAddress,
   cookie,
   publicUrl,
@@ -123,6 +124,23 @@ export function restRoutes(s: Services): RestRouter {
       "public",
       { summary: "whether first-run setup is open ({open}): true only while no user exists" },
       async () => ({ open: await s.setup.open() }),
+    )
+    // The dashboard's logout form (a plain form post, no script needed): the session ends, then
+    // its cookie is cleared with the attributes it was set with (Secure over https, or a browser
+    // may keep it), and a relative Location is right behind any proxy. Its other open pages are
+    // told it was a logout (services/auth.ts).
+    .on(
+      "POST",
+      "/logout",
+      "public",
+      { summary: "a browser's logout: ends this session, clears its cookie, 303 to /login" },
+      async (r) => {
+        const session = cookie(r.req.headers.cookie, SESSION_COOKIE);
+        if (session) await s.auth.logout(session);
+        r.res.writeHead(303, { location: "/login", "set-cookie": clearedSessionCookie(r.req) });
+        r.res.end();
+        return undefined;
+      },
     )
     .on(
       "POST",

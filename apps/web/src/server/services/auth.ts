@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Db } from "../db.ts";
 import type { Actor, AuditService } from "./audit.ts";
 import { LOGIN_FAILED } from "./audit-actions.ts";
+import { ApiTokenService } from "./api-tokens.ts";
 import { LoginLimits, LoginRefused } from "./login-limits.ts";
 import { AppError, conflict } from "../errors.ts";
 import { ROLES } from "../permissions.ts";
@@ -43,6 +44,13 @@ export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
  */
 export const LOGIN_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 
+/**
+ * Why a browser session's open pages were disconnected: "logout" (it was logged out, here or in
+ * another tab) or "invalid" (it no longer opens anything: ended by a password change, its user
+ * removed, expired).
+ */
+export type SessionEndReason = "logout" | "invalid";
+
 export interface AuthUser {
   id: string;
   email: string;
@@ -71,10 +79,18 @@ export class AuthService {
    */
   readonly renewals = new EventEmitter();
 
+  /**
+   * "ended" (session secret, why): a session was ended; its open pages are told why and
+   * disconnected (sockets/browser-live.ts). A logout's pages go to the login page; an invalid
+   * session's pages go there too, and come back to where they were.
+   */
+  readonly sessions = new EventEmitter<{ ended: [session: string, reason: SessionEndReason] }>();
+
   constructor(
     private readonly db: Db,
     private readonly audit: AuditService,
     private readonly limits = new LoginLimits(),
+    private readonly tokens = new ApiTokenService(db, audit),
   ) {}
 
   hashPassword(password: string): Promise<string> {
@@ -165,8 +181,7 @@ export class AuthService {
 
   /**
    * An API token for a script (POST /api/v1/auth/login): no session comes with it. It expires
-   * (LOGIN_TOKEN_TTL_MS) and is named after the address it was made from; this user's expired
-   * login tokens are deleted on the way, so they do not pile up.
+   * (LOGIN_TOKEN_TTL_MS) and is named after the address it was made from.
    */
   async loginForToken(
     input: z.infer<typeof loginInput>,
@@ -176,21 +191,11 @@ export class AuthService {
     await this.audit.record({ userId: user.id, ip: address }, "user.login", user.id, {
       via: "token",
     });
-    const now = new Date();
-    await this.db.apiToken.deleteMany({
-      where: { userId: user.id, kind: "login", expiresAt: { lte: now } },
-    });
-    const token = newSecret("cat");
-    const expiresAt = new Date(now.getTime() + LOGIN_TOKEN_TTL_MS);
-    await this.db.apiToken.create({
-      data: {
-        name: `login from ${address || "an unknown address"}`,
-        kind: "login",
-        expiresAt,
-        tokenHash: hashSecret(token),
-        userId: user.id,
-      },
-    });
+    const { token, expiresAt } = await this.tokens.createLoginToken(
+      user,
+      address,
+      LOGIN_TOKEN_TTL_MS,
+    );
     return { token, user, expiresAt };
   }
 
@@ -269,17 +274,18 @@ export class AuthService {
     return { endedSessions: ended.count, ...(session ? { session } : {}) };
   }
 
-  async userForToken(token: string): Promise<AuthUser | undefined> {
-    const t = await this.db.apiToken.findUnique({
-      where: { tokenHash: hashSecret(token) },
-      include: { user: true },
-    });
-    if (!t || t.revokedAt || (t.expiresAt && t.expiresAt <= new Date())) return undefined;
-    // "last used" to the minute: not a database write per request
-    if (!t.lastUsedAt || Date.now() - t.lastUsedAt.getTime() > 60_000) {
-      await this.db.apiToken.update({ where: { id: t.id }, data: { lastUsedAt: new Date() } });
-    }
-    return { id: t.user.id, email: t.user.email, role: t.user.role };
+  userForToken(token: string): Promise<AuthUser | undefined> {
+    return this.tokens.userFor(token);
+  }
+
+  /**
+   * Logout: this browser's session ends (the cookie opens nothing from now on). Its open pages
+   * are told after the caller's answer is written (the next turn of the event loop): the page
+   * that sent the logout follows its own redirect, with its cookie cleared, before it hears.
+   */
+  async logout(session: string): Promise<void> {
+    await this.db.session.deleteMany({ where: { tokenHash: hashSecret(session) } });
+    setImmediate(() => this.sessions.emit("ended", session, "logout"));
   }
 
   async userForSession(session: string): Promise<AuthUser | undefined> {

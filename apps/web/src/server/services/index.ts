@@ -47,7 +47,8 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
   const audit = new AuditService(db);
   const hosts = new HostService(db, audit);
   const hub = new AgentHub(hosts, log);
-  const auth = new AuthService(db, audit);
+  const tokens = new ApiTokenService(db, audit);
+  const auth = new AuthService(db, audit, undefined, tokens);
   const statsHistory = new StatsHistoryService(db, log);
   hub.changes.on("stats", (_hostId, samples) => statsHistory.recordContainerSamples(samples));
   hub.hostStats.changes.on("sample", (hostId, h) =>
@@ -79,7 +80,7 @@ export function createServices(db: Db, log?: (line: string) => void): Services {
     webhooks,
     hub,
     users: new UserService(db, audit),
-    tokens: new ApiTokenService(db, audit),
+    tokens,
     setup: new SetupService(db, auth, audit),
   };
 }

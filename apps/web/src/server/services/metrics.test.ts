@@ -1,12 +1,10 @@
 // /metrics from a real AgentHub on a real socket.io server, fed by simulated agents speaking the
 // real protocol, and a real database (the committed migrations): the series Prometheus reads.
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { Server as SocketServer } from "socket.io";
 import { SIM_FACTS, SimAgent } from "../../../test/fixtures/sim-agent.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
+import { startSocketServer, type TestSocketServer } from "../../../test/fixtures/socket-server.ts";
 import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
 import { createDb, type Db } from "../db.ts";
 import { createServices, type Services } from "./index.ts";
@@ -14,9 +12,8 @@ import { createServices, type Services } from "./index.ts";
 let database: TestDatabase;
 let db: Db;
 let services: Services;
-let http: HttpServer;
-let io: SocketServer;
-let url: string;
+let server: TestSocketServer;
+let url = "";
 const agents: SimAgent[] = [];
 const actor = { userId: null, ip: "127.0.0.1" };
 
@@ -24,16 +21,13 @@ before(async () => {
   database = await createTestDatabase("metrics");
   db = createDb(database.url);
   services = createServices(db, () => undefined);
-  http = createServer((_req, res) => res.end());
-  io = new SocketServer(http, { serveClient: false });
-  services.hub.attach(io);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  server = await startSocketServer((io) => services.hub.attach(io));
+  url = server.url;
 });
 after(async () => {
   for (const a of agents) a.close();
   services?.hub.close();
-  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+  await server?.close();
   await db?.$disconnect();
   database?.cleanup();
 });

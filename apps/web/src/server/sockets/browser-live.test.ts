@@ -2,16 +2,15 @@
 // committed migrations): who may connect, who may open what, bad payloads answered in words,
 // hub changes pushed, and socket.io's own HTTP answers carrying the security headers.
 import assert from "node:assert/strict";
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
-import { Server as SocketServer } from "socket.io";
 import { io as connect, type Socket } from "socket.io-client";
 import { BROWSER_NAMESPACE } from "@corral/protocol";
 import { SIM_FACTS } from "../../../test/fixtures/sim-agent.ts";
 import { createTestDatabase, type TestDatabase } from "../../../test/fixtures/database.ts";
+import { startSocketServer, type TestSocketServer } from "../../../test/fixtures/socket-server.ts";
 import { createDb, type Db } from "../db.ts";
 import { SECURITY_HEADERS, socketSecurityHeaders } from "../security-headers.ts";
+import type { TokenChange } from "../services/api-tokens.ts";
 import { SESSION_COOKIE } from "../services/auth.ts";
 import { createServices, type Services } from "../services/index.ts";
 import { waitFor } from "../../../../../packages/runtime/test/fixtures/wait.ts";
@@ -20,9 +19,8 @@ import { attachBrowserNamespace } from "./browser.ts";
 let database: TestDatabase;
 let db: Db;
 let services: Services;
-let http: HttpServer;
-let io: SocketServer;
-let url: string;
+let server: TestSocketServer;
+let url = "";
 const sessions: Record<"admin" | "viewer", string> = { admin: "", viewer: "" };
 const sockets: Socket[] = [];
 
@@ -53,18 +51,17 @@ before(async () => {
       "127.0.0.1",
     )
   ).session;
-  http = createServer((_req, res) => res.end());
-  io = new SocketServer(http, { serveClient: false });
-  socketSecurityHeaders(io);
-  services.hub.attach(io);
-  attachBrowserNamespace(io, services);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  server = await startSocketServer((io) => {
+    socketSecurityHeaders(io);
+    services.hub.attach(io);
+    attachBrowserNamespace(io, services);
+  });
+  url = server.url;
 });
 after(async () => {
   for (const s of sockets) s.close();
   services?.hub.close();
-  await new Promise<void>((resolve) => (io ? io.close(() => resolve()) : resolve()));
+  await server?.close();
   await db?.$disconnect();
   database?.cleanup();
 });
@@ -84,6 +81,18 @@ function browser(session?: string, origin?: string): Promise<Socket> {
     s.once("connect", () => resolve(s));
     s.once("connect_error", reject);
   });
+}
+
+/** What a page hears until it is disconnected: why its session ended, then the cut. */
+function heard(s: Socket): Promise<string[]> {
+  const seen: string[] = [];
+  s.on("session:ended", (e: { reason: string }) => seen.push(`session:ended ${e.reason}`));
+  return new Promise((resolve) =>
+    s.once("disconnect", (reason) => {
+      seen.push(reason);
+      resolve(seen);
+    }),
+  );
 }
 
 type Reply = { ok: true } | { ok: false; error: string };
@@ -141,15 +150,89 @@ test("a role change reaches open sockets at once; an ended session's socket is d
   await waitFor("the new role on the open socket", async () =>
     /may not terminal\.open/.test(JSON.stringify(await open())) ? true : undefined,
   );
-  const gone = new Promise<string>((resolve) => elsewhere.once("disconnect", resolve));
+  const gone = heard(elsewhere);
   await services.auth.changePassword(
     { id: op.id, email: op.email, role: "viewer" },
     { currentPassword: "operator password", newPassword: "a new operator password" },
     mine,
     { userId: op.id, ip: "127.0.0.1" },
   );
-  assert.equal(await gone, "io server disconnect");
+  // the page is told its session is no longer valid (it logs in again and comes back)
+  assert.deepEqual(await gone, ["session:ended invalid", "io server disconnect"]);
   assert.ok(s.connected, "the session that changed the password stays");
+});
+
+test("a logout tells that session's pages it was a logout, then cuts them; another session stays", async () => {
+  await services.auth.createUser(
+    { email: "out@example.com", password: "logging out password", role: "viewer" },
+    { userId: null, ip: "127.0.0.1" },
+  );
+  const login = { email: "out@example.com", password: "logging out password" };
+  const ending = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const staying = (await services.auth.loginForSession(login, "127.0.0.1")).session;
+  const [tab1, tab2, other] = await Promise.all([
+    browser(ending),
+    browser(ending),
+    browser(staying),
+  ]);
+  const [heard1, heard2] = [heard(tab1), heard(tab2)];
+  await services.auth.logout(ending);
+  assert.deepEqual(await heard1, ["session:ended logout", "io server disconnect"]);
+  assert.deepEqual(await heard2, ["session:ended logout", "io server disconnect"]);
+  assert.deepEqual(await ask(other, "logs:open", { id: "nope", sid: "o1", tail: 1 }), {
+    ok: false,
+    error: "no container nope",
+  });
+  assert.ok(other.connected);
+  await assert.rejects(browser(ending), /session expired: log in again/);
+});
+
+test("a token made, used and revoked reaches its owner's and admins' pages only; a burst of uses is one push", async () => {
+  const owner = await services.auth.userForSession(sessions.viewer);
+  assert.ok(owner);
+  await services.auth.createUser(
+    { email: "bystander@example.com", password: "bystander password", role: "operator" },
+    { userId: null, ip: "127.0.0.1" },
+  );
+  const bystander = (
+    await services.auth.loginForSession(
+      { email: "bystander@example.com", password: "bystander password" },
+      "127.0.0.1",
+    )
+  ).session;
+  const pages = {
+    owner: await browser(sessions.viewer),
+    admin: await browser(sessions.admin),
+    bystander: await browser(bystander),
+  };
+  const got: Record<keyof typeof pages, string[]> = { owner: [], admin: [], bystander: [] };
+  for (const [who, s] of Object.entries(pages) as Array<[keyof typeof pages, Socket]>) {
+    s.on("token", (c: TokenChange) =>
+      got[who].push(
+        c.kind === "put" ? `${c.token.name} ${c.token.lastUsedAt ? "used" : "made"}` : c.kind,
+      ),
+    );
+  }
+  const actor = { userId: owner.id, ip: "127.0.0.1" };
+  const t = await services.tokens.create(owner, { name: "nightly" }, actor);
+  // a script's burst: 100 requests at once read "never used"; one writes it, one push
+  const users = await Promise.all(
+    Array.from({ length: 100 }, () => services.auth.userForToken(t.token)),
+  );
+  assert.ok(users.every((u) => u?.id === owner.id));
+  assert.ok((await services.tokens.list(owner)).find((x) => x.id === t.id)?.lastUsedAt);
+  await services.auth.userForToken(t.token); // within the minute: no write, no push
+  await services.tokens.revoke(owner, t.id, actor);
+  const expected = ["nightly made", "nightly used", "revoked"];
+  await waitFor("the revocation on the owner's and the admin's pages", () =>
+    got.owner.length >= 3 && got.admin.length >= 3 ? true : undefined,
+  );
+  // pushed before the answer to a later request would be: after one round trip, nothing more
+  await ask(pages.bystander, "logs:open", { id: "nope", sid: "b1", tail: 1 });
+  await ask(pages.owner, "logs:open", { id: "nope", sid: "b2", tail: 1 });
+  assert.deepEqual(got.owner, expected);
+  assert.deepEqual(got.admin, expected);
+  assert.deepEqual(got.bystander, [], "another user's token is not theirs to see");
 });
 
 test("a viewer may not open a terminal or pull an image; an event not in the table is refused", async () => {

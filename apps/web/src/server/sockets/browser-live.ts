@@ -1,7 +1,8 @@
 // The browsers' live channel: what the agents report is pushed as it is stored (hosts,
 // containers, 1 Hz stats of the containers a page watches), and the streams a page opens
 // (logs that follow, terminals, pull progress) run over the same connection. Every payload
-// from a browser is validated; a socket's streams end with it.
+// from a browser is validated; a socket's streams end with it. A change to a user (role,
+// removal, password) or the end of a session reaches their sockets on every web process.
 import type { Namespace, Socket } from "socket.io";
 import { describeZodError } from "@corral/protocol";
 import { z } from "zod";
@@ -22,13 +23,26 @@ import { clientAddress } from "../auth-request.ts";
 import { toAppError } from "../errors.ts";
 import { can, denial, type Permission } from "../permissions.ts";
 import type { AuditView } from "../services/audit.ts";
-import type { AuthUser } from "../services/auth.ts";
+import type { AuthUser, SessionEndReason } from "../services/auth.ts";
 import type { Services } from "../services/index.ts";
 import { TerminalService, type Terminal } from "../services/terminals.ts";
+import { hashSecret } from "../tokens.ts";
 import { StatsInterest } from "./stats-interest.ts";
 
 type BrowserNamespace = Namespace<BrowserToServer, ServerToBrowser>;
 type BrowserSocket = Socket<BrowserToServer, ServerToBrowser>;
+
+/**
+ * What one web process tells the others (several processes: CORRAL_REDIS_URL). Each acts on its
+ * own sockets: nothing waits for an answer, so a busy or stopped process delays nobody (the
+ * adapter's fetchSockets waits up to 5 s for every process, and fails if one is silent).
+ */
+interface PeerEvents {
+  /** the user changed: recheck their sockets' sessions and roles */
+  "user:recheck": (userId: string) => void;
+  /** the session (by its hash) ended: tell its sockets why and disconnect them */
+  "session:end": (sessionHash: string, reason: SessionEndReason) => void;
+}
 
 /** Every connected browser: the fleet's changes go to all of them. */
 const FLEET_ROOM = "fleet";
@@ -36,6 +50,18 @@ const FLEET_ROOM = "fleet";
 const AUDIT_ROOM = "audit";
 /** The browsers of users who may see webhook deliveries. */
 const WEBHOOKS_ROOM = "webhooks";
+/** The browsers of users who may see every user's API tokens: each token's change is pushed. */
+const TOKENS_ROOM = "tokens";
+/** The rooms that follow a socket's role, with what each needs (a role change moves them). */
+const ROLE_ROOMS = [
+  [AUDIT_ROOM, "audit.read"],
+  [WEBHOOKS_ROOM, "webhooks.manage"],
+  [TOKENS_ROOM, "tokens.manage"],
+] as const satisfies ReadonlyArray<readonly [string, Permission]>;
+/** A user's browsers: their own tokens' changes; a change to the user rechecks them. */
+const userRoom = (userId: string) => `user:${userId}`;
+/** One browser session's sockets, named by the secret's hash (room names cross Redis). */
+const sessionRoom = (sessionHash: string) => `session:${sessionHash}`;
 /** Audit actions that change what a user's open sockets may do. */
 const USER_CHANGES = new Set(["user.role", "user.remove", "user.password"]);
 const STATS_ROOM = "stats:";
@@ -188,47 +214,96 @@ export function attachBrowserLive(
     for (const s of samples) toWatchers(statsRoom(s.id))?.emit("stats", s);
   });
 
+  // API tokens: each change to the token's owner and to whoever may see everyone's (the Tokens
+  // page's own rule). A user's removal (below) takes their tokens with it.
+  services.tokens.changes.on("change", (c) => {
+    const owner = c.kind === "put" ? c.token.userId : c.userId;
+    ns.to(userRoom(owner)).to(TOKENS_ROOM).emit("token", c);
+  });
+
+  const peers = anyNs as unknown as Namespace<
+    Record<string, never>,
+    Record<string, never>,
+    PeerEvents
+  >;
+  /** This process's sockets in a room (no cluster round trip). */
+  const ownSockets = (room: string): BrowserSocket[] =>
+    [...(ns.adapter.rooms.get(room) ?? [])].flatMap((id) => ns.sockets.get(id) ?? []);
+  /**
+   * The page hears why before it is cut: a logout sends it to the login page, an invalid
+   * session to log in and come back (src/client/live.tsx).
+   */
+  const endSocket = (socket: BrowserSocket, reason: SessionEndReason): void => {
+    socket.emit("session:ended", { reason });
+    socket.disconnect(true);
+  };
+  const endOwnSession = (sessionHash: string, reason: SessionEndReason): void => {
+    for (const socket of ownSockets(sessionRoom(sessionHash))) endSocket(socket, reason);
+  };
+  const recheckOwn = async (userId: string): Promise<void> => {
+    for (const socket of ownSockets(userRoom(userId))) {
+      const user = await services.auth
+        .userForSession(String(socket.data.session))
+        .catch(() => undefined);
+      if (socket.disconnected) continue;
+      if (!user) {
+        endSocket(socket, "invalid");
+        continue;
+      }
+      socket.data.user = user;
+      for (const [room, permission] of ROLE_ROOMS) {
+        if (can(user.role, permission)) void socket.join(room);
+        else void socket.leave(room);
+      }
+    }
+  };
+  if (opts.cluster) {
+    peers.on("user:recheck", (userId) => {
+      if (typeof userId === "string") void recheckOwn(userId);
+    });
+    peers.on("session:end", (sessionHash, reason) => {
+      if (typeof sessionHash === "string" && (reason === "logout" || reason === "invalid"))
+        endOwnSession(sessionHash, reason);
+    });
+  }
+
   // A password change renews this browser's session secret (services/auth.ts): its sockets on
   // this process follow it, so the recheck below keeps them. (With several web processes, a
   // socket on another one is disconnected and its page logs in again.)
   services.auth.renewals.on("renewed", (old: string, renewed: string) => {
-    for (const socket of ns.sockets.values()) {
-      if (socket.data.session === old) socket.data.session = renewed;
+    const [from, to] = [sessionRoom(hashSecret(old)), sessionRoom(hashSecret(renewed))];
+    for (const socket of ownSockets(from)) {
+      socket.data.session = renewed;
+      void socket.leave(from);
+      void socket.join(to);
     }
+  });
+  services.auth.sessions.on("ended", (session, reason) => {
+    const sessionHash = hashSecret(session);
+    endOwnSession(sessionHash, reason);
+    if (opts.cluster) peers.serverSideEmit("session:end", sessionHash, reason);
   });
   services.audit.entries.on("entry", (entry: AuditView) => {
     ns.to(AUDIT_ROOM).emit("audit", entry);
     // Every change to a user is audited with the user as its target: their open pages get the
     // new role at once, and a removed user's or an ended session's page is disconnected.
-    if (USER_CHANGES.has(entry.action)) void recheckUser(entry.target);
-  });
-  const recheckUser = async (userId: string): Promise<void> => {
-    for (const socket of await ns.in(`user:${userId}`).fetchSockets()) {
-      const user = await services.auth
-        .userForSession(String(socket.data.session))
-        .catch(() => undefined);
-      if (!user) {
-        socket.disconnect(true);
-        continue;
-      }
-      socket.data.user = user;
-      for (const [room, permission] of [
-        [AUDIT_ROOM, "audit.read"],
-        [WEBHOOKS_ROOM, "webhooks.manage"],
-      ] as const) {
-        if (can(user.role, permission)) socket.join(room);
-        else socket.leave(room);
-      }
+    if (USER_CHANGES.has(entry.action)) {
+      void recheckOwn(entry.target);
+      if (opts.cluster) peers.serverSideEmit("user:recheck", entry.target);
     }
-  };
+    if (entry.action === "user.remove")
+      ns.to(TOKENS_ROOM).emit("token", { kind: "user-removed", userId: entry.target });
+  });
 
   ns.on("connection", (socket: BrowserSocket) => {
     const user = socket.data.user as AuthUser; // who connected; their role may change later
     const actor = { userId: user.id, ip: clientAddress(socket.request) };
     const streams = new Map<string, StreamEntry>();
-    void socket.join(FLEET_ROOM);
-    if (can(user.role, "audit.read")) void socket.join(AUDIT_ROOM);
-    if (can(user.role, "webhooks.manage")) void socket.join(WEBHOOKS_ROOM);
+    void socket.join([FLEET_ROOM, userRoom(user.id)]);
+    if (typeof socket.data.session === "string")
+      void socket.join(sessionRoom(hashSecret(socket.data.session)));
+    for (const [room, permission] of ROLE_ROOMS)
+      if (can(user.role, permission)) void socket.join(room);
     socket.use(socketGate(() => (socket.data.user as AuthUser).role));
 
     /** Parses a browser's payload; a bad one is answered (when it asks) and dropped. */

@@ -26,7 +26,6 @@ export function attachBrowserNamespace(
         if (!user) return next(new Error("session expired: log in again"));
         socket.data.user = user;
         socket.data.session = session; // checked again when the user changes (browser-live.ts)
-        void socket.join(`user:${user.id}`);
         next();
       },
       (err: Error) => next(err),

@@ -34,11 +34,12 @@ const services = new Proxy({} as Services, {
         userForToken: async (role: string) => ({ id: "u1", email: `${role}@example.com`, role }),
         userForSession: async () => undefined,
         renewals: new EventEmitter(),
+        sessions: new EventEmitter(),
       };
     if (name === "hub") return { changes: new EventEmitter(), stats: new LastSamples() };
     if (name === "audit") return { entries: new EventEmitter() };
     // the live channel subscribes to these at start; a handler never reaches them here
-    if (name === "hostStats" || name === "notices" || name === "webhooks")
+    if (name === "hostStats" || name === "notices" || name === "webhooks" || name === "tokens")
       return { changes: new EventEmitter() };
     if (name === "events") return { lastId: async () => 0, after: async () => [] };
     return trap();
@@ -115,6 +116,7 @@ const PUBLIC_ROUTES = new Set([
   "POST /api/v1/agents/join",
   "GET /api/v1/setup",
   "POST /api/v1/setup",
+  "POST /logout",
 ]);
 let base = "";
 const server = createServer((req, res) => {

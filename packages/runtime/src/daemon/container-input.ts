@@ -1,6 +1,6 @@
 // Where a running container's input goes: its terminal (-t), whose master the daemon holds, or
 // the stdin pipe of its init (-i without -t). Attach writes through a ContainerInput.
-import { createWriteStream } from "node:fs";
+import { closeSync, createWriteStream } from "node:fs";
 import type { Writable } from "node:stream";
 import {
   TerminalStream,
@@ -38,7 +38,7 @@ export function holdTerminal(
   pid: number,
   size: WindowSize,
   logPath: string,
-): { pty: ContainerPty; input: ContainerInput } {
+): { pty: ContainerPty; input: ContainerInput; releaseSlave: () => void } {
   const pty = openContainerPty(pid, size);
   const terminal = new TerminalStream(pty.master);
   const log = createWriteStream(logPath, { flags: "a" });
@@ -55,14 +55,25 @@ export function holdTerminal(
     log.once("finish", resolve);
     log.once("close", resolve);
   });
+  // The daemon keeps a slave fd open for the container's whole run, not only until the container
+  // has opened its own: when the container's exit closed the last slave, what it had written just
+  // before was lost now and then (`run -it … sh -c 'tty'` printed nothing, about 1 run in 70; the
+  // master read an echo typed after it, then EIO). With ours open, the exit closes no terminal;
+  // the daemon closes its slave at the exit, then reads the master to its end.
+  let slaveOpen = true;
+  const releaseSlave = (): void => {
+    if (!slaveOpen) return;
+    slaveOpen = false;
+    closeSync(pty.slave);
+  };
   const input: ContainerInput = {
     write: (data) => terminal.write(data),
     drained: () => whenWritable(terminal),
     end: () => undefined, // a terminal has no end of input; ^D is the user's to type
     resize: (cols, rows) => terminal.resize({ cols, rows }),
-    // Destroying the master at once dropped output still in the pty (`run -it … sh -c 'tty'`
-    // printed nothing now and then): it drains to the log first.
+    // Destroying the master at once dropped output still in the pty: it drains to the log first.
     close: async () => {
+      releaseSlave();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         logged,
@@ -72,7 +83,7 @@ export function holdTerminal(
       terminal.destroy();
     },
   };
-  return { pty, input };
+  return { pty, input, releaseSlave };
 }
 
 /** The init's stdin pipe, kept open at its start, as the container's input. */

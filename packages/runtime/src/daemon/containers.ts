@@ -1,7 +1,7 @@
 // The container service: create, start, stop, kill, remove, pause, wait; records every change
 // atomically and emits lifecycle events (the agent forwards them to the web app).
 import { EventEmitter } from "node:events";
-import { closeSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { constants as osConstants } from "node:os";
 import { createCgroupManager } from "../cgroups/index.js";
@@ -19,7 +19,7 @@ import { InitError, type InitPool } from "./init-pool.js";
 import { LogKeeper, logLimits } from "./log-keeper.js";
 import { DEFAULT_NETWORK, NetworkManager, type NetworkAttachment } from "../network/manager.js";
 import type { PortRequest } from "../network/port-spec.js";
-import type { ContainerPty, WindowSize } from "../exec/pty.js";
+import type { WindowSize } from "../exec/pty.js";
 import type { VolumeStore } from "./volumes.js";
 import { daemonLog } from "./faults.js";
 import { holdTerminal, stdinPipeInput, type ContainerInput } from "./container-input.js";
@@ -330,20 +330,23 @@ export class ContainerService extends EventEmitter {
         this.network.unwire(warm.slotId);
       }
       this.records.save(r);
-      // Our slave fd keeps the pty alive (a master whose slaves are all closed reads EIO and
-      // goes away) until the container has opened its own.
-      let pty: ContainerPty | undefined;
+      // The daemon's slave fd keeps the pty alive for the container's run (holdTerminal); it is
+      // let go here only if the start failed.
+      let releaseSlave: (() => void) | undefined;
+      let launched = false;
       try {
         await warm.launch(spec, dir, {
           onRootfs: () => {
             const held = holdTerminal(r.name, warm.hostPid, size, this.logPath(r.id));
             this.inputs.set(r.id, held.input);
-            return (pty = held.pty).index;
+            releaseSlave = held.releaseSlave;
+            return held.pty.index;
           },
           keepStdin: r.request.openStdin && !r.request.tty,
         });
+        launched = true;
       } finally {
-        if (pty) closeSync(pty.slave);
+        if (!launched) releaseSlave?.();
         // The replacement init starts once this start has returned, off its path.
         setImmediate(() => this.pool.fill());
       }

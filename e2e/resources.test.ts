@@ -251,6 +251,32 @@ test("bulk stop of two containers; a bulk start lists the one that failed", asyn
     await page.locator(`tr[data-container='${name}']`).getByText("running").waitFor();
 });
 
+test("on a phone, where the table's header is hidden, the list sorts from a menu", async () => {
+  const context = await ui.browser.newContext({ viewport: { width: 390, height: 844 } });
+  const p = await context.newPage();
+  await logIn(p, ui.stack.url);
+  await goto(p, `${ui.stack.url}/containers`);
+  await p.getByLabel("Filter containers").fill("bulk-");
+  const names = () =>
+    p
+      .locator("tr[data-container]")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-container")));
+  const sortMenu = p.getByLabel("Sort containers");
+  await sortMenu.selectOption({ label: "Sort: Name ▼" });
+  await p.waitForFunction(
+    () =>
+      document.querySelector("tr[data-container]")?.getAttribute("data-container") ===
+      "bulk-broken",
+  );
+  assert.deepEqual(await names(), ["bulk-broken", "bulk-b", "bulk-a"]);
+  await sortMenu.selectOption({ label: "Sort: Name ▲" });
+  await p.waitForFunction(
+    () => document.querySelector("tr[data-container]")?.getAttribute("data-container") === "bulk-a",
+  );
+  assert.deepEqual(await names(), ["bulk-a", "bulk-b", "bulk-broken"]);
+  await context.close();
+});
+
 test("screenshots of the new pages: wide and narrow, light and dark", async () => {
   mkdirSync(SHOTS, { recursive: true });
   for (const [width, height, tag, scheme] of [

@@ -449,6 +449,7 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
     [props.columns],
   );
   const sortBy = sort && columns.find((c) => c.label === sort.label)?.sort;
+  const sortable = useMemo(() => columns.filter((c) => c.sort), [columns]);
   const rows = useMemo(() => {
     const kept =
       !text || !filter.trim()
@@ -522,7 +523,7 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
         )}
       </div>
       {props.children}
-      {(props.filterPlaceholder || props.controls) && (
+      {(props.filterPlaceholder || props.controls || sortable.length > 0) && (
         <div className="toolbar">
           {props.filterPlaceholder && (
             <input
@@ -534,6 +535,28 @@ export function ResourceList<T>(props: ResourceListProps<T>) {
             />
           )}
           {props.controls}
+          {sortable.length > 0 && (
+            // Below 700 px the table's header (its sort buttons) is hidden: the same choice here.
+            <select
+              className="phone-only"
+              aria-label={`Sort ${noun}`}
+              value={sort ? `${sort.asc ? "asc" : "desc"}:${sort.label}` : ""}
+              onChange={(e) => {
+                const [dir, ...label] = e.target.value.split(":");
+                setSort(dir ? { label: label.join(":"), asc: dir === "asc" } : undefined);
+              }}
+            >
+              {!sort && <option value="">Sort by…</option>}
+              {sortable.flatMap((c) => [
+                <option key={`asc:${c.label}`} value={`asc:${c.label}`}>
+                  {`Sort: ${c.label} ▲`}
+                </option>,
+                <option key={`desc:${c.label}`} value={`desc:${c.label}`}>
+                  {`Sort: ${c.label} ▼`}
+                </option>,
+              ])}
+            </select>
+          )}
         </div>
       )}
       {props.notes}

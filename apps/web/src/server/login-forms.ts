@@ -6,7 +6,8 @@
 // GET: credentials in a URL end up in history, logs and Referer headers.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { localPath } from "../login-params.ts";
-import { clientAddress, ownOrigins, sessionCookie } from "./auth-request.ts";
+import { clientAddress, sessionCookie } from "./auth-request.ts";
+import { fromOtherSite } from "./csrf.ts";
 import { AppError, badRequest, toAppError } from "./errors.ts";
 import type { Services } from "./services/index.ts";
 import { loginInput } from "./services/auth.ts";
@@ -32,17 +33,6 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
-/**
- * Login CSRF: a cross-site page must not log a browser into someone else's account. A browser
- * says where a form came from (Origin, Sec-Fetch-Site); only this site's own pages may post.
- */
-function crossSite(req: IncomingMessage): boolean {
-  const site = req.headers["sec-fetch-site"];
-  if (site && site !== "same-origin") return true;
-  const origin = req.headers.origin;
-  return origin !== undefined && !ownOrigins(req).includes(origin);
-}
-
 function redirect(res: ServerResponse, location: string, cookie?: string): void {
   // A relative Location: right behind any proxy.
   res.writeHead(303, { location, ...(cookie ? { "set-cookie": cookie } : {}) });
@@ -59,7 +49,8 @@ export async function handleLoginForm(
   const login = url.pathname === "/login";
   let next = localPath(url.searchParams.get("next"));
   try {
-    if (crossSite(req)) throw new AppError(403, "a login must come from this site's own page");
+    // Login CSRF: a page elsewhere must not log this browser into an account of its choosing.
+    if (fromOtherSite(req)) throw new AppError(403, "a login must come from this site's own page");
     const form = await readForm(req);
     if (login) {
       next = localPath(form.get("next") ?? url.searchParams.get("next"));

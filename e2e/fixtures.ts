@@ -62,7 +62,8 @@ export async function logIn(page: Page, url: string): Promise<void> {
   await page.getByLabel("Email").fill(ADMIN.email);
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  const alert = page.getByRole("alert");
+  // the form's own error line (Next.js's route announcer is an alert too, on every page)
+  const alert = page.locator(".login [role=alert]").filter({ hasText: /\S/ });
   await Promise.race([
     page.waitForURL((u) => !u.pathname.startsWith("/login")),
     alert.waitFor().then(async () => {

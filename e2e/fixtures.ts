@@ -51,12 +51,23 @@ export async function startUiStack(prefix: string): Promise<UiStack> {
   }
 }
 
-/** Logs in through the login page, as a user does. */
+/**
+ * Logs in through the login page, as a user does. A click before React has hydrated the form (a
+ * loaded machine) is fine: the form then posts natively to POST /login (no-script.test.ts). A
+ * wrong login shows its one-line error: said at once, not waited out as a timeout.
+ */
 export async function logIn(page: Page, url: string): Promise<void> {
   await page.goto(`${url}/`);
   await page.waitForURL(/\/login/);
   await page.getByLabel("Email").fill(ADMIN.email);
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+  // the form's own error line (Next.js's route announcer is an alert too, on every page)
+  const alert = page.locator(".login [role=alert]").filter({ hasText: /\S/ });
+  await Promise.race([
+    page.waitForURL((u) => !u.pathname.startsWith("/login")),
+    alert.waitFor().then(async () => {
+      throw new Error(`logging in failed: ${await alert.innerText()}`);
+    }),
+  ]);
 }

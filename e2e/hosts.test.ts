@@ -94,6 +94,21 @@ test("the host page shows the host's facts and a graph that moves", async () => 
     .waitFor();
 });
 
+test("before its first live sample, the host page shows the stored history's newest value", async () => {
+  // No socket.io: the live samples never come, the stored history (tRPC over http) does.
+  const context = await ui.browser.newContext({
+    viewport: { width: 390, height: 844 },
+    storageState: await page.context().storageState(),
+  });
+  const p = await context.newPage();
+  await p.route("**/socket.io/**", (route) => route.abort());
+  await p.goto(`${ui.stack.url}/hosts/${ui.hostId}`);
+  await p.locator("[data-testid=host-stats][data-history=loaded]").waitFor();
+  assert.ok(Number(await p.getByTestId("host-stats").getAttribute("data-samples")) > 0);
+  assert.match((await p.getByTestId("host-cpu-now").textContent()) ?? "", /^\d+(\.\d+)? %$/);
+  await context.close();
+});
+
 test("screenshots of the fleet and host pages, wide and narrow, light and dark", async () => {
   mkdirSync(SHOTS, { recursive: true });
   for (const scheme of ["light", "dark"] as const) {

@@ -254,6 +254,35 @@ test("ten failed logins of an account: 429 with Retry-After, even with the right
   assert.ok(await tokenFor("viewer@example.com", "viewer password!"));
 });
 
+test("login CSRF: a page elsewhere cannot log a browser in (a text/plain form carrying JSON)", async () => {
+  const body = JSON.stringify({ email: "admin@example.com", password: "correct horse" });
+  const crossSite: Array<Record<string, string>> = [
+    { "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "same-site" },
+    { origin: "https://evil.example" },
+  ];
+  for (const headers of crossSite) {
+    const r = await fetch(`${stack.url}/api/v1/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "text/plain", ...headers },
+      body,
+    });
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.equal(r.headers.get("set-cookie"), null);
+    assert.match(((await r.json()) as { error: string }).error, /this site's own page/);
+  }
+  // the login page's own request, and a script's (no browser headers), still log in
+  const own: Array<Record<string, string>> = [{ "sec-fetch-site": "same-origin" }, {}];
+  for (const headers of own) {
+    const r = await fetch(`${stack.url}/api/v1/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    assert.equal(r.status, 200, JSON.stringify(headers));
+  }
+});
+
 test("CSRF: a change made with the session cookie alone (cross-site) is refused; the dashboard's header passes", async () => {
   const login = await fetch(`${stack.url}/api/v1/auth/session`, {
     method: "POST",

@@ -1,11 +1,23 @@
 "use client";
 // Email + password -> POST /api/v1/auth/session, which sets the httpOnly session cookie (and
-// makes no API token: scripts use /api/v1/auth/login for that).
+// makes no API token: scripts use /api/v1/auth/login for that). Sent before React hydrates (a
+// slow phone, a busy server) or without JavaScript, the form is a native POST /login
+// (server/login-forms.ts: the same login, then a redirect), never a GET with the password in
+// the URL; its error comes back as ?error= (`failed`).
 import { useState, type FormEvent } from "react";
 import { postJson } from "./rest.ts";
 
-export function LoginForm({ next, setupOpen }: { next: string; setupOpen: boolean }) {
-  const [error, setError] = useState("");
+export function LoginForm({
+  next,
+  setupOpen,
+  failed = "",
+}: {
+  next: string;
+  setupOpen: boolean;
+  /** the native form post's error (?error=) */
+  failed?: string;
+}) {
+  const [error, setError] = useState(failed);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
@@ -28,7 +40,8 @@ export function LoginForm({ next, setupOpen }: { next: string; setupOpen: boolea
 
   return (
     <div className="login">
-      <form className="panel" onSubmit={submit}>
+      <form className="panel" method="post" action="/login" onSubmit={submit}>
+        <input type="hidden" name="next" value={next} />
         <div>
           <h1>Corral</h1>
           <p className="sub">Log in to manage your hosts and containers.</p>

@@ -1,11 +1,13 @@
 "use client";
 // First run: the one-time setup token from the server's console, then the first admin's email
-// and password (POST /api/v1/setup, which also logs this browser in).
+// and password (POST /api/v1/setup, which also logs this browser in). Sent before React hydrates
+// or without JavaScript, the form is a native POST /setup (server/login-forms.ts), never a GET
+// with the token and password in the URL; its error comes back as ?error= (`failed`).
 import { useState, type FormEvent } from "react";
 import { postJson } from "./rest.ts";
 
-export function SetupForm() {
-  const [error, setError] = useState("");
+export function SetupForm({ failed = "" }: { failed?: string }) {
+  const [error, setError] = useState(failed);
   const [busy, setBusy] = useState(false);
 
   async function submit(e: FormEvent<HTMLFormElement>) {
@@ -33,7 +35,7 @@ export function SetupForm() {
 
   return (
     <div className="login">
-      <form className="panel" onSubmit={submit}>
+      <form className="panel" method="post" action="/setup" onSubmit={submit}>
         <div>
           <h1>Set up Corral</h1>
           <p className="sub">

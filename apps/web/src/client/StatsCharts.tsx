@@ -11,7 +11,7 @@ import type { StatsHistoryView, StatsRange } from "../server/services/stats-hist
 import { samplePoint, type StatsPoint } from "../stats-point.ts";
 import { bytes } from "./format.ts";
 import { useLive } from "./live.tsx";
-import { graphLines, mergeLive, type GraphLines, type Line } from "./stats-merge.ts";
+import { graphLines, lastValue, mergeLive, type GraphLines, type Line } from "./stats-merge.ts";
 import { errorMessage, trpc } from "./trpc.ts";
 
 /** Live samples kept in the page: 15 minutes at 1 Hz (the shortest range's span). */
@@ -154,18 +154,24 @@ export function StatPanel({
   nowTestId?: string;
 }) {
   const { title, format, floor } = GRAPHS[graph];
+  // Until the first live sample, the stored history's newest point (graph's first line: the
+  // value, or the minute's average) rather than "…" above a chart that already has points.
+  const stored = now === null ? lastValue(series[graph][0]?.values ?? []) : null;
   return (
     <section className="panel">
       <h2>{title}</h2>
       {now !== undefined && (
-        <div className="big" data-testid={nowTestId}>
-          {now ?? "…"}
-          {now !== null && detail ? (
-            <span className="sub" style={{ fontSize: 13 }}>
-              {" "}
-              {detail}
-            </span>
-          ) : null}
+        <div
+          className="big stat-now"
+          data-testid={nowTestId}
+          title={
+            now === null && stored !== null
+              ? "the newest stored point, until a live one"
+              : undefined
+          }
+        >
+          <span>{now ?? (stored !== null ? format(stored) : "…")}</span>
+          {now !== null && detail ? <span className="sub"> {detail}</span> : null}
         </div>
       )}
       <Chart

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { samplePoint } from "../stats-point.ts";
-import { graphLines, mergeLive } from "./stats-merge.ts";
+import { graphLines, lastValue, mergeLive } from "./stats-merge.ts";
 
 /** A stored 1 s point, as the server's ring keeps it: its whole second. */
 const stored = (sec: number) => ({ ...samplePoint(sec, sec, sec), t: Math.floor(sec) });
@@ -76,4 +76,11 @@ test("lines: every second as one CPU and one memory line; minutes add their peak
       [6, null],
     ],
   );
+});
+
+test("the newest value of a line skips the gaps at its end, none when it has no value", () => {
+  assert.equal(lastValue([1, 2, null, 3, null, null]), 3);
+  assert.equal(lastValue([0, null]), 0);
+  assert.equal(lastValue([null, null]), null);
+  assert.equal(lastValue([]), null);
 });

@@ -64,3 +64,12 @@ export function graphLines(points: StatsPoint[], range: StatsRange): GraphLines 
     ],
   };
 }
+
+/** A line's newest value (the last one that is not null), or null when it has none. */
+export function lastValue(values: Array<number | null>): number | null {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (v !== null && v !== undefined) return v;
+  }
+  return null;
+}

@@ -7,6 +7,7 @@ import { Server as SocketServer } from "socket.io";
 import { joinCluster, shareStatsHistory, type Cluster } from "./cluster.ts";
 import { createDb, prepareDb } from "./db.ts";
 import { csrfRefusal } from "./csrf.ts";
+import { FORM_PATHS, handleLoginForm } from "./login-forms.ts";
 import { sendJson } from "./rest/http.ts";
 import { restRoutes } from "./rest/routes.ts";
 import { setSecurityHeaders, socketSecurityHeaders } from "./security-headers.ts";
@@ -53,6 +54,10 @@ export async function startServer(opts: {
       if (refusal) return sendJson(res, 403, { error: refusal });
     }
     if (url.pathname.startsWith(TRPC_BASE)) return void trpc(req, res);
+    // The login and setup forms sent before hydration (or without JavaScript): a native POST.
+    if (req.method === "POST" && FORM_PATHS.has(url.pathname)) {
+      return void handleLoginForm(services, req, res, url);
+    }
     void rest.handle(req, res, url).then((handled) => {
       if (!handled) void nextHandler(req, res);
     });

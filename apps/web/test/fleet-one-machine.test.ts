@@ -131,6 +131,8 @@ test("a container with a published port on each host answers on 127.0.0.1", asyn
   }
 });
 
+const LEFT_NOTHING = " (nothing was left behind: the container made for this run was removed)";
+
 test("a port published by one runtime is refused to the other, naming who holds it", async () => {
   const [a, b] = members as [Member, Member];
   const r = await web.api<{ error: string }>("POST", "/api/v1/containers", {
@@ -139,11 +141,12 @@ test("a port published by one runtime is refused to the other, naming who holds 
     cmd: ["sleep", "60"],
     ports: [{ containerPort: 80, hostPort: a.port }],
   });
-  // a start that fails (as Docker's) for a conflict: 409, the daemon's one line, verbatim
+  // a start that fails (as Docker's) for a conflict: 409, the daemon's one line, verbatim; the
+  // run made the container, so it takes it back (services/containers.ts) and says so
   assert.equal(r.status, 409, JSON.stringify(r.body));
   assert.equal(
     r.body.error,
-    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by another Corral runtime (corral-rtd pid ${a.runtime.daemonPid()}, state root ${join(a.data, "runtime")}): choose another host port`,
+    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by another Corral runtime (corral-rtd pid ${a.runtime.daemonPid()}, state root ${join(a.data, "runtime")}): choose another host port${LEFT_NOTHING}`,
   );
   assert.equal(await answer(a.port), a.name, "still the first host's container");
 });
@@ -165,7 +168,7 @@ test("conflicts on one host are 409 on REST and CONFLICT on tRPC, each saying wh
   assert.equal(trpc.body.error.data.code, "CONFLICT");
   assert.equal(
     trpc.body.error.message,
-    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by container web-${a.name} (${a.containerId.slice(0, 12)}) on this host: choose another host port`,
+    `Bind for 0.0.0.0:${a.port} failed: port is already allocated by container web-${a.name} (${a.containerId.slice(0, 12)}) on this host: choose another host port${LEFT_NOTHING}`,
   );
   // a name in use, as Docker: 409
   const named = await web.api<{ error: string }>("POST", "/api/v1/containers", {
